@@ -1,0 +1,45 @@
+import { normalizeOptions, type VolleyOptions } from './options.js';
+import { runPipeline } from './pipeline.js';
+import type { FetchResult } from './result.js';
+
+export type { VolleyOptions, Progress } from './options.js';
+export type { FetchResult } from './result.js';
+export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
+export type { ErrorCode, ResultError } from './errors.js';
+export { ERROR_CODES } from './errors.js';
+export { DEFAULTS } from './options.js';
+
+/** URLs in any form a list comes in: an array, a Set, a generator, or an async generator over a huge file. */
+export type UrlSource = Iterable<string> | AsyncIterable<string>;
+
+/**
+ * Fetches every URL and yields each result as soon as it is done, in completion order (like asyncio.as_completed).
+ * The source is read lazily and a slow consumer holds the run back instead of results piling up. Leaving the loop
+ * early (break) cancels what is in flight and releases every socket and thread.
+ *
+ * Per-URL failures are results with `ok: false`, never exceptions. Invalid options throw a TypeError or RangeError
+ * at once, naming the option and the value.
+ *
+ * @example
+ * for await (const r of fetchEach(['https://example.com/'], { timeoutMs: 5000 })) console.log(r.status, r.title);
+ */
+export function fetchEach(urls: UrlSource, options?: VolleyOptions): AsyncIterable<FetchResult> {
+  const normalized = normalizeOptions(options);
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const { result } of runPipeline(urls, normalized)) yield result;
+    },
+  };
+}
+
+/**
+ * Fetches every URL and resolves to one result per input URL, in input order (like asyncio.gather).
+ * Never rejects for a URL's failure; rejects only for invalid options or a source that throws.
+ * When `options.signal` aborts, it resolves with every URL taken so far, the unfinished ones as CANCELLED.
+ */
+export async function fetchAll(urls: UrlSource, options?: VolleyOptions): Promise<FetchResult[]> {
+  const normalized = normalizeOptions(options);
+  const results: FetchResult[] = [];
+  for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result;
+  return results;
+}

@@ -1,0 +1,215 @@
+import type { Dispatcher } from 'undici';
+import { availableParallelism } from 'node:os';
+import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
+import { VERSION } from './version.js';
+
+/** Counters handed to `onProgress` after every finished URL and on every host pause. */
+export interface Progress {
+  /** URLs taken from the source so far (a file's total is unknown until it is read to the end). */
+  started: number;
+  /** URLs with a final result. */
+  done: number;
+  ok: number;
+  failed: number;
+  /** Requests or parses under way right now. */
+  inFlight: number;
+  /** Hosts paused by a `Retry-After` right now. */
+  pausedHosts: number;
+}
+
+/** Options of {@link fetchAll} and {@link fetchEach}. Every field is optional. */
+export interface VolleyOptions {
+  /** Most requests in flight at once, over all hosts. @default 50 */
+  concurrency?: number;
+  /** Most requests in flight at once to one host (hostname:port). @default 8 */
+  perHost?: number;
+  /** One total deadline per attempt, in ms: connect, headers and the whole body. @default 20000 */
+  timeoutMs?: number;
+  /** Retries after the first attempt, on connection errors, timeouts, 408/429/500/502/503/504/522/524. @default 2 */
+  retries?: number;
+  /** First backoff before a retry, in ms; doubled on each retry, with jitter. @default 1000 */
+  retryBaseMs?: number;
+  /** Longest `Retry-After` honoured, in ms; a longer one ends the retries for that URL. @default 60000 */
+  maxRetryAfterMs?: number;
+  /** Redirects followed before a result fails with TOO_MANY_REDIRECTS. @default 10 */
+  maxRedirects?: number;
+  /** Largest body kept, in bytes, counted after decompression. @default 10485760 (10 MiB) */
+  maxBytes?: number;
+  /** `GET`, or `HEAD` for link checks (falls back to GET on 405/501; no body, no parsing). @default 'GET' */
+  method?: 'GET' | 'HEAD';
+  /** Extra request headers, sent on every request (robots.txt included). */
+  headers?: Record<string, string>;
+  /** The User-Agent header, and the product token matched in robots.txt. @default 'volley/VERSION' */
+  userAgent?: string;
+  /** Aborting it cancels the run: in-flight requests aborted, unfinished URLs come back as CANCELLED. */
+  signal?: AbortSignal;
+  /**
+   * The undici Dispatcher requests go through. Default: a keep-alive `EnvHttpProxyAgent` owned by the run
+   * (honours HTTP_PROXY/HTTPS_PROXY/NO_PROXY, closed when the run ends). Never the global dispatcher.
+   */
+  dispatcher?: Dispatcher;
+  /** A proxy for every request (`http://host:port`); overrides the environment variables. Ignored when `dispatcher` is given. */
+  proxy?: string;
+  /** What to pull out of HTML pages, in worker threads; `false` skips parsing. @default { title: true, description: true } */
+  extract?: ExtractSpec | false;
+  /** Worker threads that parse HTML. @default os.availableParallelism() */
+  threads?: number;
+  /** Longest a single page may spend in the parser before it fails with PARSE, in ms. @default 10000 */
+  parseTimeoutMs?: number;
+  /** At most this many requests per second to one host (fractions allowed). @default unlimited */
+  perHostRate?: number;
+  /** At least this many ms between the starts of two requests to one host. @default 0 */
+  perHostDelayMs?: number;
+  /** Fetch each host's robots.txt once and skip what it disallows (RFC 9309). @default false */
+  respectRobots?: boolean;
+  /** Drop repeated URLs (exact match after WHATWG parsing). Remembers every URL seen, so memory grows with the list. @default false */
+  dedupe?: boolean;
+  /** Called after every finished URL. Must not throw. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Options after validation, with every default filled in. Everything past the edge takes only this type. */
+export interface NormalizedOptions {
+  concurrency: number;
+  perHost: number;
+  timeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  maxRetryAfterMs: number;
+  maxRedirects: number;
+  maxBytes: number;
+  method: 'GET' | 'HEAD';
+  headers: Record<string, string>;
+  userAgent: string;
+  signal: AbortSignal | undefined;
+  dispatcher: Dispatcher | undefined;
+  proxy: string | undefined;
+  extract: NormalizedExtract | null;
+  threads: number;
+  parseTimeoutMs: number;
+  perHostRate: number;
+  perHostDelayMs: number;
+  respectRobots: boolean;
+  dedupe: boolean;
+  onProgress: ((progress: Progress) => void) | undefined;
+}
+
+/** setTimeout overflows past this and fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export const DEFAULTS = {
+  concurrency: 50,
+  perHost: 8,
+  timeoutMs: 20_000,
+  retries: 2,
+  retryBaseMs: 1_000,
+  maxRetryAfterMs: 60_000,
+  maxRedirects: 10,
+  maxBytes: 10 * 1024 * 1024,
+  method: 'GET',
+  parseTimeoutMs: 10_000,
+} as const;
+
+export const DEFAULT_USER_AGENT = `volley/${VERSION}`;
+
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return `\`${text}\` (${value === null ? 'null' : typeof value})`;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function positiveNumber(name: string, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`Expected \`${name}\` to be a number above 0, got ${show(value)}`);
+  }
+  return value;
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${show(value)}`);
+  return value;
+}
+
+function headerRecord(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`Expected \`headers\` to be an object of strings, got ${show(value)}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new TypeError(`Expected header \`${name}\` to be a string, got ${show(v)}`);
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`Expected a valid header name, got ${show(name)}`);
+    out[name.toLowerCase()] = v;
+  }
+  return out;
+}
+
+/** Validates user options once, at the edge; messages name the option and echo the bad value and its type. */
+export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected options to be an object, got ${show(options)}`);
+  }
+  const o = options;
+  const method = o.method ?? DEFAULTS.method;
+  if (method !== 'GET' && method !== 'HEAD') throw new RangeError(`Expected \`method\` to be 'GET' or 'HEAD', got ${show(method)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
+  }
+  if (o.dispatcher !== undefined && (typeof o.dispatcher !== 'object' || typeof (o.dispatcher as Dispatcher).dispatch !== 'function')) {
+    throw new TypeError(`Expected \`dispatcher\` to be an undici Dispatcher, got ${show(o.dispatcher)}`);
+  }
+  if (o.proxy !== undefined) {
+    let ok = false;
+    try {
+      ok = typeof o.proxy === 'string' && /^https?:$/.test(new URL(o.proxy).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new TypeError(`Expected \`proxy\` to be an http(s) URL such as http://proxy:3128, got ${show(o.proxy)}`);
+  }
+  if (o.userAgent !== undefined && (typeof o.userAgent !== 'string' || o.userAgent.trim() === '')) {
+    throw new TypeError(`Expected \`userAgent\` to be a non-empty string, got ${show(o.userAgent)}`);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw new TypeError(`Expected \`onProgress\` to be a function, got ${show(o.onProgress)}`);
+  }
+  const concurrency = integer('concurrency', o.concurrency, DEFAULTS.concurrency, 1, 100_000);
+  return {
+    concurrency,
+    perHost: integer('perHost', o.perHost, DEFAULTS.perHost, 1, 100_000),
+    timeoutMs: integer('timeoutMs', o.timeoutMs, DEFAULTS.timeoutMs, 1),
+    retries: integer('retries', o.retries, DEFAULTS.retries, 0, 100),
+    retryBaseMs: integer('retryBaseMs', o.retryBaseMs, DEFAULTS.retryBaseMs, 0),
+    maxRetryAfterMs: integer('maxRetryAfterMs', o.maxRetryAfterMs, DEFAULTS.maxRetryAfterMs, 0),
+    maxRedirects: integer('maxRedirects', o.maxRedirects, DEFAULTS.maxRedirects, 0, 100),
+    maxBytes: integer('maxBytes', o.maxBytes, DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+    method,
+    headers: headerRecord(o.headers),
+    userAgent: o.userAgent ?? DEFAULT_USER_AGENT,
+    signal: o.signal,
+    dispatcher: o.dispatcher,
+    proxy: o.proxy,
+    extract: o.extract === false ? null : normalizeExtract(o.extract),
+    threads: integer('threads', o.threads, Math.max(1, availableParallelism()), 1, 1024),
+    parseTimeoutMs: integer('parseTimeoutMs', o.parseTimeoutMs, DEFAULTS.parseTimeoutMs, 1),
+    perHostRate: positiveNumber('perHostRate', o.perHostRate),
+    perHostDelayMs: integer('perHostDelayMs', o.perHostDelayMs, 0, 0),
+    respectRobots: boolean('respectRobots', o.respectRobots),
+    dedupe: boolean('dedupe', o.dedupe),
+    onProgress: o.onProgress,
+  };
+}

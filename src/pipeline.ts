@@ -1,0 +1,171 @@
+import pLimit from 'p-limit';
+import type { Dispatcher } from 'undici';
+import type { NormalizedOptions, Progress } from './options.js';
+import type { FetchResult } from './result.js';
+import { toUrlItem } from './source/url-input.js';
+import { createDispatcher } from './fetch/dispatcher.js';
+import { composeDispatcher } from './fetch/client.js';
+import { HostGates } from './schedule/host-gate.js';
+import { processUrl, type RunContext } from './schedule/process-url.js';
+import { RobotsRules } from './robots/robots-rules.js';
+import { createParsePool } from './parse/pool.js';
+import type { PageParser } from './parse/types.js';
+
+/** A result with its place in the input, so `fetchAll` can put results back in input order. */
+export interface IndexedResult {
+  index: number;
+  result: FetchResult;
+}
+
+/**
+ * URLs taken from the source beyond the concurrency limit. Enough to find work for other hosts while one host
+ * waits on its per-host limit, small enough that memory stays flat whatever the list's length. Finished results
+ * the consumer has not taken yet count against the same window: that is the backpressure.
+ */
+export const READ_AHEAD = 1024;
+
+type Source = Iterable<unknown> | AsyncIterable<unknown>;
+
+function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
+  if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  }
+  if (source && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof source !== 'string') {
+    return (source as Iterable<unknown>)[Symbol.iterator]();
+  }
+  throw new TypeError(`Expected \`urls\` to be an Iterable or AsyncIterable of strings, got \`${String(source)}\` (${typeof source})`);
+}
+
+/** A one-shot wake-up that can be re-armed: the loop sleeps on it until something changes. */
+class Wakeup {
+  private resolve: (() => void) | null = null;
+  wait(): Promise<void> {
+    return new Promise((r) => (this.resolve = r));
+  }
+  notify(): void {
+    const r = this.resolve;
+    this.resolve = null;
+    r?.();
+  }
+}
+
+/**
+ * The run: reads the source lazily, starts each URL as the window allows, and yields results as they finish
+ * (as_completed). Cancelling (the user's signal, or the consumer leaving early) aborts in-flight work; every URL
+ * already taken still yields exactly one result, CANCELLED if unfinished. Owned resources (dispatcher, parse
+ * threads) are released before the generator returns.
+ */
+export async function* runPipeline(source: Source, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
+  const iterator = iteratorOf(source);
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const onUserAbort = (): void => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onUserAbort();
+  else options.signal?.addEventListener('abort', onUserAbort, { once: true });
+
+  const ownedDispatcher: Dispatcher | null = options.dispatcher ? null : createDispatcher(options);
+  const baseDispatcher = options.dispatcher ?? (ownedDispatcher as Dispatcher);
+  const client = {
+    timeoutMs: options.timeoutMs,
+    maxRedirects: options.maxRedirects,
+    maxBytes: options.maxBytes,
+    headers: { 'user-agent': options.userAgent, ...options.headers },
+  };
+  const dispatcher = composeDispatcher(baseDispatcher, client);
+  let parser: PageParser | null = null;
+  const ctx: RunContext = {
+    options,
+    client,
+    dispatcher,
+    global: pLimit(options.concurrency),
+    hosts: new HostGates(options.perHost, Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0)),
+    parser: () => (parser ??= createParsePool(options)),
+    robots: options.respectRobots ? new RobotsRules(dispatcher, client, options.userAgent) : null,
+    signal,
+  };
+
+  const window = options.concurrency + READ_AHEAD;
+  const ready: IndexedResult[] = [];
+  const wakeup = new Wakeup();
+  const seen = options.dedupe ? new Set<string>() : null;
+  const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, pausedHosts: 0 };
+  let sourceDone = false;
+  let sourceError: unknown = null;
+  let index = 0;
+
+  const report = (): void => {
+    if (!options.onProgress) return;
+    progress.pausedHosts = ctx.hosts.pausedCount;
+    options.onProgress({ ...progress });
+  };
+  const complete = (entry: IndexedResult): void => {
+    ready.push(entry);
+    progress.done++;
+    if (entry.result.ok) progress.ok++;
+    else progress.failed++;
+    report();
+    wakeup.notify();
+  };
+
+  const feed = async (): Promise<void> => {
+    try {
+      for (;;) {
+        while (progress.inFlight + ready.length >= window && !signal.aborted) await roomFreed.wait();
+        if (signal.aborted) break;
+        const next = await iterator.next();
+        if (next.done || signal.aborted) {
+          // A value pulled just as the run was cancelled was never started: it is not counted or reported.
+          break;
+        }
+        const item = toUrlItem(next.value, index++);
+        if (seen && item.url) {
+          if (seen.has(item.url.href)) {
+            index--;
+            continue;
+          }
+          seen.add(item.url.href);
+        }
+        progress.started++;
+        progress.inFlight++;
+        void processUrl(ctx, item).then((result) => {
+          progress.inFlight--;
+          complete({ index: item.index, result });
+        });
+      }
+    } catch (err) {
+      sourceError = err;
+      controller.abort(err);
+    } finally {
+      sourceDone = true;
+      wakeup.notify();
+    }
+  };
+  const roomFreed = new Wakeup();
+
+  const feeding = feed();
+  try {
+    for (;;) {
+      while (ready.length > 0) {
+        const entry = ready.shift() as IndexedResult;
+        roomFreed.notify();
+        yield entry;
+      }
+      if (progress.inFlight === 0 && (sourceDone || signal.aborted)) break;
+      await wakeup.wait();
+    }
+    if (sourceError) throw sourceError;
+  } finally {
+    // Reached on normal end, on cancel, and when the consumer stops early (break/return/throw in for-await).
+    if (!signal.aborted) controller.abort(new DOMException('the run ended', 'AbortError'));
+    options.signal?.removeEventListener('abort', onUserAbort);
+    roomFreed.notify();
+    // In-flight work resolves promptly once aborted; wait for it so no socket or thread outlives the run.
+    while (progress.inFlight > 0) await wakeup.wait();
+    if (sourceDone) await feeding;
+    else void Promise.resolve(iterator.return?.()).catch(() => {});
+    await Promise.allSettled([
+      (parser as PageParser | null)?.destroy(),
+      ownedDispatcher?.destroy(),
+    ]);
+  }
+}

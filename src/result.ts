@@ -1,0 +1,55 @@
+import type { ResultError } from './errors.js';
+import { FetchError } from './errors.js';
+
+/** One result per input URL: the JSONL line format. Failures are results too, with `ok: false` and an `error`. */
+export interface FetchResult {
+  /** The URL as given (trimmed). */
+  url: string;
+  /** Where the last response came from, after redirects; null when no response arrived. */
+  finalUrl: string | null;
+  /** True when the final response is 2xx and its body was read (and parsed, for HTML). */
+  ok: boolean;
+  /** Final HTTP status, or null when no response arrived. */
+  status: number | null;
+  /** null, or `{ code, message }` with a stable code (see the README). */
+  error: ResultError | null;
+  contentType: string | null;
+  /** Body size in bytes after decompression. */
+  bytes: number;
+  /** From the first attempt's start to the result, retries and parsing included. */
+  elapsedMs: number;
+  /** Requests made for this URL, retries and HEAD→GET fallbacks included (0: never requested). */
+  attempts: number;
+  /** Redirects followed on the last attempt. */
+  redirects: number;
+  title: string | null;
+  description: string | null;
+  /** Present when `extract.canonical` is on. */
+  canonical?: string | null;
+  /** Present when `extract.lang` is on. */
+  lang?: string | null;
+  /** Present when `extract.links` is on. */
+  links?: string[];
+  /** Present when selectors were asked for: each name's value (null when nothing matched). */
+  data?: Record<string, string | string[] | null>;
+}
+
+/** A result for a URL that never got (or lost) its response. */
+export function failedResult(url: string, error: FetchError | ResultError, extra: Partial<FetchResult> = {}): FetchResult {
+  const status = error instanceof FetchError ? error.status : null;
+  return {
+    url,
+    finalUrl: null,
+    ok: false,
+    status,
+    error: { code: error.code, message: error.message },
+    contentType: null,
+    bytes: 0,
+    elapsedMs: 0,
+    attempts: 0,
+    redirects: 0,
+    title: null,
+    description: null,
+    ...extra,
+  };
+}

@@ -1,0 +1,134 @@
+import type { Dispatcher } from 'undici';
+import type { LimitFunction } from 'p-limit';
+import MIMEType from 'whatwg-mimetype';
+import { FetchError, classifyError } from '../errors.js';
+import { failedResult, type FetchResult } from '../result.js';
+import type { NormalizedOptions } from '../options.js';
+import type { UrlItem } from '../source/url-input.js';
+import { fetchOnce, type ClientSettings, type Response } from '../fetch/client.js';
+import { sleep } from '../fetch/deadline.js';
+import type { PageParser } from '../parse/types.js';
+import type { HostGates } from './host-gate.js';
+import { backoffMs, isRetryableError, isRetryableStatus } from './retry-policy.js';
+import type { RobotsRules } from '../robots/robots-rules.js';
+
+/** Everything a URL's processing needs from its run; built once per run. */
+export interface RunContext {
+  options: NormalizedOptions;
+  client: ClientSettings;
+  dispatcher: Dispatcher;
+  global: LimitFunction;
+  hosts: HostGates;
+  /** Created on the first HTML page, so runs that parse nothing start no threads. */
+  parser: () => PageParser;
+  robots: RobotsRules | null;
+  signal: AbortSignal;
+}
+
+const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
+
+export function isHtml(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  const essence = MIMEType.parse(contentType)?.essence;
+  return essence !== undefined && HTML_TYPES.has(essence);
+}
+
+/** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
+const HEAD_REFUSED = new Set([405, 501]);
+
+function cancelled(): FetchError {
+  return new FetchError('CANCELLED', 'cancelled before it finished');
+}
+
+/** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
+async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBody: boolean): Promise<Response | FetchError> {
+  const gate = ctx.hosts.get(url.host);
+  try {
+    return await gate.run(
+      () =>
+        ctx.global(async () => {
+          if (ctx.signal.aborted) throw cancelled();
+          return fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
+        }),
+      ctx.signal,
+    );
+  } catch (err) {
+    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
+  } finally {
+    ctx.hosts.release(url.host);
+  }
+}
+
+/**
+ * The life of one URL: robots check, attempts with retries (backoff with jitter, Retry-After honoured and
+ * capped, the host paused meanwhile), then the parse stage. Always resolves to a result, never rejects.
+ */
+export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchResult> {
+  if (item.error || !item.url) return failedResult(item.input, item.error ?? new FetchError('INVALID_URL', 'no URL'));
+  const url = item.url;
+  const { options } = ctx;
+  const started = performance.now();
+  const finish = (result: FetchResult): FetchResult => ({ ...result, elapsedMs: Math.round(performance.now() - started) });
+  let attempts = 0;
+
+  if (ctx.robots) {
+    const verdict = await ctx.robots.check(url, ctx.signal);
+    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled()));
+    if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
+    if (!verdict.allowed) {
+      return finish(failedResult(item.input, new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} for this user agent`)));
+    }
+  }
+
+  let method = options.method;
+  let outcome: Response | FetchError;
+  for (let retry = 0; ; ) {
+    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled(), { attempts }));
+    outcome = await attempt(ctx, url, method, options.method === 'GET');
+    if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
+    if (method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
+      method = 'GET';
+      continue;
+    }
+    const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
+    if (!retryable || retry >= options.retries || ctx.signal.aborted) break;
+    const retryAfter = outcome.retryAfterMs;
+    if (retryAfter !== null) {
+      // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
+      if (retryAfter > options.maxRetryAfterMs) break;
+      ctx.hosts.get(url.host).pause(retryAfter);
+    }
+    retry++;
+    await sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal);
+  }
+
+  if (outcome instanceof FetchError) {
+    return finish(failedResult(item.input, outcome, { attempts, status: outcome.status }));
+  }
+  const res = outcome;
+  const base: FetchResult = {
+    url: item.input,
+    finalUrl: res.finalUrl,
+    ok: false,
+    status: res.status,
+    error: null,
+    contentType: res.contentType,
+    bytes: res.bytes,
+    elapsedMs: 0,
+    attempts,
+    redirects: res.redirects,
+    title: null,
+    description: null,
+  };
+  if (res.status < 200 || res.status >= 300) {
+    return finish({ ...base, error: { code: 'HTTP_STATUS', message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` } });
+  }
+  if (!options.extract || !res.body || !isHtml(res.contentType)) return finish({ ...base, ok: true });
+  try {
+    const fields = await ctx.parser().parse({ body: res.body, contentType: res.contentType, url: res.finalUrl }, ctx.signal);
+    return finish({ ...base, ...fields, ok: true });
+  } catch (err) {
+    const error = err instanceof FetchError ? err : new FetchError('PARSE', `parser failed: ${(err as Error)?.message ?? String(err)}`);
+    return finish({ ...base, error: { code: error.code, message: error.message } });
+  }
+}
