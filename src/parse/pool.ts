@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { FetchError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
@@ -42,6 +43,11 @@ export class ParsePool implements PageParser {
   private batch: Entry[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
+  /**
+   * Tasks handed to piscina at once: one per thread. The rest wait here, so that a task's parse deadline
+   * starts when a thread takes it, not while it queues behind other pages.
+   */
+  private readonly running: LimitFunction;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
@@ -50,6 +56,7 @@ export class ParsePool implements PageParser {
     threads: number,
     private readonly parseTimeoutMs: number,
   ) {
+    this.running = pLimit(threads);
     this.piscina = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFilename(),
       minThreads: threads,
@@ -82,9 +89,17 @@ export class ParsePool implements PageParser {
     void this.send(entries);
   }
 
-  private async send(entries: Entry[]): Promise<void> {
+  private send(entries: Entry[]): Promise<void> {
+    return this.running(() => this.runTask(entries));
+  }
+
+  private async runTask(entries: Entry[]): Promise<void> {
     // Every page of a batch belongs to the same run, so the first one's signal speaks for all.
     const runSignal = (entries[0] as Entry).signal;
+    if (runSignal.aborted) {
+      for (const entry of entries) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
+      return;
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

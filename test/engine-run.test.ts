@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
+import { fetchAll, fetchEach, type FetchResult } from '../src/index.js';
+import { READ_AHEAD } from '../src/pipeline.js';
+import { createTestServer, type TestServer } from './fixtures/server.js';
+
+let server: TestServer;
+let other: TestServer;
+beforeAll(async () => {
+  server = await createTestServer();
+  other = await createTestServer();
+});
+afterAll(async () => {
+  await Promise.all([server.close(), other.close()]);
+});
+
+describe('order', () => {
+  it('yields results in completion order from fetchEach, and in input order from fetchAll', async () => {
+    const urls = [`${server.url}/slow?ms=800&k=order`, `${server.url}/ok?t=a`, `${server.url}/ok?t=b`];
+    const seen: string[] = [];
+    for await (const r of fetchEach(urls, { retries: 0 })) seen.push(r.url);
+    expect(seen[seen.length - 1]).toBe(urls[0]);
+    expect(seen).toHaveLength(3);
+
+    const all = await fetchAll(urls, { retries: 0 });
+    expect(all.map((r) => r.url)).toEqual(urls);
+    expect(all[0]).toMatchObject({ ok: true, title: 'slow 800' });
+  });
+
+  it('accepts any iterable: a Set, a generator, an async generator', async () => {
+    const u = (t: string) => `${server.url}/ok?t=${t}`;
+    async function* asyncGen() {
+      yield u('x');
+      yield u('y');
+    }
+    function* gen() {
+      yield u('z');
+    }
+    expect((await fetchAll(new Set([u('s')]))).map((r) => r.title)).toEqual(['s']);
+    expect((await fetchAll(gen())).map((r) => r.title)).toEqual(['z']);
+    expect((await fetchAll(asyncGen())).map((r) => r.title)).toEqual(['x', 'y']);
+  });
+
+  it('drops repeated URLs with dedupe, keeping the first', async () => {
+    const u = `${server.url}/ok?t=dup`;
+    const results = await fetchAll([u, u, `${u}#frag`, `${server.url}/ok?t=other`], { dedupe: true, extract: false });
+    expect(results.map((r) => r.url)).toEqual([u, `${server.url}/ok?t=other`]);
+  });
+});
+
+describe('limits', () => {
+  it('never has more than `concurrency` requests at the server', async () => {
+    const s = await createTestServer();
+    try {
+      const urls = Array.from({ length: 40 }, (_, i) => `${s.url}/slow?ms=50&i=${i}`);
+      const results = await fetchAll(urls, { concurrency: 5, perHost: 100, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(s.log.maxInFlight).toBeLessThanOrEqual(5);
+      expect(s.log.maxInFlight).toBeGreaterThan(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('holds `perHost` per host while other hosts use the rest of `concurrency`', async () => {
+    const a = await createTestServer();
+    const b = await createTestServer();
+    try {
+      const urls = Array.from({ length: 30 }, (_, i) => `${a.url}/slow?ms=50&i=${i}`).concat(
+        Array.from({ length: 30 }, (_, i) => `${b.url}/slow?ms=50&i=${i}`),
+      );
+      const results = await fetchAll(urls, { concurrency: 10, perHost: 3, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(a.log.maxInFlight).toBeLessThanOrEqual(3);
+      expect(b.log.maxInFlight).toBeLessThanOrEqual(3);
+      // Host b was listed after all of host a, yet it ran while a was still busy: no head-of-line blocking.
+      const lastA = Math.max(...a.log.requests.map((r) => r.at));
+      const firstB = Math.min(...b.log.requests.map((r) => r.at));
+      expect(firstB).toBeLessThan(lastA);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('validates options at the edge, naming the option and the value', async () => {
+    expect(() => fetchEach([], { concurrency: 0 })).toThrow('Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)');
+    expect(() => fetchEach([], { timeoutMs: 3_000_000_000 })).toThrow(/`timeoutMs`.*3000000000/);
+    expect(() => fetchEach([], { method: 'POST' as 'GET' })).toThrow("Expected `method` to be 'GET' or 'HEAD', got `POST` (string)");
+    expect(() => fetchEach([], { extract: { select: { x: 'div[' } } })).toThrow(/Invalid CSS selector for `x`/);
+    expect(() => fetchEach([], { proxy: 'nope' })).toThrow(/`proxy`/);
+    await expect(fetchAll([], { retries: -1 })).rejects.toThrow(RangeError);
+    await expect(fetchAll(42 as unknown as string[])).rejects.toThrow(/Iterable/);
+  });
+});
+
+describe('cancellation', () => {
+  it('accounts for every started URL exactly once when aborted mid-run, unfinished ones CANCELLED', async () => {
+    const controller = new AbortController();
+    const urls = [
+      ...Array.from({ length: 5 }, (_, i) => `${server.url}/ok?t=done${i}`),
+      ...Array.from({ length: 20 }, (_, i) => `${server.url}/hang?i=${i}`),
+    ];
+    const results: FetchResult[] = [];
+    for await (const r of fetchEach(urls, { signal: controller.signal, concurrency: 8, perHost: 8, timeoutMs: 60_000, extract: false })) {
+      results.push(r);
+      if (results.filter((x) => x.ok).length === 5) controller.abort();
+    }
+    expect(new Set(results.map((r) => r.url)).size).toBe(results.length);
+    expect(results).toHaveLength(25);
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    const cancelled = results.filter((r) => !r.ok);
+    expect(cancelled.every((r) => r.error?.code === 'CANCELLED')).toBe(true);
+  });
+
+  it('resolves fetchAll with CANCELLED results when the signal fires', async () => {
+    const controller = new AbortController();
+    const pending = fetchAll([`${server.url}/hang?c=1`, `${server.url}/hang?c=2`], { signal: controller.signal, timeoutMs: 60_000 });
+    setTimeout(() => controller.abort(), 100);
+    const results = await pending;
+    expect(results.map((r) => r.error?.code)).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  it('starts nothing when the signal is already aborted', async () => {
+    const results = await fetchAll([`${server.url}/ok?t=never`], { signal: AbortSignal.abort() });
+    expect(results).toHaveLength(0);
+    expect(server.hits('/ok?t=never')).toBe(0);
+  });
+
+  it('cancels in-flight work when the consumer leaves the loop early', async () => {
+    const urls = [`${server.url}/ok?t=first`, ...Array.from({ length: 5 }, (_, i) => `${server.url}/hang?early=${i}`)];
+    let count = 0;
+    for await (const r of fetchEach(urls, { timeoutMs: 60_000, extract: false })) {
+      count++;
+      expect(r.ok).toBe(true);
+      break;
+    }
+    expect(count).toBe(1);
+  });
+});
+
+describe('bounded memory', () => {
+  it('streams 200,000 URLs with the source never read more than concurrency + read-ahead past the consumer', async () => {
+    // A MockAgent answers in-process: this test is about the pipeline's bookkeeping, not sockets.
+    const agent = new MockAgent({ connections: 1 });
+    agent.disableNetConnect();
+    agent.get('http://mock.test').intercept({ path: /.*/ }).reply(200, 'x', { headers: { 'content-type': 'text/plain' } }).persist();
+    const total = 200_000;
+    const concurrency = 64;
+    let pulled = 0;
+    let consumed = 0;
+    let maxAhead = 0;
+    async function* source() {
+      for (let i = 0; i < total; i++) {
+        pulled++;
+        maxAhead = Math.max(maxAhead, pulled - consumed);
+        yield `http://mock.test/${i}`;
+      }
+    }
+    let ok = 0;
+    let heapAt20k = 0;
+    for await (const r of fetchEach(source(), { dispatcher: agent, concurrency, perHost: concurrency, extract: false })) {
+      consumed++;
+      if (r.ok) ok++;
+      if (consumed === 20_000) heapAt20k = process.memoryUsage().heapUsed;
+    }
+    await agent.close();
+    expect(consumed).toBe(total);
+    expect(ok).toBe(total);
+    expect(maxAhead).toBeLessThanOrEqual(concurrency + READ_AHEAD + 1);
+    // Flat: ten times the URLs may not cost anywhere near ten times the heap (loose bound; GC timing varies).
+    expect(process.memoryUsage().heapUsed).toBeLessThan(heapAt20k * 3);
+  }, 120_000);
+
+  it('lets a slow consumer hold the source back (backpressure)', async () => {
+    let pulled = 0;
+    function* source() {
+      for (let i = 0; i < 5_000; i++) {
+        pulled++;
+        yield `not-a-url-${i}`;
+      }
+    }
+    const iterator = fetchEach(source(), { concurrency: 4 })[Symbol.asyncIterator]();
+    await iterator.next();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pulled).toBeLessThanOrEqual(4 + READ_AHEAD + 1);
+    await iterator.return?.();
+  });
+});

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fetchAll, fetchEach } from '../src/index.js';
+import { decodeHtml } from '../src/parse/decode.js';
+import { extract } from '../src/parse/extract.js';
+import { normalizeExtract, parseSelector } from '../src/parse/spec.js';
+import { ParsePool } from '../src/parse/pool.js';
+import parsePages from '../src/parse/worker.js';
+import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+const bytes = (...parts: (string | number[])[]): Uint8Array =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+
+describe('decoding follows the WHATWG order: BOM, Content-Type charset, <meta> prescan, windows-1252', () => {
+  it('reads Shift_JIS declared only in <meta charset>', () => {
+    const html = decodeHtml(bytes('<meta charset="shift_jis"><title>', [0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea], '</title>'), 'text/html');
+    expect(html).toContain('日本語');
+  });
+
+  it('reads windows-1251 declared only in the header', () => {
+    expect(decodeHtml(bytes('<title>', [0xcf, 0xf0, 0xe8, 0xe2, 0xe5, 0xf2], '</title>'), 'text/html; charset=windows-1251')).toContain('Привет');
+  });
+
+  it('lets a BOM win over the header (scrapy#5601)', () => {
+    expect(decodeHtml(bytes([0xef, 0xbb, 0xbf], 'caf', [0xc3, 0xa9]), 'text/html; charset=windows-1251')).toBe('café');
+  });
+
+  it('lets the header win over <meta>', () => {
+    const html = decodeHtml(bytes('<meta charset="shift_jis">', [0xcf, 0xf0]), 'text/html; charset=windows-1251');
+    expect(html).toContain('Пр');
+  });
+
+  it('reads http-equiv Content-Type in the prescan', () => {
+    const html = decodeHtml(bytes('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">', [0xcf]), null);
+    expect(html).toContain('П');
+  });
+
+  it('never fails over an unknown label (crawlee#2901): it sniffs on', () => {
+    expect(decodeHtml(bytes('<meta charset="utf-8">caf', [0xc3, 0xa9]), 'text/html; charset=no-such-charset')).toContain('café');
+  });
+
+  it('treats the latin1 label as windows-1252, as the Encoding Standard maps it', () => {
+    expect(decodeHtml(bytes([0x80]), 'text/html; charset=iso-8859-1')).toBe('€');
+  });
+
+  it('falls back to windows-1252 with no declaration at all', () => {
+    expect(decodeHtml(bytes('caf', [0xe9]), 'text/html')).toBe('café');
+  });
+
+  it('decodes UTF-16LE with a BOM', () => {
+    expect(decodeHtml(bytes([0xff, 0xfe], [0x68, 0x00, 0x69, 0x00]), 'text/html')).toBe('hi');
+  });
+});
+
+describe('extraction', () => {
+  const all = normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true });
+
+  it('decodes entities and collapses whitespace in titles', () => {
+    const f = extract('<title>\n  Tom &amp; Jerry &lt;3 &eacute;t&#233;  </title>', 'http://a.test/', all);
+    expect(f.title).toBe('Tom & Jerry <3 été');
+  });
+
+  it('resolves links against the page URL, de-duplicated, in document order, http(s) only', () => {
+    const html = '<a href="b">1</a><a href="/c#x">2</a><a href="b">dup</a><a href="mailto:x@y">m</a><a href="javascript:0">j</a>' +
+      '<a href="https://other.test/d?q=1">3</a><a href=" /c ">4</a><a>no href</a>';
+    expect(extract(html, 'http://a.test/dir/page', all).links).toEqual(['http://a.test/dir/b', 'http://a.test/c', 'https://other.test/d?q=1']);
+  });
+
+  it('resolves links against <base href>, itself relative to the page', () => {
+    const html = '<head><base href="/root/"><link rel="canonical" href="canon"></head><a href="x">x</a><a href="../y">y</a>';
+    const f = extract(html, 'http://a.test/dir/page', all);
+    expect(f.links).toEqual(['http://a.test/root/x', 'http://a.test/y']);
+    expect(f.canonical).toBe('http://a.test/root/canon');
+  });
+
+  it('reads description, canonical and lang', () => {
+    const f = extract('<html lang="de-AT"><meta name="Description" content=" Hallo  Welt "><link rel="alternate canonical" href="/c">', 'http://a.test/', all);
+    expect(f).toMatchObject({ description: 'Hallo Welt', canonical: 'http://a.test/c', lang: 'de-AT', title: null });
+  });
+
+  it('gives named selectors: first match text, an attribute, and every match', () => {
+    const spec = normalizeExtract({ title: false, description: false, select: { h: 'h2', next: 'a.next@href', 'items[]': 'li', 'ids[]': 'li@id', none: '.nothing' } });
+    const f = extract('<h2> One </h2><h2>Two</h2><ul><li id="a">x</li><li>y</li></ul><a class="next" href="/p2">n</a>', 'http://a.test/', spec);
+    expect(f.data).toEqual({ h: 'One', next: '/p2', items: ['x', 'y'], ids: ['a'], none: null });
+  });
+
+  it('parses the short selector forms', () => {
+    expect(parseSelector('n', 'a.b@data-x')).toEqual({ name: 'n', css: 'a.b', attr: 'data-x', all: false });
+    expect(parseSelector('n[]', 'div > p')).toEqual({ name: 'n', css: 'div > p', attr: null, all: true });
+    expect(() => parseSelector('bad', 'p:nosuchpseudo')).toThrow('Invalid CSS selector for `bad`: `p:nosuchpseudo`');
+  });
+
+  it('extracts a large page with a few hundred links', () => {
+    const links = Array.from({ length: 300 }, (_, i) => `<li><a href="/p/${i}">${i}</a></li>`).join('');
+    const f = extract(htmlPage('Big', `<ul>${links}</ul>`.repeat(2)), 'http://a.test/', all);
+    expect(f.links).toHaveLength(300);
+    expect(f.links?.[299]).toBe('http://a.test/p/299');
+  });
+});
+
+describe('the parse pool', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const nested = `<html><body>${'<div>'.repeat(200_000)}deep</body></html>`;
+    server = await createTestServer({
+      '/nested': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(nested);
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('parses off the main thread: the worker reports its threadId', async () => {
+    const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+    try {
+      const body = new TextEncoder().encode(htmlPage('threaded'));
+      const fields = await pool.parse({ body, contentType: 'text/html', url: 'http://a.test/' }, new AbortController().signal);
+      expect(fields.title).toBe('threaded');
+      expect([...pool.threadIds].length).toBeGreaterThan(0);
+      expect(pool.threadIds.has(0)).toBe(false);
+      // The body was transferred, not copied: the main thread no longer holds it.
+      expect(body.byteLength).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('batches small pages and parses each one right', async () => {
+    const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+    try {
+      const signal = new AbortController().signal;
+      const titles = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          pool.parse({ body: new TextEncoder().encode(htmlPage(`p${i}`)), contentType: 'text/html', url: 'http://a.test/' }, signal),
+        ),
+      );
+      expect(titles.map((f) => f.title)).toEqual(Array.from({ length: 100 }, (_, i) => `p${i}`));
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('keeps a page that makes the parser throw to itself: its neighbours in the batch still parse', () => {
+    // 15,000 nested elements overflow the stack of cheerio's recursive text(): a real page that throws.
+    const page = (html: string) => ({ body: new TextEncoder().encode(html).buffer as ArrayBuffer, contentType: 'text/html', url: 'http://a.test/' });
+    const reply = parsePages({
+      pages: [page(`<body>${'<div>'.repeat(15_000)}deep</body>`), page('<title>fine</title>')],
+      spec: normalizeExtract({ select: { body: 'body' } }),
+    });
+    expect(reply.outcomes[0]).toEqual({ ok: false, message: 'Maximum call stack size exceeded' });
+    expect(reply.outcomes[1]).toMatchObject({ ok: true, fields: { title: 'fine' } });
+  });
+
+  it('fails a parse that runs past parseTimeoutMs with PARSE, and the run goes on with a fresh worker', async () => {
+    // 200,000 nested divs cost htmlparser2 about a minute (its open-element stack grows by unshift):
+    // exactly the page the parse deadline is for.
+    const results = await fetchAll([`${server.url}/nested`, `${server.url}/ok?t=after`], { extract: { links: true }, parseTimeoutMs: 500, threads: 1, retries: 0 });
+    expect(results[0]).toMatchObject({ ok: false, status: 200, error: { code: 'PARSE' } });
+    expect(results[0]?.error?.message).toContain('parseTimeoutMs');
+    expect(results[1]).toMatchObject({ ok: true, title: 'after' });
+  });
+
+  it('does not parse non-HTML responses', async () => {
+    const [r] = await fetchAll([`${server.url}/json`]);
+    expect(r).toMatchObject({ ok: true, title: null, contentType: 'application/json' });
+  });
+
+  it('reads Shift_JIS and windows-1251 pages end to end', async () => {
+    const results = await fetchAll([`${server.url}/sjis`, `${server.url}/cp1251`, `${server.url}/bad-label`]);
+    expect(results.map((r) => r.title)).toEqual(['日本語', 'Привет', 'unknown label']);
+  });
+
+  it('drops queued parse work on abort: those URLs come back CANCELLED', async () => {
+    const controller = new AbortController();
+    const urls = Array.from({ length: 6 }, (_, i) => `${server.url}/nested?i=${i}`);
+    const results = [];
+    setTimeout(() => controller.abort(), 300);
+    for await (const r of fetchEach(urls, { signal: controller.signal, threads: 1, extract: { select: { body: 'body' } } })) results.push(r);
+    expect(results).toHaveLength(6);
+    expect(results.some((r) => r.error?.code === 'CANCELLED')).toBe(true);
+    expect(results.every((r) => r.error?.code === 'CANCELLED' || r.error?.code === 'PARSE')).toBe(true);
+  });
+
+  it('leaves no live threads after two consecutive runs', async () => {
+    const threadsBefore = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    for (let run = 0; run < 2; run++) {
+      const results = await fetchAll([`${server.url}/ok?t=run${run}`], { threads: 2 });
+      expect(results[0]?.title).toBe(`run${run}`);
+    }
+    await delay(50);
+    const threadsAfter = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    expect(threadsAfter).toBeLessThanOrEqual(threadsBefore);
+  });
+});
