@@ -72,7 +72,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     headers: { 'user-agent': options.userAgent, ...options.headers },
   };
   const dispatcher = composeDispatcher(baseDispatcher, client);
-  let parser: PageParser | null = null;
+  // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
+  // on the wire, unless this run will never parse.
+  let parser: PageParser | null = options.extract && options.method === 'GET' && !options.signal?.aborted ? createParsePool(options) : null;
   const ctx: RunContext = {
     options,
     client,

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `volley` command. Only this file touches process state: exit codes, signal handlers (in run.ts, which it
+// calls), stdout. --help and --version never load the fetch or parse code.
+import { VERSION } from '../version.js';
+
+async function main(argv: string[]): Promise<number> {
+  // A cron wrapper's `volley --version` should cost a bare Node start, not a parser load.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { parseCli, UsageError, EXIT } = await import('./args.js');
+  try {
+    const parsed = await parseCli(argv);
+    if (parsed.kind === 'info') {
+      process.stdout.write(`${parsed.text}\n`);
+      return EXIT.OK;
+    }
+    const { runCli } = await import('./run.js');
+    return await runCli(parsed.config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`volley: ${err.message}\nRun 'volley --help' for usage and examples.\n`);
+      return EXIT.USAGE;
+    }
+    if ((err as Error).name === 'LockedError') {
+      process.stderr.write(`volley: ${(err as Error).message}\n`);
+      return EXIT.LOCKED;
+    }
+    process.stderr.write(`volley: ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.USAGE;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Exit explicitly: a stdin that is still open (a pipe nobody closed) must not keep a finished run alive.
+    // Output has been flushed by then (the sink waits for the stream).
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`volley: ${String(err)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { FetchResult } from '../result.js';
+
+/** A results writer. Each `write` hands the stream one whole record, so a killed run never leaves half a line. */
+export interface Sink {
+  write(result: FetchResult): Promise<void>;
+  /** Writes what closes the document (a JSON array's `]`) and waits until the stream has taken everything. */
+  end(): Promise<void>;
+}
+
+export interface Encoder {
+  header(): string;
+  record(result: FetchResult, first: boolean): string;
+  footer(): string;
+}
+
+/** Turns an Encoder into a Sink with backpressure: when the reader is slow, the run waits instead of buffering. */
+export function streamSink(stream: Writable, encoder: Encoder, { append = false } = {}): Sink {
+  let first = true;
+  let started = false;
+  const put = async (chunk: string): Promise<void> => {
+    if (chunk === '' || stream.destroyed) return;
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+  };
+  return {
+    async write(result) {
+      if (!started) {
+        started = true;
+        if (!append) await put(encoder.header());
+      }
+      await put(encoder.record(result, first));
+      first = false;
+    },
+    async end() {
+      if (!started && !append) await put(encoder.header());
+      await put(encoder.footer());
+      if (stream.destroyed) return;
+      // Resolves once everything written so far has been handed to the OS.
+      await new Promise<void>((resolve) => stream.write('', () => resolve()));
+    },
+  };
+}
