@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { NormalizedOptions, Progress } from './options.js';
@@ -59,6 +60,8 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const iterator = iteratorOf(source);
   const controller = new AbortController();
   const signal = controller.signal;
+  // Every in-flight request, backoff sleep and parse task listens on the run's signal: thousands at once is normal.
+  setMaxListeners(0, signal);
   const onUserAbort = (): void => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) onUserAbort();
   else options.signal?.addEventListener('abort', onUserAbort, { once: true });

@@ -91,9 +91,18 @@ function parseShard(raw: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** Repeatable flags: yargs gives a string for one use and an array for several. (Not `array: true`, which would
+ * swallow the positional URLs that follow: `volley -s h1=h1 urls.txt`.) */
+function list(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** Numbers are taken as strings so that a bad one is echoed as typed, not as yargs' NaN. */
 function number(flag: string, value: unknown, { integer = true, min = 0 } = {}): number | undefined {
   if (value === undefined) return undefined;
-  const n = typeof value === 'number' ? value : Number(value);
+  if (Array.isArray(value)) throw new UsageError(`--${flag} was given more than once: ${value.map((v) => JSON.stringify(String(v))).join(', ')}`);
+  const n = typeof value === 'string' && value.trim() === '' ? NaN : Number(value);
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
     throw new UsageError(`--${flag} expects ${integer ? 'a whole number' : 'a number'} of at least ${min}, got ${JSON.stringify(value)}`);
   }
@@ -110,25 +119,25 @@ function parser(argv: string[]) {
   return yargs(argv)
     .scriptName('volley')
     .usage('Usage: volley [URL|FILE|-]... [options]\n\nFetch many URLs at once, each with its own deadline, and write one result per URL as it finishes.')
-    .option('input', { alias: 'i', type: 'string', array: true, description: 'Read URLs from FILE, one per line (- for stdin); blank lines and # comments are skipped. Repeatable.' })
+    .option('input', { alias: 'i', type: 'string', description: 'Read URLs from FILE, one per line (- for stdin); blank lines and # comments are skipped. Repeatable.' })
     .option('output', { alias: 'o', type: 'string', description: 'Write results to FILE instead of stdout' })
     .option('format', { alias: 'f', choices: ['jsonl', 'csv', 'json'] as const, default: 'jsonl' as const, description: 'Output format' })
-    .option('concurrency', { alias: 'c', type: 'number', description: 'Most requests in flight at once [default: 50]' })
-    .option('per-host', { type: 'number', description: 'Most requests in flight to one host [default: 8]' })
-    .option('timeout', { alias: 't', type: 'number', description: 'Total deadline per attempt in ms: connect, headers and body [default: 20000]' })
-    .option('retries', { type: 'number', description: 'Retries on connection errors, timeouts, 408/429/5xx, with backoff; Retry-After honoured [default: 2]' })
-    .option('max-bytes', { type: 'number', description: 'Largest body kept, after decompression [default: 10485760]' })
-    .option('max-redirects', { type: 'number', description: 'Redirects followed [default: 10]' })
-    .option('select', { alias: 's', type: 'string', array: true, description: "Extract NAME=CSS (text of first match), NAME=CSS@ATTR (an attribute), NAME[]=CSS (every match). Repeatable." })
+    .option('concurrency', { alias: 'c', type: 'string', requiresArg: true, description: 'Most requests in flight at once [default: 50]' })
+    .option('per-host', { type: 'string', requiresArg: true, description: 'Most requests in flight to one host [default: 8]' })
+    .option('timeout', { alias: 't', type: 'string', requiresArg: true, description: 'Total deadline per attempt in ms: connect, headers and body [default: 20000]' })
+    .option('retries', { type: 'string', requiresArg: true, description: 'Retries on connection errors, timeouts, 408/429/5xx, with backoff; Retry-After honoured [default: 2]' })
+    .option('max-bytes', { type: 'string', requiresArg: true, description: 'Largest body kept, after decompression [default: 10485760]' })
+    .option('max-redirects', { type: 'string', requiresArg: true, description: 'Redirects followed [default: 10]' })
+    .option('select', { alias: 's', type: 'string', description: "Extract NAME=CSS (text of first match), NAME=CSS@ATTR (an attribute), NAME[]=CSS (every match). Repeatable." })
     .option('links', { type: 'boolean', default: false, description: 'Add every <a href> link, absolute and de-duplicated' })
     .option('extract', { type: 'boolean', default: true, description: 'Parse HTML pages; --no-extract gives status, size and timing only' })
-    .option('header', { alias: 'H', type: 'string', array: true, description: "Extra request header 'Name: value'. Repeatable." })
+    .option('header', { alias: 'H', type: 'string', description: "Extra request header 'Name: value'. Repeatable." })
     .option('user-agent', { alias: 'A', type: 'string', description: 'User-Agent, also the name matched in robots.txt [default: volley/VERSION]' })
     .option('proxy', { type: 'string', description: 'Send every request through this HTTP proxy (overrides HTTP(S)_PROXY)' })
-    .option('threads', { type: 'number', description: 'HTML parser threads [default: available CPU cores]' })
+    .option('threads', { type: 'string', requiresArg: true, description: 'HTML parser threads [default: available CPU cores]' })
     .option('method', { choices: ['GET', 'HEAD'] as const, default: 'GET' as const, description: 'HEAD checks links without bodies (falls back to GET on 405/501)' })
-    .option('rate', { type: 'number', description: 'At most N requests per second to any one host (fractions allowed)' })
-    .option('delay', { type: 'number', description: 'At least MS milliseconds between requests to one host' })
+    .option('rate', { type: 'string', requiresArg: true, description: 'At most N requests per second to any one host (fractions allowed)' })
+    .option('delay', { type: 'string', requiresArg: true, description: 'At least MS milliseconds between requests to one host' })
     .option('respect-robots', { type: 'boolean', default: false, description: "Obey each host's robots.txt (RFC 9309), Crawl-delay included" })
     .option('dedupe', { type: 'boolean', default: false, description: 'Skip repeated URLs (memory grows with the number of distinct URLs)' })
     .option('lock', { type: 'string', description: 'Refuse to start (exit 75) while another run holds this lock path; stale locks of killed runs are taken over' })
@@ -167,7 +176,7 @@ export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: C
   if (a.help || a.version) return { kind: 'info', text: output };
 
   const headers: Record<string, string> = {};
-  for (const raw of a.header ?? []) {
+  for (const raw of list(a.header)) {
     const [name, value] = parseHeader(String(raw));
     headers[name] = value;
   }
@@ -177,7 +186,7 @@ export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: C
   if (a.resume && format !== 'jsonl') throw new UsageError(`--resume works with -f jsonl only, got -f ${format}`);
   const config: CliConfig = {
     inputs: a._.map(String),
-    inputFiles: (a.input ?? []).map(String),
+    inputFiles: list(a.input),
     output: output_,
     format,
     concurrency: number('concurrency', a.concurrency, { min: 1 }),
@@ -186,7 +195,7 @@ export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: C
     retries: number('retries', a.retries),
     maxBytes: number('max-bytes', a.maxBytes, { min: 1 }),
     maxRedirects: number('max-redirects', a.maxRedirects),
-    select: (a.select ?? []).map(String),
+    select: list(a.select),
     links: a.links,
     headers,
     userAgent: a.userAgent,

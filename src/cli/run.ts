@@ -162,7 +162,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const onOutError = (err: NodeJS.ErrnoException): void => {
       // The reader went away (`| head`): stop quietly; any other write error is reported.
       if (err.code === 'EPIPE') ending ??= 'EPIPE';
-      else writeError = err;
+      // After EPIPE, writes still queued fail too (ERR_STREAM_DESTROYED): the same event, not a new error.
+      else if (ending !== 'EPIPE') writeError = err;
       controller.abort();
     };
     out.on('error', onOutError);

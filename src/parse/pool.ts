@@ -63,6 +63,9 @@ export class ParsePool implements PageParser {
       maxThreads: threads,
       idleTimeout: 10_000,
     });
+    // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
+    // Worker") on the pool, which would crash the process. The task itself has already been settled as CANCELLED.
+    this.piscina.on('error', () => {});
   }
 
   parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {

@@ -20,8 +20,10 @@ export function streamSink(stream: Writable, encoder: Encoder, { append = false 
   let first = true;
   let started = false;
   const put = async (chunk: string): Promise<void> => {
-    if (chunk === '' || stream.destroyed) return;
-    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+    if (chunk === '' || stream.destroyed || stream.errored) return;
+    // A write error (EPIPE from `| head`, a full disk) reaches the stream's 'error' listener, which the caller
+    // owns and acts on; here it only means there is no point waiting for 'drain'.
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]).catch(() => {});
   };
   return {
     async write(result) {
@@ -35,7 +37,7 @@ export function streamSink(stream: Writable, encoder: Encoder, { append = false 
     async end() {
       if (!started && !append) await put(encoder.header());
       await put(encoder.footer());
-      if (stream.destroyed) return;
+      if (stream.destroyed || stream.errored) return;
       // Resolves once everything written so far has been handed to the OS.
       await new Promise<void>((resolve) => stream.write('', () => resolve()));
     },
