@@ -48,7 +48,10 @@ async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBo
       () =>
         ctx.global(async () => {
           if (ctx.signal.aborted) throw cancelled();
-          return fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
+          const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
+          // Pause the host before this request gives up its slot, so the next request to it waits too.
+          if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
+          return res;
         }),
       ctx.signal,
     );
@@ -96,7 +99,6 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     if (retryAfter !== null) {
       // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
       if (retryAfter > options.maxRetryAfterMs) break;
-      ctx.hosts.get(url.host).pause(retryAfter);
     }
     retry++;
     await sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal);

@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fetchAll } from '../src/index.js';
+import { parseRetryAfter, backoffMs } from '../src/schedule/retry-policy.js';
+import { closedPort, createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+const robotsRoute = (body: string, status = 200) => ({
+  '/robots.txt': (_req: unknown, res: import('node:http').ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(body);
+  },
+});
+
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] as number));
+
+describe('per-host pacing', () => {
+  it('spaces requests to one host by 1/perHostRate', async () => {
+    const s = await createTestServer();
+    try {
+      const urls = Array.from({ length: 5 }, (_, i) => `${s.url}/ok?rate=${i}`);
+      const results = await fetchAll(urls, { perHostRate: 5, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      // Pacing can only make gaps longer; a lower bound with room for clock jitter cannot flake.
+      for (const gap of gaps(s.log.requests.map((r) => r.at))) expect(gap).toBeGreaterThanOrEqual(150);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('spaces requests to one host by perHostDelayMs', async () => {
+    const s = await createTestServer();
+    try {
+      await fetchAll([1, 2, 3].map((i) => `${s.url}/ok?delay=${i}`), { perHostDelayMs: 300, extract: false });
+      for (const gap of gaps(s.log.requests.map((r) => r.at))) expect(gap).toBeGreaterThanOrEqual(250);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('does not block other hosts while one host is paced', async () => {
+    const a = await createTestServer();
+    const b = await createTestServer();
+    try {
+      const urls = [...Array.from({ length: 6 }, (_, i) => `${a.url}/ok?a=${i}`), ...[1, 2].map((i) => `${b.url}/ok?b=${i}`)];
+      await fetchAll(urls, { perHostRate: 2, extract: false });
+      const lastA = Math.max(...a.log.requests.map((r) => r.at));
+      expect(Math.max(...b.log.requests.map((r) => r.at))).toBeLessThan(lastA);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('pauses only the host that sent Retry-After', async () => {
+    const a = await createTestServer();
+    const b = await createTestServer();
+    try {
+      const urls = [`${a.url}/429?after=1&k=p`, `${a.url}/ok?t=a-next`, ...[1, 2, 3].map((i) => `${b.url}/ok?t=b${i}`)];
+      const results = await fetchAll(urls, { perHost: 1, retries: 1, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      const first429 = a.log.requests[0]!.at;
+      const aNext = a.log.requests.find((r) => r.path === '/ok?t=a-next')!.at;
+      // Host a waited out the pause; host b did not.
+      expect(aNext - first429).toBeGreaterThanOrEqual(800);
+      for (const r of b.log.requests) expect(r.at).toBeLessThan(aNext);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('retry policy', () => {
+  it('reads Retry-After as seconds or an HTTP-date, and ignores garbage', () => {
+    const now = Date.parse('Sun, 06 Nov 1994 08:49:37 GMT');
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:47 GMT', now)).toBe(10_000);
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter('-5', now)).toBeNull();
+    expect(parseRetryAfter(null, now)).toBeNull();
+  });
+
+  it('backs off exponentially with jitter', () => {
+    expect(backoffMs(1, 1000, () => 0)).toBe(500);
+    expect(backoffMs(1, 1000, () => 1)).toBe(1000);
+    expect(backoffMs(3, 1000, () => 0.5)).toBe(3000);
+  });
+});
+
+describe('robots.txt (RFC 9309)', () => {
+  const rules = [
+    'User-agent: *',
+    'Disallow: /',
+    '',
+    'User-agent: volley',
+    'Disallow: /secret',
+    'Allow: /secret/open',
+    'Disallow: /*.pdf$',
+  ].join('\n');
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer({
+      ...robotsRoute(rules),
+      '/secret': (_q, res) => res.end('secret'),
+      '/secret/open': (_q, res) => res.end(htmlPage('open')),
+    });
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('applies the group of our product token (not *), longest match wins, Allow wins ties, $ anchors', async () => {
+    const urls = ['/ok?t=public', '/secret', '/secret/open', '/doc.pdf', '/doc.pdf?x=1'].map((p) => `${s.url}${p}`);
+    const results = await fetchAll(urls, { respectRobots: true, retries: 0 });
+    expect(results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'ROBOTS_DISALLOWED', 'ok', 'ROBOTS_DISALLOWED', 'HTTP_STATUS']);
+    // Disallowed URLs are never requested, and robots.txt is fetched once for the run.
+    expect(s.hits('/secret')).toBe(0);
+    expect(s.hits('/doc.pdf')).toBe(0);
+    expect(s.hits('/robots.txt')).toBe(1);
+  });
+
+  it('matches the configured user agent, and sends it and the extra headers to robots.txt too', async () => {
+    const t = await createTestServer(robotsRoute(rules));
+    try {
+      const [r] = await fetchAll([`${t.url}/ok?t=other-agent`], { respectRobots: true, userAgent: 'OtherBot/2.0', headers: { 'x-team': 'crawl' } });
+      expect(r?.error?.code).toBe('ROBOTS_DISALLOWED');
+      const robotsRequest = t.log.requests.find((q) => q.path === '/robots.txt')!;
+      expect(robotsRequest.headers['user-agent']).toBe('OtherBot/2.0');
+      expect(robotsRequest.headers['x-team']).toBe('crawl');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('honours Crawl-delay as a per-host delay', async () => {
+    const t = await createTestServer(robotsRoute('User-agent: *\nCrawl-delay: 0.5\n'));
+    try {
+      const results = await fetchAll([1, 2, 3].map((i) => `${t.url}/ok?cd=${i}`), { respectRobots: true, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      const times = t.log.requests.filter((q) => q.path.startsWith('/ok')).map((q) => q.at);
+      for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(400);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    [404, true],
+    [403, true],
+    [500, false],
+    [503, false],
+    [429, false],
+  ])('robots.txt answering %i: allowed = %s', async (status, allowed) => {
+    const t = await createTestServer(robotsRoute('User-agent: *\nDisallow: /\n', status));
+    try {
+      const [r] = await fetchAll([`${t.url}/ok?t=x`], { respectRobots: true, retries: 0 });
+      expect(r?.ok).toBe(allowed);
+      if (!allowed) expect(r?.error?.code).toBe('ROBOTS_DISALLOWED');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('treats an unreachable robots.txt as disallow-all', async () => {
+    const port = await closedPort();
+    const [r] = await fetchAll([`http://127.0.0.1:${port}/page`], { respectRobots: true, retries: 0 });
+    expect(r?.error?.code).toBe('ROBOTS_DISALLOWED');
+  });
+});
+
+describe('HEAD link checks', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('sends HEAD, reads no body and parses nothing', async () => {
+    const [r] = await fetchAll([`${s.url}/ok?t=head`], { method: 'HEAD' });
+    expect(r).toMatchObject({ ok: true, status: 200, title: null, bytes: 0, attempts: 1 });
+    expect(s.log.requests.at(-1)?.method).toBe('HEAD');
+  });
+
+  it('falls back to GET when HEAD is answered with 405', async () => {
+    const [r] = await fetchAll([`${s.url}/head-refused`], { method: 'HEAD' });
+    expect(r).toMatchObject({ ok: true, status: 200, attempts: 2, title: null });
+    expect(s.log.requests.filter((q) => q.path === '/head-refused').map((q) => q.method)).toEqual(['HEAD', 'GET']);
+  });
+});
+
+/** A forwarding proxy: CONNECT tunnels (what undici's ProxyAgent uses) and absolute-form GETs, counted. */
+async function startProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
+  const seen: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const target = new URL(req.url ?? '');
+    const upstream = httpRequest({ host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  server.on('connect', (req, client: Socket, head) => {
+    seen.push(`CONNECT ${req.url}`);
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream).add(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  server.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
+describe('proxies', () => {
+  const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const runCli = (args: string[], env: Record<string, string>) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no)_proxy$/i.test(k)));
+      const child = spawn(process.execPath, [CLI, ...args, '-q'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+
+  it('sends requests through --proxy', async () => {
+    const s = await createTestServer();
+    const proxy = await startProxy();
+    try {
+      const r = await fetchAll([`${s.url}/ok?t=proxied`], { proxy: proxy.url });
+      expect(r[0]).toMatchObject({ ok: true, title: 'proxied' });
+      expect(proxy.seen.some((line) => line.includes(`127.0.0.1:${s.port}`))).toBe(true);
+    } finally {
+      await Promise.all([s.close(), proxy.close()]);
+    }
+  });
+
+  it('honours HTTP_PROXY, and NO_PROXY bypasses it', async () => {
+    const s = await createTestServer();
+    const proxy = await startProxy();
+    try {
+      const via = await runCli([`${s.url}/ok?t=env`], { HTTP_PROXY: proxy.url });
+      expect(via.code).toBe(0);
+      expect(proxy.seen).toHaveLength(1);
+      const bypass = await runCli([`${s.url}/ok?t=bypass`], { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+      expect(bypass.code).toBe(0);
+      expect(JSON.parse(bypass.stdout).title).toBe('bypass');
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      await Promise.all([s.close(), proxy.close()]);
+    }
+  });
+});
