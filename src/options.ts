@@ -11,8 +11,10 @@ export interface Progress {
   done: number;
   ok: number;
   failed: number;
-  /** Requests or parses under way right now. */
+  /** URLs taken and not finished: waiting for a slot, on the wire, backing off or being parsed. */
   inFlight: number;
+  /** Requests on the wire right now. */
+  active: number;
   /** Hosts paused by a `Retry-After` right now. */
   pausedHosts: number;
 }

@@ -93,7 +93,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const ready: IndexedResult[] = [];
   const wakeup = new Wakeup();
   const seen = options.dedupe ? new Set<string>() : null;
-  const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, pausedHosts: 0 };
+  const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
   let sourceDone = false;
   let sourceError: unknown = null;
   let index = 0;
@@ -101,6 +101,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const report = (): void => {
     if (!options.onProgress) return;
     progress.pausedHosts = ctx.hosts.pausedCount;
+    progress.active = ctx.global.activeCount;
     options.onProgress({ ...progress });
   };
   const complete = (entry: IndexedResult): void => {

@@ -186,3 +186,16 @@ describe('bounded memory', () => {
     await iterator.return?.();
   });
 });
+
+describe('clean ending', () => {
+  it('leaves no sockets, timers or threads behind after a run', async () => {
+    const active = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+    const count = (list: string[], kind: string) => list.filter((r) => r === kind).length;
+    const before = active();
+    const results = await fetchAll([`${server.url}/ok?t=clean`, `${server.url}/hang?clean=1`], { timeoutMs: 300, retries: 0 });
+    expect(results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'TIMEOUT']);
+    await new Promise((r) => setTimeout(r, 50));
+    const after = active();
+    for (const kind of ['TCPSocketWrap', 'Timeout', 'MessagePort']) expect(count(after, kind)).toBeLessThanOrEqual(count(before, kind));
+  });
+});

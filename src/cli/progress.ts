@@ -8,7 +8,7 @@ import type { Progress } from '../options.js';
 export class ProgressLine {
   private readonly bar: cliProgress.SingleBar;
   private total: number | null = null;
-  private last: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, pausedHosts: 0 };
+  private last: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
   private readonly startedAt = performance.now();
 
   constructor(stream: NodeJS.WriteStream) {
@@ -48,7 +48,7 @@ export class ProgressLine {
     } else {
       parts.push(`${p.done} done`);
     }
-    parts.push(`ok ${p.ok}`, `failed ${p.failed}`, `in flight ${p.inFlight}`, `${rate.toFixed(1)}/s`);
+    parts.push(`ok ${p.ok}`, `failed ${p.failed}`, `active ${p.active}`, `queued ${p.inFlight - p.active}`, `${rate.toFixed(1)}/s`);
     if (this.total !== null && rate > 0 && p.done < this.total) parts.push(`ETA ${formatSeconds((this.total - p.done) / rate)}`);
     if (p.pausedHosts > 0) parts.push(`paused hosts ${p.pausedHosts}`);
     return parts.join(' | ');

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { FetchResult } from '../result.js';
 
@@ -15,6 +14,21 @@ export interface Encoder {
   footer(): string;
 }
 
+/** Resolves on 'drain', or when the stream closes or fails; removes its listeners either way. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
 /** Turns an Encoder into a Sink with backpressure: when the reader is slow, the run waits instead of buffering. */
 export function streamSink(stream: Writable, encoder: Encoder, { append = false } = {}): Sink {
   let first = true;
@@ -23,7 +37,7 @@ export function streamSink(stream: Writable, encoder: Encoder, { append = false 
     if (chunk === '' || stream.destroyed || stream.errored) return;
     // A write error (EPIPE from `| head`, a full disk) reaches the stream's 'error' listener, which the caller
     // owns and acts on; here it only means there is no point waiting for 'drain'.
-    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]).catch(() => {});
+    if (!stream.write(chunk)) await drained(stream);
   };
   return {
     async write(result) {
