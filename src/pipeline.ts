@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { NormalizedOptions, Progress } from './options.js';
-import type { FetchResult } from './result.js';
+import { failedResult, type FetchResult } from './result.js';
+import { classifyError } from './errors.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { composeDispatcher } from './fetch/client.js';
@@ -133,7 +134,11 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
         }
         progress.started++;
         progress.inFlight++;
-        void processUrl(ctx, item).then((result) => {
+        void processUrl(ctx, item)
+          // processUrl turns every failure into a result; this is the net under that promise, so that no
+          // URL is ever lost to an unexpected throw.
+          .catch((err: unknown) => failedResult(item.input, classifyError(err, { timedOut: false, cancelled: signal.aborted, timeoutMs: options.timeoutMs })))
+          .then((result) => {
           progress.inFlight--;
           complete({ index: item.index, result });
         });

@@ -1,8 +1,9 @@
 import type { ResultError } from './errors.js';
 import { FetchError } from './errors.js';
+import type { ParsedFields } from './parse/types.js';
 
 /** One result per input URL: the JSONL line format. Failures are results too, with `ok: false` and an `error`. */
-export interface FetchResult {
+export interface FetchResult extends ParsedFields {
   /** The URL as given (trimmed). */
   url: string;
   /** Where the last response came from, after redirects; null when no response arrived. */
@@ -22,16 +23,6 @@ export interface FetchResult {
   attempts: number;
   /** Redirects followed on the last attempt. */
   redirects: number;
-  title: string | null;
-  description: string | null;
-  /** Present when `extract.canonical` is on. */
-  canonical?: string | null;
-  /** Present when `extract.lang` is on. */
-  lang?: string | null;
-  /** Present when `extract.links` is on. */
-  links?: string[];
-  /** Present when selectors were asked for: each name's value (null when nothing matched). */
-  data?: Record<string, string | string[] | null>;
 }
 
 /** A result for a URL that never got (or lost) its response. */

@@ -1,10 +1,16 @@
 /** Fields pulled out of one HTML page; only those the extraction spec asked for are set. */
 export interface ParsedFields {
+  /** `<title>`, whitespace collapsed; null when absent or not parsed. */
   title: string | null;
+  /** `<meta name="description">` content; null when absent or not parsed. */
   description: string | null;
+  /** Present when `extract.canonical` is on. */
   canonical?: string | null;
+  /** Present when `extract.lang` is on. */
   lang?: string | null;
+  /** Present when `extract.links` is on: absolute http(s) URLs, de-duplicated, in document order. */
   links?: string[];
+  /** Present when selectors were asked for: each name's value (null when nothing matched). */
   data?: Record<string, string | string[] | null>;
 }
 
