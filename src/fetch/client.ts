@@ -42,30 +42,41 @@ function header(headers: Response['headers'], name: string): string | null {
   return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
 }
 
-/** Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte. */
-async function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
+/**
+ * Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte.
+ * Plain 'data' events rather than `for await`: the async iterator costs measurably more per response.
+ */
+function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
   const decoded = decodedBody(body, contentEncoding);
-  try {
-    for await (const chunk of decoded as AsyncIterable<Buffer>) {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    decoded.on('data', (chunk: Buffer) => {
       total += chunk.length;
-      if (total > maxBytes) throw new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`);
+      if (total > maxBytes) {
+        decoded.destroy();
+        body.destroy();
+        reject(new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`));
+        return;
+      }
       chunks.push(chunk);
-    }
-  } finally {
-    decoded.destroy();
-    body.destroy();
-  }
-  // Not Buffer.concat: small results would share Node's pooled slab, and transferring that to a worker
-  // would detach memory other buffers live in.
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+    });
+    decoded.once('error', (err) => {
+      body.destroy();
+      reject(err);
+    });
+    decoded.once('end', () => {
+      // Not Buffer.concat: small results would share Node's pooled slab, and transferring that to a worker
+      // would detach memory other buffers live in.
+      const out = new Uint8Array(total);
+      let offset = 0;
+      for (const c of chunks) {
+        out.set(c, offset);
+        offset += c.length;
+      }
+      resolve(out);
+    });
+  });
 }
 
 /**

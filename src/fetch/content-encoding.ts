@@ -48,6 +48,7 @@ function decoderFor(coding: string): Transform {
  * they were applied, so they are undone last to first; `identity` is a no-op.
  */
 export function decodedBody(body: Readable, contentEncoding: string | null): Readable {
+  if (contentEncoding === null) return body;
   const codings = (contentEncoding ?? '')
     .toLowerCase()
     .split(',')

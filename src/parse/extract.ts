@@ -20,6 +20,18 @@ function resolveHttp(href: string | undefined, base: URL): string | null {
   }
 }
 
+/** The document base URL: the first <base href> resolved against the page URL (HTML §4.2.3); a bad one is ignored. */
+function documentBase($: cheerio.CheerioAPI, pageUrl: string): URL {
+  const page = new URL(pageUrl);
+  const href = $('base[href]').first().attr('href');
+  if (href === undefined) return page;
+  try {
+    return new URL(href.trim(), page);
+  } catch {
+    return page;
+  }
+}
+
 /**
  * Pulls the asked-for fields out of one page. cheerio over htmlparser2's DOM (not cheerio's default parse5
  * tree builder, about 3x slower on big pages); elements are read through their raw `attribs` in loops so that
@@ -28,15 +40,8 @@ function resolveHttp(href: string | undefined, base: URL): string | null {
 export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
   const $ = cheerio.load(parseDocument(html, { decodeEntities: true }));
   const fields: ParsedFields = { title: null, description: null };
-  let base: URL;
-  try {
-    base = new URL(pageUrl);
-    // The first <base href> sets the document base URL (HTML §4.2.3); a bad one is ignored.
-    const baseHref = $('base[href]').first().attr('href');
-    if (baseHref !== undefined) base = new URL(baseHref.trim(), base);
-  } catch {
-    base = new URL(pageUrl);
-  }
+  // Only links and canonical need the base URL; finding <base> costs a walk of the whole DOM.
+  const base = spec.links || spec.canonical ? documentBase($, pageUrl) : null;
   if (spec.title) {
     const title = $('title').first();
     fields.title = title.length > 0 ? collapse(title.text()) : null;
@@ -45,12 +50,12 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
     const content = $('meta[name="description" i]').first().attr('content');
     fields.description = content === undefined ? null : collapse(content);
   }
-  if (spec.canonical) fields.canonical = resolveHttp($('link[rel~="canonical" i]').first().attr('href'), base);
+  if (spec.canonical) fields.canonical = resolveHttp($('link[rel~="canonical" i]').first().attr('href'), base as URL);
   if (spec.lang) fields.lang = $('html').first().attr('lang')?.trim() || null;
   if (spec.links) {
     const seen = new Set<string>();
     for (const el of $('a[href], area[href]').toArray() as Element[]) {
-      const abs = resolveHttp(el.attribs.href, base);
+      const abs = resolveHttp(el.attribs.href, base as URL);
       if (abs === null) continue;
       // Fragments name a spot on a page, not another page.
       const hash = abs.indexOf('#');

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { FetchError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
@@ -9,11 +8,11 @@ import type { Page, PageParser, ParsedFields } from './types.js';
 import type { WorkerReply, WorkerTask } from './worker.js';
 
 /**
- * Pages below this size travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
- * so sending small pages one by one would make the pool slower than parsing inline.
+ * Pages below this size may travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
+ * so sending small pages one by one under load would make the pool slower than parsing inline.
  */
 export const SMALL_PAGE_BYTES = 32 * 1024;
-/** A batch is sent when it holds this many pages or bytes, or at the end of the current event-loop turn. */
+/** Most pages, and bytes, in one batch. */
 export const MAX_BATCH_PAGES = 32;
 const MAX_BATCH_BYTES = 256 * 1024;
 
@@ -40,23 +39,22 @@ function workerFilename(): string {
  */
 export class ParsePool implements PageParser {
   private readonly piscina: Piscina<WorkerTask, WorkerReply>;
-  private batch: Entry[] = [];
-  private batchBytes = 0;
-  private flushScheduled = false;
+  /** Pages waiting for a thread, in arrival order. */
+  private queue: Entry[] = [];
   /**
-   * Tasks handed to piscina at once: one per thread. The rest wait here, so that a task's parse deadline
-   * starts when a thread takes it, not while it queues behind other pages.
+   * Tasks handed to piscina: at most one per thread. Pages wait in `queue` instead, so that (a) a task's parse
+   * deadline starts when a thread takes it, and (b) whatever small pages piled up while the threads were busy
+   * leave together as one batch: batching happens exactly when there is load to amortise.
    */
-  private readonly running: LimitFunction;
+  private running = 0;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
   constructor(
     private readonly spec: NormalizedExtract,
-    threads: number,
+    private readonly threads: number,
     private readonly parseTimeoutMs: number,
   ) {
-    this.running = pLimit(threads);
     this.piscina = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFilename(),
       minThreads: threads,
@@ -71,29 +69,35 @@ export class ParsePool implements PageParser {
   parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
-      const entry: Entry = { page, signal, resolve, reject };
-      if (page.body.byteLength >= SMALL_PAGE_BYTES) return void this.send([entry]);
-      this.batch.push(entry);
-      this.batchBytes += page.body.byteLength;
-      if (this.batch.length >= MAX_BATCH_PAGES || this.batchBytes >= MAX_BATCH_BYTES) this.flush();
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.queue.push({ page, signal, resolve, reject });
+      this.pump();
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.batch.length === 0) return;
-    const entries = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
-    void this.send(entries);
+  private pump(): void {
+    while (this.running < this.threads && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.running++;
+      void this.runTask(batch).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
   }
 
-  private send(entries: Entry[]): Promise<void> {
-    return this.running(() => this.runTask(entries));
+  /** The next page alone if it is big; otherwise it and the small pages behind it, up to the batch limits. */
+  private takeBatch(): Entry[] {
+    const first = this.queue.shift() as Entry;
+    let bytes = first.page.body.byteLength;
+    if (bytes >= SMALL_PAGE_BYTES) return [first];
+    const batch = [first];
+    while (batch.length < MAX_BATCH_PAGES && this.queue.length > 0) {
+      const size = (this.queue[0] as Entry).page.body.byteLength;
+      if (size >= SMALL_PAGE_BYTES || bytes + size > MAX_BATCH_BYTES) break;
+      batch.push(this.queue.shift() as Entry);
+      bytes += size;
+    }
+    return batch;
   }
 
   private async runTask(entries: Entry[]): Promise<void> {
@@ -141,8 +145,8 @@ export class ParsePool implements PageParser {
   }
 
   async destroy(): Promise<void> {
-    for (const entry of this.batch) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
-    this.batch = [];
+    for (const entry of this.queue) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
+    this.queue = [];
     await this.piscina.destroy();
   }
 }

@@ -27,10 +27,19 @@ export interface RunContext {
 
 const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
 
+/** Answers for the Content-Type values seen lately: a run sees a handful of distinct values thousands of times. */
+const htmlCache = new Map<string, boolean>();
+
 export function isHtml(contentType: string | null): boolean {
   if (contentType === null) return false;
-  const essence = MIMEType.parse(contentType)?.essence;
-  return essence !== undefined && HTML_TYPES.has(essence);
+  let answer = htmlCache.get(contentType);
+  if (answer === undefined) {
+    const essence = MIMEType.parse(contentType)?.essence;
+    answer = essence !== undefined && HTML_TYPES.has(essence);
+    if (htmlCache.size >= 256) htmlCache.clear();
+    htmlCache.set(contentType, answer);
+  }
+  return answer;
 }
 
 /** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
