@@ -1,4 +1,4 @@
-import * as cheerio from 'cheerio';
+import * as cheerio from 'cheerio/slim';
 import { parseDocument } from 'htmlparser2';
 import type { Element } from 'domhandler';
 import type { NormalizedExtract } from './spec.js';
