@@ -114,6 +114,14 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     wakeup.notify();
   };
 
+  const roomFreed = new Wakeup();
+  // On cancel, nothing may stay asleep: the loop must see it even when no URL is in flight (a source blocked
+  // on stdin, say), and the feeder must stop waiting for room.
+  signal.addEventListener('abort', () => {
+    wakeup.notify();
+    roomFreed.notify();
+  }, { once: true });
+
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
@@ -139,9 +147,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
           // URL is ever lost to an unexpected throw.
           .catch((err: unknown) => failedResult(item.input, classifyError(err, { timedOut: false, cancelled: signal.aborted, timeoutMs: options.timeoutMs })))
           .then((result) => {
-          progress.inFlight--;
-          complete({ index: item.index, result });
-        });
+            progress.inFlight--;
+            complete({ index: item.index, result });
+          });
       }
     } catch (err) {
       sourceError = err;
@@ -151,8 +159,6 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       wakeup.notify();
     }
   };
-  const roomFreed = new Wakeup();
-
   const feeding = feed();
   try {
     for (;;) {

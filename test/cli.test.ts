@@ -37,7 +37,7 @@ interface Run {
   done: Promise<number | null>;
 }
 
-function start(args: string[], { stdin, env }: { stdin?: string; env?: Record<string, string> } = {}): Run {
+function start(args: string[], { stdin, env, keepStdinOpen = false }: { stdin?: string; env?: Record<string, string>; keepStdinOpen?: boolean } = {}): Run {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -48,7 +48,7 @@ function start(args: string[], { stdin, env }: { stdin?: string; env?: Record<st
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdout!.on('error', () => {});
   if (stdin !== undefined) child.stdin!.end(stdin);
-  else child.stdin!.end();
+  else if (!keepStdinOpen) child.stdin!.end();
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, stdout: () => out, stderr: () => err, done };
 }
@@ -172,6 +172,15 @@ describe('signals', () => {
       expect(r.stderr()).toContain(signal === 'SIGINT' ? 'interrupted' : 'terminated');
     });
   }
+
+  it('stops at once on SIGINT while waiting on a stdin that never closes', async () => {
+    const r = start(['-'], { keepStdinOpen: true });
+    r.child.stdin!.write(`${u('/ok?t=from-stdin')}\n`);
+    await until(() => lines(r.stdout()).length >= 1);
+    r.child.kill('SIGINT');
+    expect(await r.done).toBe(130);
+    expect(lines(r.stdout())).toMatchObject([{ ok: true, title: 'from-stdin' }]);
+  });
 
   it('closes the JSON array when interrupted', async () => {
     const r = start([u('/ok?t=arr'), u('/hang?arr=1'), '-f', 'json', '--timeout', '60000']);
