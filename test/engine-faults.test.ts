@@ -39,6 +39,7 @@ describe('per-URL failures are results, with stable codes', () => {
   it('aborts a request that trickles past its deadline, although bytes keep coming', async () => {
     const r = await one('/trickle', { timeoutMs: 700 });
     expect(r.error?.code).toBe('TIMEOUT');
+    expect(r.status).toBe(200);
     expect(r.error?.message).toContain('700 ms');
   });
 
@@ -49,7 +50,7 @@ describe('per-URL failures are results, with stable codes', () => {
 
   it('stops a huge body at maxBytes with TOO_LARGE', async () => {
     const r = await one('/big?mb=20', { maxBytes: 1024 * 1024 });
-    expect(r).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
+    expect(r).toMatchObject({ ok: false, status: 200, error: { code: 'TOO_LARGE' } });
   });
 
   it('reads a big body under the cap', async () => {

@@ -92,6 +92,8 @@ export async function fetchOnce(
   runSignal: AbortSignal,
 ): Promise<Response> {
   const deadline = startDeadline(settings.timeoutMs, runSignal);
+  // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
+  let status: number | null = null;
   try {
     const res = await request(url, {
       dispatcher,
@@ -99,6 +101,7 @@ export async function fetchOnce(
       headers: settings.headers,
       signal: deadline.signal,
     });
+    status = res.statusCode;
     const history = (res.context as { history?: URL[] } | undefined)?.history ?? [];
     const finalUrl = history.length > 0 ? String(history[history.length - 1]) : url.href;
     const redirects = Math.max(0, history.length - 1);
@@ -124,7 +127,8 @@ export async function fetchOnce(
     const body = await readCapped(res.body, header(headers, 'content-encoding'), settings.maxBytes);
     return { ...base, body, bytes: body.byteLength, retryAfterMs: null };
   } catch (err) {
-    throw classifyError(err, { timedOut: deadline.timedOut, cancelled: deadline.cancelled, timeoutMs: settings.timeoutMs });
+    const error = classifyError(err, { timedOut: deadline.timedOut, cancelled: deadline.cancelled, timeoutMs: settings.timeoutMs });
+    throw error.status === null && status !== null ? new FetchError(error.code, error.message, { status, cause: error.cause }) : error;
   } finally {
     deadline.dispose();
   }
