@@ -101,6 +101,13 @@ describe('inputs and outputs', () => {
     expect(r.stderr).not.toContain('\u001b[');
   });
 
+  it('draws progress on a non-terminal only when --progress forces it, and never with -q', async () => {
+    const forced = await run([u('/ok?t=p1'), '--progress']);
+    expect(forced.stderr).toMatch(/1\/1 \| ok 1 \| failed 0/);
+    const quiet = await run([u('/ok?t=p2'), '--progress', '-q']);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('writes a JSON array with -f json', async () => {
     const r = await run([u('/ok?t=j1'), u('/ok?t=j2'), '-f', 'json', '-q']);
     const parsed = JSON.parse(r.stdout) as { title: string }[];

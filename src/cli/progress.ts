@@ -11,9 +11,12 @@ export class ProgressLine {
   private last: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
   private readonly startedAt = performance.now();
 
-  constructor(stream: NodeJS.WriteStream) {
+  /** `forced`: draw even when the stream is not a terminal (`--progress`), one line every few seconds. */
+  constructor(stream: NodeJS.WriteStream, forced = false) {
     this.bar = new cliProgress.SingleBar({
       stream,
+      noTTYOutput: forced,
+      notTTYSchedule: 2_000,
       fps: 5,
       hideCursor: true,
       clearOnComplete: true,

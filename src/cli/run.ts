@@ -183,7 +183,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     process.on('SIGTERM', onSigterm);
 
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
-    const progress = showProgress ? new ProgressLine(io.stderr) : null;
+    const progress = showProgress ? new ProgressLine(io.stderr, config.progress === true) : null;
     if (progress) {
       void countTotal(plan, config, skip).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
