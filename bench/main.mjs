@@ -1,0 +1,228 @@
+// `npm run bench [-- --quick] [-- --reps N]`: volley against the raw-undici floor and a naive cheerio baseline,
+// side by side in one run on this machine, with every answer checked. Writes bench/results/latest.{json,md}.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, createWriteStream } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { check, urlsFor } from './lib/check.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
+const CLI = join(root, 'dist/cli/main.js');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const work = join(tmpdir(), `volley-bench-${process.pid}`);
+mkdirSync(work, { recursive: true });
+
+const SIZES = quick
+  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000] }
+  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000] };
+const DELAY_MS = 100;
+const WORKLOADS = [
+  { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast' },
+  { id: 'W2', name: 'latency-bound (+100 ms)', kind: 'small', n: SIZES.w2, concurrency: 100, links: false, port: 'slow' },
+  { id: 'W3', name: 'parse-heavy (~150 KB, links)', kind: 'big', n: SIZES.w3, concurrency: 32, links: true, port: 'fast' },
+];
+const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+
+if (!existsSync(CLI)) {
+  console.error('bench: dist/ is missing; run `npm ci` (or `npm run build`) first');
+  process.exit(2);
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs a command under /usr/bin/time (when present) and returns its stdout, wall, CPU and peak RSS. */
+function measured(cmd, cmdArgs) {
+  const timeFile = join(work, 'time.txt');
+  const started = performance.now();
+  const full = TIME ? [TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...cmdArgs]] : [cmd, cmdArgs];
+  const r = spawnSync(full[0], full[1], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wall = (performance.now() - started) / 1000;
+  let cpu = null;
+  let rssMb = null;
+  if (TIME && existsSync(timeFile)) {
+    const [, user, sys, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    cpu = user + sys;
+    rssMb = kb / 1024;
+  }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, wall, cpu, rssMb };
+}
+
+function runContestant(name, w, base) {
+  const cfg = { base, kind: w.kind, n: w.n, concurrency: w.concurrency, links: w.links };
+  if (name === 'volley-cli') {
+    const list = join(work, `${w.id}.txt`);
+    writeFileSync(list, urlsFor(cfg).join('\n'));
+    const out = join(work, `${w.id}.jsonl`);
+    const m = measured(process.execPath, [CLI, '-i', list, '-o', out, '-q', '--no-progress', '-c', String(w.concurrency), '--per-host', String(w.concurrency), '--retries', '0', ...(w.links ? ['--links'] : [])]);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
+    return { wall: m.wall, cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...check(rows, cfg), exit: m.status };
+  }
+  const m = measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
+  const line = m.stdout.trim().split('\n').pop();
+  let reported;
+  try {
+    reported = JSON.parse(line);
+  } catch {
+    return { wall: null, cpu: m.cpu, rssMb: m.rssMb, correct: false, problems: [`crashed (exit ${m.status}): ${m.stderr.slice(-300)}`] };
+  }
+  return { cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...reported };
+}
+
+async function startServer() {
+  const child = spawn(process.execPath, [join(root, 'bench/lib/server.mjs'), String(Math.max(SIZES.w1, SIZES.w2)), String(SIZES.w3), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (l) => resolve([l])));
+  return { child, ports: JSON.parse(line) };
+}
+
+function versionOf(pkg) {
+  try {
+    return JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+/** W4: peak RSS of the CLI streaming a small and a 10x larger list (no parsing: this is about the pipeline). */
+function memoryRun(base, n) {
+  const list = join(work, `w4-${n}.txt`);
+  const stream = createWriteStream(list);
+  return new Promise((resolve) => {
+    let i = 0;
+    const write = () => {
+      let ok = true;
+      while (i < n && ok) ok = stream.write(`${base}/s/${i++ % SIZES.w1}\n`);
+      if (i < n) stream.once('drain', write);
+      else stream.end(() => {
+        const m = measured(process.execPath, [CLI, '-i', list, '-o', '/dev/null', '-q', '--no-extract', '-c', '64', '--per-host', '64', '--retries', '0']);
+        rmSync(list, { force: true });
+        resolve({ n, wall: m.wall, rssMb: m.rssMb, exit: m.status });
+      });
+    };
+    write();
+  });
+}
+
+function startupTimes(base) {
+  const time = (cmdArgs) => median(Array.from({ length: 5 }, () => measured(process.execPath, cmdArgs).wall * 1000));
+  return {
+    bareNodeMs: time(['-e', '0']),
+    versionMs: time([CLI, '--version']),
+    helpMs: time([CLI, '--help']),
+    oneUrlMs: time([CLI, `${base}/s/0`, '-q']),
+  };
+}
+
+const { child: server, ports } = await startServer();
+const stopServer = () => server.kill('SIGTERM');
+process.on('SIGINT', () => {
+  stopServer();
+  process.exit(130);
+});
+
+const runs = [];
+let failures = 0;
+try {
+  for (const w of WORKLOADS) {
+    const base = `http://127.0.0.1:${ports[w.port]}`;
+    for (let rep = 0; rep < reps; rep++) {
+      // Alternate the order between repetitions so no contestant always runs on a warm or cold machine.
+      const order = rep % 2 === 0 ? CONTESTANTS : [...CONTESTANTS].reverse();
+      for (const name of order) {
+        const r = runContestant(name, w, base);
+        runs.push({ workload: w.id, contestant: name, rep, ...r });
+        if (!r.correct) failures++;
+        console.error(`${w.id} ${name.padEnd(10)} rep ${rep}: ${r.wall?.toFixed(2)} s${r.correct ? '' : `  WRONG: ${r.problems?.join('; ')}`}`);
+      }
+    }
+  }
+  const fastBase = `http://127.0.0.1:${ports.fast}`;
+  const memory = [];
+  for (const n of SIZES.w4) {
+    memory.push(await memoryRun(fastBase, n));
+    console.error(`W4 ${n} URLs: peak RSS ${memory.at(-1).rssMb?.toFixed(0)} MB in ${memory.at(-1).wall.toFixed(1)} s`);
+  }
+  const startup = startupTimes(fastBase);
+
+  const summary = {};
+  for (const w of WORKLOADS) {
+    summary[w.id] = {};
+    for (const c of CONTESTANTS) {
+      const mine = runs.filter((r) => r.workload === w.id && r.contestant === c);
+      const wall = median(mine.map((r) => r.wall));
+      summary[w.id][c] = {
+        wall,
+        rps: wall ? w.n / wall : null,
+        cpu: median(mine.map((r) => r.cpu)),
+        rssMb: median(mine.map((r) => r.rssMb)),
+        loopP99Ms: median(mine.map((r) => r.loopP99Ms)),
+        correct: mine.every((r) => r.correct),
+      };
+    }
+  }
+  const s = (w, c) => summary[w][c];
+  const ratio = (a, b) => (a && b ? a / b : null);
+  const w2Ideal = (Math.ceil(SIZES.w2 / 100) * DELAY_MS) / 1000;
+  const ratios = {
+    w1VolleyOverFloor: ratio(s('W1', 'volley-lib').wall, s('W1', 'floor').wall),
+    w2VolleyOverIdeal: ratio(s('W2', 'volley-lib').wall, w2Ideal),
+    w2FloorOverIdeal: ratio(s('W2', 'floor').wall, w2Ideal),
+    w3NaiveOverVolley: ratio(s('W3', 'naive').wall, s('W3', 'volley-lib').wall),
+    w3VolleyOverFloor: ratio(s('W3', 'volley-lib').wall, s('W3', 'floor').wall),
+    w4RssGrowth: memory.length === 2 && memory[0].rssMb ? memory[1].rssMb / memory[0].rssMb - 1 : null,
+  };
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    node: process.version,
+    volley: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+    undici: versionOf('undici'),
+    cheerio: versionOf('cheerio'),
+    piscina: versionOf('piscina'),
+    mode: quick ? 'quick' : 'full',
+    reps,
+  };
+  const result = { machine, sizes: SIZES, summary, ratios, memory, startup, runs };
+
+  const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
+  const md = [];
+  md.push(`# volley benchmark (${machine.mode})`, '');
+  md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}. Median of ${reps} runs per contestant, order alternated.`, '');
+  md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Server: a separate Node process on 127.0.0.1 (second port adds ${DELAY_MS} ms).`, '');
+  md.push('| workload | contestant | wall s | req/s | CPU s | peak RSS MB | loop p99 ms | checked |', '|---|---|---|---|---|---|---|---|');
+  for (const w of WORKLOADS) {
+    for (const c of CONTESTANTS) {
+      const x = s(w.id, c);
+      md.push(`| ${w.id} ${w.name}, ${w.n} × c${w.concurrency} | ${c} | ${f(x.wall)} | ${f(x.rps, 0)} | ${f(x.cpu)} | ${f(x.rssMb, 0)} | ${f(x.loopP99Ms, 1)} | ${x.correct ? 'ok' : '**WRONG**'} |`);
+    }
+  }
+  md.push('', '| ratio | measured | target |', '|---|---|---|');
+  md.push(`| W1 volley / floor | ${f(ratios.w1VolleyOverFloor)}x | ≤ 1.3x |`);
+  md.push(`| W2 volley / ideal (${w2Ideal} s) | ${f(ratios.w2VolleyOverIdeal)}x (floor ${f(ratios.w2FloorOverIdeal)}x) | ≤ 1.1x |`);
+  md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);
+  md.push(`| W3 volley event-loop p99 | ${f(s('W3', 'volley-lib').loopP99Ms, 1)} ms | < 50 ms |`);
+  md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${ratios.w4RssGrowth === null ? '–' : `${(ratios.w4RssGrowth * 100).toFixed(0)}%`} growth | within 20% |`);
+  md.push(`| start-up: node -e 0 / --version / --help / one URL | ${f(startup.bareNodeMs, 0)} / ${f(startup.versionMs, 0)} / ${f(startup.helpMs, 0)} / ${f(startup.oneUrlMs, 0)} ms | |`);
+  md.push('', 'Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time.');
+  const text = md.join('\n');
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(root, 'bench/results/latest.md'), `${text}\n`);
+  console.log(text);
+} finally {
+  stopServer();
+  rmSync(work, { recursive: true, force: true });
+}
+if (failures > 0) {
+  console.error(`bench: ${failures} run(s) gave wrong answers`);
+  if (!quick) process.exitCode = 1;
+}
