@@ -19,6 +19,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -380,8 +381,25 @@ function row(section, what, n, runsMs, unit, extra = {}) {
   return ms;
 }
 
-function timeSync(fn, pages) {
-  gc();
+/** Main-thread GC pause time (ms) since the last reset, by kind; entries arrive asynchronously, see gcSince(). */
+const gcPause = { minor: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gcPause.major += e.duration;
+    else gcPause.minor += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+async function gcReset() {
+  await new Promise((r) => setTimeout(r, 20));
+  gcPause.minor = gcPause.major = 0;
+}
+async function gcSince() {
+  await new Promise((r) => setTimeout(r, 20));
+  return { ...gcPause };
+}
+
+function timeSync(fn, pages, collect = true) {
+  if (collect) gc();
   let sink = 0;
   const t0 = performance.now();
   for (let i = 0; i < pages.length; i++) sink += fn(pages[i].html, pages[i].url).links.length;
@@ -420,16 +438,27 @@ function checkAgree(pages, label) {
 // 1-2. Single-threaded candidates
 // ---------------------------------------------------------------------------------------------------------
 
+/** Median GC pause per page over the runs: total (scavenges + mark-compact). */
+function gcNote(pauses, n) {
+  const per = (k) => (median(pauses.map((p) => p[k])) * 1000) / n;
+  return `${(per('minor') + per('major')).toFixed(0)} µs/page (scavenge ${per('minor').toFixed(0)})`;
+}
+
 async function singleThreaded(pages, section, unitLabel) {
   checkAgree(pages, section);
   const warm = pages.slice(0, Math.min(50, pages.length));
   const runs = Object.fromEntries(CANDIDATES.map((c) => [c.id, []]));
+  const gcRuns = Object.fromEntries(CANDIDATES.map((c) => [c.id, []]));
   const sinks = {};
   for (const c of CANDIDATES) timeSync(c.fn, warm);
   // Rounds interleave the candidates, so drift (thermal, neighbours) spreads over all of them.
   for (let round = 0; round < RUNS; round++) {
     for (const c of CANDIDATES) {
-      const { ms, sink } = timeSync(c.fn, pages);
+      gc();
+      await gcReset();
+      const { ms, sink } = timeSync(c.fn, pages, false);
+      const pause = await gcSince();
+      gcRuns[c.id].push(pause);
       runs[c.id].push(ms);
       sinks[c.id] = sink;
       log(`${section} round ${round + 1}: ${c.id} ${(ms / 1000).toFixed(3)} s`);
@@ -439,7 +468,9 @@ async function singleThreaded(pages, section, unitLabel) {
   for (const c of CANDIDATES) {
     row(section, `${c.id}. ${c.label}`, pages.length, runs[c.id], unitLabel, {
       rel: `${(median(runs[c.id]) / cMs).toFixed(2)}× C`,
-      note: `${(sinks[c.id] / pages.length).toFixed(0)} links/page${c.disagrees ? '; DISAGREES with extract()' : ''}`,
+      note:
+        `${(sinks[c.id] / pages.length).toFixed(0)} links/page; main-thread GC ${gcNote(gcRuns[c.id], pages.length)}` +
+        (c.disagrees ? '; DISAGREES with extract()' : ''),
     });
   }
   return runs;
@@ -562,14 +593,30 @@ async function poolVsInline(pages, section, variants) {
   inlineDecodeExtract(encodeAll(pages.slice(0, 50)), pages);
   const inlineStr = [];
   const inlineBytes = [];
+  const gcStr = [];
+  const gcBytes = [];
   for (let k = 0; k < RUNS; k++) {
-    inlineStr.push(timeSync((html, url) => extract(html, url, SPEC), pages).ms);
+    gc();
+    await gcReset();
+    inlineStr.push(timeSync((html, url) => extract(html, url, SPEC), pages, false).ms);
+    gcStr.push(await gcSince());
     const bodies = encodeAll(pages);
-    inlineBytes.push((await timeAsync(async () => inlineDecodeExtract(bodies, pages))).ms);
+    gc();
+    await gcReset();
+    const t0 = performance.now();
+    inlineDecodeExtract(bodies, pages);
+    inlineBytes.push(performance.now() - t0);
+    gcBytes.push(await gcSince());
   }
   const inlineMs = median(inlineBytes);
-  row(section, 'inline extract() on strings, main thread', pages.length, inlineStr, 'page', { rel: `${(inlineMs / median(inlineStr)).toFixed(2)}× inline` });
-  row(section, 'inline decodeHtml() + extract() on bytes, main thread', pages.length, inlineBytes, 'page', { rel: '1.00× inline' });
+  row(section, 'inline extract() on strings, main thread', pages.length, inlineStr, 'page', {
+    rel: `${(inlineMs / median(inlineStr)).toFixed(2)}× inline`,
+    note: `main-thread GC ${gcNote(gcStr, pages.length)}`,
+  });
+  row(section, 'inline decodeHtml() + extract() on bytes, main thread', pages.length, inlineBytes, 'page', {
+    rel: '1.00× inline',
+    note: `main-thread GC ${gcNote(gcBytes, pages.length)}`,
+  });
 
   for (const v of variants) {
     const pool = new v.Pool(SPEC, v.threads ?? THREADS, 60_000);
@@ -644,5 +691,11 @@ for (const r of rows) {
     `| ${r.section} | ${r.what} | ${fmt(r.n, 0)} | ${fmt(r.ms / 1000, 3)} | ${fmt(perUnit, 1)} / ${r.unit} | ${fmt(r.n / (r.ms / 1000), 0)} | ${r.rel ?? ''} | ${r.note ?? ''} | ${r.runsMs.map((m) => fmt(m / 1000, 2)).join(', ')} |`,
   );
 }
+out.push(
+  '',
+  '"relative": sections 1-2 against C (volley\'s extract()); sections 3-4 speed-up over inline decode+extract (>1 = faster). ' +
+    '"main-thread GC": pause time of this thread\'s collections during the timed run (perf_hooks gc entries), median of the runs. ' +
+    'Pool rows count wall time from first submission to last answer; bodies are encoded before the clock starts.',
+);
 out.push('', `Total bench time ${fmt((performance.now() - started) / 1000, 0)} s.`);
 console.log(out.join('\n'));

@@ -16,6 +16,28 @@ interface Robot {
 // robots-parser is CommonJS (`module.exports = fn`) while its typings claim a default export.
 const robotsParser = robotsParserModule as unknown as (url: string, contents: string) => Robot;
 
+/**
+ * RFC 9309 §2.2.1: a group is matched by its product token, the leading `[a-zA-Z_-]+` of the user-agent value,
+ * case-insensitively. robots-parser keeps the whole value ("FooBot Bar" would never match FooBot), so the
+ * values are cut to their token before it reads them.
+ */
+function productTokensOnly(text: string): string {
+  return text.replace(/^([ \t]*user-agent[ \t]*:[ \t]*)([^\r\n#]*)/gim, (_line, key: string, value: string) => {
+    const token = /^(\*|[A-Za-z_-]+)/.exec(value.trim())?.[1];
+    return token === undefined ? `${key}${value}` : `${key}${token}`;
+  });
+}
+
+/** The rules of one robots.txt body, for the origin of `robotsUrl`. */
+export function compileRobots(robotsUrl: string, text: string): Robot {
+  const robot = robotsParser(robotsUrl, productTokensOnly(text));
+  return {
+    // RFC 9309 §2.2.2 (last paragraph): /robots.txt itself is always allowed.
+    isAllowed: (url, ua) => (new URL(url).pathname === '/robots.txt' ? true : robot.isAllowed(url, ua)),
+    getCrawlDelay: (ua) => robot.getCrawlDelay(ua),
+  };
+}
+
 type Rules = { kind: 'parsed'; robots: Robot } | { kind: 'allow-all' } | { kind: 'disallow-all' };
 
 /** RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; more is not needed. */
@@ -64,7 +86,7 @@ export class RobotsRules {
       if (res.status >= 200 && res.status < 300) {
         // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
         const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
-        return { kind: 'parsed', robots: robotsParser(robotsUrl.href, text) };
+        return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
       }
       if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
       return { kind: 'disallow-all' };
