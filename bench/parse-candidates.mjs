@@ -4,7 +4,9 @@
 //   cd /work/main && npx tsc -p tsconfig.build.json && node bench/parse-candidates.mjs [--quick]
 //
 // Pages are synthetic and deterministic (seeded PRNG per page index, so --quick's pages are a prefix of the
-// full run's). Every figure is the median of 3 timed runs, after a warm-up. Progress goes to stderr, the
+// full run's). Every figure is the median of 3 timed runs, after a warm-up. Single-threaded candidates run each
+// timed run in a fresh child process (this same file with --child=...), so one candidate's GC history does not
+// leak into the next's. Progress goes to stderr, the
 // markdown table to stdout. Nothing is written to the repository: the piscina probe worker lives in os.tmpdir().
 //
 // Candidates, each doing the work of volley's extract() with { title: true, description: false, links: true }:
@@ -16,6 +18,7 @@
 //   D  htmlparser2.parseDocument + css-select selectAll/selectOne + domutils textContent, no cheerio
 //   E  htmlparser2 Parser callbacks, no DOM at all
 
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -444,24 +447,46 @@ function gcNote(pauses, n) {
   return `${(per('minor') + per('major')).toFixed(0)} µs/page (scavenge ${per('minor').toFixed(0)})`;
 }
 
-async function singleThreaded(pages, section, unitLabel) {
+/**
+ * Each timed run happens in a fresh child process that loads only its own candidate: V8's young-generation
+ * behaviour is history-dependent, and in one shared process a candidate ran after cheerio inherited cheerio's
+ * expensive scavenges (D measured ~6.4 ms/page in-process vs ~4.2 ms in a fresh process). Rounds still
+ * interleave the candidates, so drift (thermal, neighbours) spreads over all of them.
+ */
+function childRun(set, cand, n) {
+  const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--child=${JSON.stringify({ set, cand, n })}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  if (res.status !== 0) throw new Error(`child ${set}/${cand} exited with ${res.status ?? res.signal}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop());
+}
+
+async function childMain({ set, cand, n }) {
+  const make = set === 'big' ? bigPage : smallPage;
+  const pages = Array.from({ length: n }, (_, i) => make(i));
+  const c = CANDIDATES.find((x) => x.id === cand);
+  timeSync(c.fn, pages.slice(0, set === 'big' ? 50 : 500));
+  gc();
+  await gcReset();
+  const { ms, sink } = timeSync(c.fn, pages, false);
+  const pause = await gcSince();
+  process.stdout.write(`${JSON.stringify({ ms, sink, gc: pause })}\n`);
+}
+
+async function singleThreaded(pages, set, section, unitLabel) {
   checkAgree(pages, section);
-  const warm = pages.slice(0, Math.min(50, pages.length));
   const runs = Object.fromEntries(CANDIDATES.map((c) => [c.id, []]));
   const gcRuns = Object.fromEntries(CANDIDATES.map((c) => [c.id, []]));
   const sinks = {};
-  for (const c of CANDIDATES) timeSync(c.fn, warm);
-  // Rounds interleave the candidates, so drift (thermal, neighbours) spreads over all of them.
   for (let round = 0; round < RUNS; round++) {
     for (const c of CANDIDATES) {
-      gc();
-      await gcReset();
-      const { ms, sink } = timeSync(c.fn, pages, false);
-      const pause = await gcSince();
+      const { ms, sink, gc: pause } = childRun(set, c.id, pages.length);
       gcRuns[c.id].push(pause);
       runs[c.id].push(ms);
       sinks[c.id] = sink;
-      log(`${section} round ${round + 1}: ${c.id} ${(ms / 1000).toFixed(3)} s`);
+      log(`${section} round ${round + 1}: ${c.id} ${(ms / 1000).toFixed(3)} s (fresh process)`);
     }
   }
   const cMs = median(runs.C);
@@ -469,7 +494,7 @@ async function singleThreaded(pages, section, unitLabel) {
     row(section, `${c.id}. ${c.label}`, pages.length, runs[c.id], unitLabel, {
       rel: `${(median(runs[c.id]) / cMs).toFixed(2)}× C`,
       note:
-        `${(sinks[c.id] / pages.length).toFixed(0)} links/page; main-thread GC ${gcNote(gcRuns[c.id], pages.length)}` +
+        `${(sinks[c.id] / pages.length).toFixed(0)} links/page; GC ${gcNote(gcRuns[c.id], pages.length)}` +
         (c.disagrees ? '; DISAGREES with extract()' : ''),
     });
   }
@@ -611,11 +636,11 @@ async function poolVsInline(pages, section, variants) {
   const inlineMs = median(inlineBytes);
   row(section, 'inline extract() on strings, main thread', pages.length, inlineStr, 'page', {
     rel: `${(inlineMs / median(inlineStr)).toFixed(2)}× inline`,
-    note: `main-thread GC ${gcNote(gcStr, pages.length)}`,
+    note: `GC ${gcNote(gcStr, pages.length)}`,
   });
   row(section, 'inline decodeHtml() + extract() on bytes, main thread', pages.length, inlineBytes, 'page', {
     rel: '1.00× inline',
-    note: `main-thread GC ${gcNote(gcBytes, pages.length)}`,
+    note: `GC ${gcNote(gcBytes, pages.length)}`,
   });
 
   for (const v of variants) {
@@ -643,6 +668,12 @@ async function poolVsInline(pages, section, variants) {
 // Main
 // ---------------------------------------------------------------------------------------------------------
 
+const childArg = process.argv.find((a) => a.startsWith('--child='));
+if (childArg !== undefined) {
+  await childMain(JSON.parse(childArg.slice('--child='.length)));
+  process.exit(0);
+}
+
 const started = performance.now();
 log(`mode ${QUICK ? 'quick' : 'full'}; generating ${N_BIG} × ~150 KB and ${N_SMALL} × ~2 KB pages`);
 const bigPages = Array.from({ length: N_BIG }, (_, i) => bigPage(i));
@@ -653,8 +684,8 @@ const smallAvg = avgBytes(smallPages);
 const bigLinks = extract(bigPages[0].html, bigPages[0].url, SPEC).links.length;
 log(`generated in ${((performance.now() - started) / 1000).toFixed(1)} s: big avg ${(bigAvg / 1024).toFixed(1)} KiB, small avg ${(smallAvg / 1024).toFixed(2)} KiB`);
 
-await singleThreaded(bigPages, '1. single thread, ~150 KB pages', 'page');
-await singleThreaded(smallPages, '2. single thread, ~2 KB pages', 'page');
+await singleThreaded(bigPages, 'big', '1. single thread, ~150 KB pages', 'page');
+await singleThreaded(smallPages, 'small', '2. single thread, ~2 KB pages', 'page');
 await piscinaCosts(bigPages);
 await poolVsInline(smallPages, `3. ParsePool(threads=${THREADS}) vs inline, ~2 KB pages`, [
   { what: 'ParsePool, batching on (as shipped), all submitted at once', Pool: ParsePool, chunk: Infinity },
@@ -694,7 +725,8 @@ for (const r of rows) {
 out.push(
   '',
   '"relative": sections 1-2 against C (volley\'s extract()); sections 3-4 speed-up over inline decode+extract (>1 = faster). ' +
-    '"main-thread GC": pause time of this thread\'s collections during the timed run (perf_hooks gc entries), median of the runs. ' +
+    'Sections 1-2: every timed run in a fresh child process with only that candidate loaded. ' +
+    '"GC": main-thread GC pause per page during the timed run (perf_hooks gc entries), median of the runs. ' +
     'Pool rows count wall time from first submission to last answer; bodies are encoded before the clock starts.',
 );
 out.push('', `Total bench time ${fmt((performance.now() - started) / 1000, 0)} s.`);

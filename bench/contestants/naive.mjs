@@ -4,26 +4,21 @@ import { Agent, request } from 'undici';
 import * as cheerio from 'cheerio';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { check, urlsFor } from '../lib/check.mjs';
+import { eachWithWorkers } from '../lib/pool-loop.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const urls = urlsFor(cfg);
 const agent = new Agent({ connections: cfg.concurrency });
 const rows = [];
-let next = 0;
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const started = performance.now();
-await Promise.all(
-  Array.from({ length: cfg.concurrency }, async () => {
-    while (next < urls.length) {
-      const url = urls[next++];
-      const res = await request(url, { dispatcher: agent });
-      const $ = cheerio.load(await res.body.text());
-      const links = cfg.links ? new Set($('a[href]').toArray().map((a) => new URL($(a).attr('href'), url).href)).size : 0;
-      rows.push({ url, status: res.statusCode, title: $('title').first().text(), links });
-    }
-  }),
-);
+await eachWithWorkers(urls, cfg.concurrency, async (url) => {
+  const res = await request(url, { dispatcher: agent });
+  const $ = cheerio.load(await res.body.text());
+  const links = cfg.links ? new Set($('a[href]').toArray().map((a) => new URL($(a).attr('href'), url).href)).size : 0;
+  rows.push({ url, status: res.statusCode, title: $('title').first().text(), links });
+});
 const wall = (performance.now() - started) / 1000;
 loop.disable();
 await agent.close();
