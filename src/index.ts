@@ -8,6 +8,8 @@ export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
 export type { ErrorCode, ResultError } from './errors.js';
 export { ERROR_CODES } from './errors.js';
 export { DEFAULTS } from './options.js';
+/** URL lines of a file (`-` for stdin) or a stream, read lazily, blank lines and `#` comments skipped: what the CLI reads. */
+export { readUrlFile, readUrlLines } from './source/lines.js';
 
 /** URLs in any form a list comes in: an array, a Set, a generator, or an async generator over a huge file. */
 export type UrlSource = Iterable<string> | AsyncIterable<string>;

@@ -199,3 +199,16 @@ describe('clean ending', () => {
     for (const kind of ['TCPSocketWrap', 'Timeout', 'MessagePort']) expect(count(after, kind)).toBeLessThanOrEqual(count(before, kind));
   });
 });
+
+describe('reading URL files', () => {
+  it('reads a file lazily, skipping blank lines and # comments, as the CLI does', async () => {
+    const { readUrlFile } = await import('../src/index.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'volley-lines-')), 'urls.txt');
+    writeFileSync(file, `# comment\n\n ${server.url}/ok?t=l1 \r\n${server.url}/ok?t=l2\n`);
+    const results = await fetchAll(readUrlFile(file), { extract: false });
+    expect(results.map((r) => r.url)).toEqual([`${server.url}/ok?t=l1`, `${server.url}/ok?t=l2`]);
+  });
+});
