@@ -5,7 +5,7 @@ import { FetchError } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
-import type { WorkerReply, WorkerTask } from './worker.js';
+import { unpackFields, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
  * Pages below this size may travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
@@ -130,7 +130,7 @@ export class ParsePool implements PageParser {
       this.threadIds.add(reply.threadId);
       reply.outcomes.forEach((outcome, i) => {
         const entry = entries[i] as Entry;
-        if (outcome.ok) entry.resolve(outcome.fields);
+        if (outcome.ok) entry.resolve(unpackFields(outcome));
         else entry.reject(new FetchError('PARSE', `could not parse the page: ${outcome.message}`));
       });
     } catch (err) {
