@@ -13,6 +13,31 @@ export interface Deadline {
   dispose(): void;
 }
 
+/**
+ * One 'abort' listener per run signal, fanning out to the attempts in flight. Node's EventTarget scans its
+ * listener list on every add and remove, so a listener per attempt cost ~16 µs per request (5% of a run's main
+ * thread on small pages); a Set costs O(1).
+ */
+const attemptsOf = new WeakMap<AbortSignal, Set<() => void>>();
+
+function attemptsListeningTo(runSignal: AbortSignal): Set<() => void> {
+  let attempts = attemptsOf.get(runSignal);
+  if (!attempts) {
+    const set = new Set<() => void>();
+    attempts = set;
+    attemptsOf.set(runSignal, set);
+    runSignal.addEventListener(
+      'abort',
+      () => {
+        for (const cancel of [...set]) cancel();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  return attempts;
+}
+
 export function startDeadline(ms: number, runSignal: AbortSignal): Deadline {
   const controller = new AbortController();
   let timedOut = false;
@@ -25,8 +50,9 @@ export function startDeadline(ms: number, runSignal: AbortSignal): Deadline {
     timedOut = true;
     controller.abort(new DOMException(`deadline of ${ms} ms passed`, 'TimeoutError'));
   }, ms);
-  if (runSignal.aborted) onCancel();
-  else runSignal.addEventListener('abort', onCancel, { once: true });
+  const attempts = runSignal.aborted ? null : attemptsListeningTo(runSignal);
+  if (attempts) attempts.add(onCancel);
+  else onCancel();
   return {
     signal: controller.signal,
     get timedOut() {
@@ -37,7 +63,7 @@ export function startDeadline(ms: number, runSignal: AbortSignal): Deadline {
     },
     dispose() {
       clearTimeout(timer);
-      runSignal.removeEventListener('abort', onCancel);
+      attempts?.delete(onCancel);
     },
   };
 }
