@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures HTML-parsing options for volley's parse stage, and what the piscina pool costs and buys.
 //
-//   cd /work/main && npx tsc -p tsconfig.build.json && node bench/parse-candidates.mjs [--quick]
+//   cd /work/main && npx tsc -p tsconfig.build.json && node bench/parse-candidates.mjs [--quick] [--only=1,2,p,3,4]
 //
 // Pages are synthetic and deterministic (seeded PRNG per page index, so --quick's pages are a prefix of the
 // full run's). Every figure is the median of 3 timed runs, after a warm-up. Single-threaded candidates run each
@@ -15,11 +15,12 @@
 //   A  cheerio.load(html)                                   parse5 tree builder (cheerio's default)
 //   B  cheerio.load(html, { xml: { xmlMode: false, ... } }) htmlparser2 through cheerio's own loader
 //   C  extract() from dist/parse/extract.js                  cheerio/slim over htmlparser2.parseDocument (volley)
+//      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C differ only in how the DOM is built)
 //   D  htmlparser2.parseDocument + css-select selectAll/selectOne + domutils textContent, no cheerio
 //   E  htmlparser2 Parser callbacks, no DOM at all
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
@@ -29,10 +30,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as cheerio from 'cheerio';
 import { Parser, parseDocument } from 'htmlparser2';
 import { selectAll, selectOne } from 'css-select';
+import { select as cheerioSelect } from 'cheerio-select';
 import { textContent } from 'domutils';
 import { Piscina } from 'piscina';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only=1,2,p,3,4` runs some sections: 1-2 single-threaded candidates, p piscina costs, 3-4 ParsePool vs inline. */
+const ONLY = new Set((process.argv.find((x) => x.startsWith('--only='))?.slice('--only='.length) ?? '1,2,p,3,4').split(','));
 const RUNS = 3;
 const N_BIG = QUICK ? 200 : 2_000;
 const N_SMALL = QUICK ? 2_000 : 20_000;
@@ -43,17 +47,28 @@ const THREADS = 2;
 const CONTENT_TYPE = 'text/html; charset=utf-8';
 const SPEC_INPUT = { title: true, description: false, links: true };
 
-const dist = new URL('../dist/parse/', import.meta.url);
-let extract, normalizeExtract, ParsePool, decodeHtml;
-try {
-  ({ extract } = await import(new URL('extract.js', dist).href));
-  ({ normalizeExtract } = await import(new URL('spec.js', dist).href));
-  ({ ParsePool } = await import(new URL('pool.js', dist).href));
-  ({ decodeHtml } = await import(new URL('decode.js', dist).href));
-} catch (err) {
-  console.error(`Could not load dist/parse/*.js (${err.message}); run \`npx tsc -p tsconfig.build.json\` first.`);
-  process.exit(1);
+// The product is imported from a private snapshot of dist/ (with a node_modules symlink beside it, so its bare
+// imports resolve): other work may rebuild dist/ while this runs, and a pool whose main-thread half and worker
+// half come from different builds answers nonsense. Children get the parent's snapshot.
+const childArg = process.argv.find((a) => a.startsWith('--child='));
+const childJob = childArg === undefined ? null : JSON.parse(childArg.slice('--child='.length));
+const repo = fileURLToPath(new URL('..', import.meta.url));
+let snapshotDir = childJob?.snapshotDir;
+if (snapshotDir === undefined) {
+  if (!existsSync(path.join(repo, 'dist/parse/extract.js'))) {
+    console.error('dist/parse/extract.js is missing; run `npx tsc -p tsconfig.build.json` first.');
+    process.exit(1);
+  }
+  snapshotDir = mkdtempSync(path.join(os.tmpdir(), 'volley-parse-bench-dist-'));
+  cpSync(path.join(repo, 'dist'), path.join(snapshotDir, 'dist'), { recursive: true });
+  symlinkSync(path.join(repo, 'node_modules'), path.join(snapshotDir, 'node_modules'), 'dir');
+  process.on('exit', () => rmSync(snapshotDir, { recursive: true, force: true }));
 }
+const dist = pathToFileURL(path.join(snapshotDir, 'dist/parse/'));
+const { extract } = await import(new URL('extract.js', dist).href);
+const { normalizeExtract } = await import(new URL('spec.js', dist).href);
+const { ParsePool } = await import(new URL('pool.js', dist).href);
+const { decodeHtml } = await import(new URL('decode.js', dist).href);
 const SPEC = normalizeExtract(SPEC_INPUT);
 
 // A collectable heap between timed runs, so one candidate's garbage is not billed to the next.
@@ -307,11 +322,16 @@ function linksOf(hrefs, base) {
   return [...seen];
 }
 
-/** extract()'s body, line for line, over a CheerioAPI built by whichever parser. */
+/**
+ * extract()'s body for this spec, over a CheerioAPI built by whichever parser: first-match fields through
+ * cheerio-select with a limit of one (as extract() does since 27384d4), links through $(css).toArray().
+ */
 function viaCheerio($, pageUrl) {
-  const base = documentBase($('base[href]').first().attr('href'), pageUrl);
-  const t = $('title').first();
-  const title = t.length > 0 ? collapse(t.text()) : null;
+  const root = $.root().get(0);
+  const first = (css) => cheerioSelect(css, root, { xmlMode: false }, 1)[0];
+  const base = documentBase(first('base[href]')?.attribs.href, pageUrl);
+  const t = first('title');
+  const title = t === undefined ? null : collapse($(t).text());
   const hrefs = $(LINK_SELECTOR).toArray().map((el) => el.attribs.href);
   return { title, links: linksOf(hrefs, base) };
 }
@@ -454,7 +474,7 @@ function gcNote(pauses, n) {
  * interleave the candidates, so drift (thermal, neighbours) spreads over all of them.
  */
 function childRun(set, cand, n) {
-  const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--child=${JSON.stringify({ set, cand, n })}`], {
+  const res = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--child=${JSON.stringify({ set, cand, n, snapshotDir })}`], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -607,7 +627,10 @@ async function submit(pool, bodies, pages, chunk) {
   for (let i = 0; i < bodies.length; i += step) {
     const idx = [];
     for (let j = i; j < Math.min(i + step, bodies.length); j++) idx.push(j);
-    for (const fields of await Promise.all(idx.map(one))) sink += fields.links.length;
+    for (const fields of await Promise.all(idx.map(one))) {
+      if (!Array.isArray(fields.links)) throw new Error('ParsePool answered without links: mixed builds of dist/?');
+      sink += fields.links.length;
+    }
   }
   return sink;
 }
@@ -668,9 +691,8 @@ async function poolVsInline(pages, section, variants) {
 // Main
 // ---------------------------------------------------------------------------------------------------------
 
-const childArg = process.argv.find((a) => a.startsWith('--child='));
-if (childArg !== undefined) {
-  await childMain(JSON.parse(childArg.slice('--child='.length)));
+if (childJob !== null) {
+  await childMain(childJob);
   process.exit(0);
 }
 
@@ -684,10 +706,10 @@ const smallAvg = avgBytes(smallPages);
 const bigLinks = extract(bigPages[0].html, bigPages[0].url, SPEC).links.length;
 log(`generated in ${((performance.now() - started) / 1000).toFixed(1)} s: big avg ${(bigAvg / 1024).toFixed(1)} KiB, small avg ${(smallAvg / 1024).toFixed(2)} KiB`);
 
-await singleThreaded(bigPages, 'big', '1. single thread, ~150 KB pages', 'page');
-await singleThreaded(smallPages, 'small', '2. single thread, ~2 KB pages', 'page');
-await piscinaCosts(bigPages);
-await poolVsInline(smallPages, `3. ParsePool(threads=${THREADS}) vs inline, ~2 KB pages`, [
+if (ONLY.has('1')) await singleThreaded(bigPages, 'big', '1. single thread, ~150 KB pages', 'page');
+if (ONLY.has('2')) await singleThreaded(smallPages, 'small', '2. single thread, ~2 KB pages', 'page');
+if (ONLY.has('p')) await piscinaCosts(bigPages);
+if (ONLY.has('3')) await poolVsInline(smallPages, `3. ParsePool(threads=${THREADS}) vs inline, ~2 KB pages`, [
   { what: 'ParsePool, batching on (as shipped), all submitted at once', Pool: ParsePool, chunk: Infinity },
   { what: 'ParsePool, batching on, await Promise.all over chunks of 64', Pool: ParsePool, chunk: 64 },
   { what: 'ParsePool, batching on, chunks of 1 (await each parse)', Pool: ParsePool, chunk: 1 },
@@ -695,7 +717,7 @@ await poolVsInline(smallPages, `3. ParsePool(threads=${THREADS}) vs inline, ~2 K
   { what: 'ParsePool, batching OFF (1 page/task), all at once', Pool: UnbatchedParsePool, chunk: Infinity },
   { what: 'ParsePool threads=1 (leaves a core to the main thread), batching on, all at once', Pool: ParsePool, chunk: Infinity, threads: 1 },
 ]);
-await poolVsInline(bigPages, `4. ParsePool(threads=${THREADS}) vs inline, ~150 KB pages`, [
+if (ONLY.has('4')) await poolVsInline(bigPages, `4. ParsePool(threads=${THREADS}) vs inline, ~150 KB pages`, [
   { what: 'ParsePool (as shipped), all submitted at once', Pool: ParsePool, chunk: Infinity },
   { what: 'ParsePool (as shipped), chunks of 1 (await each parse)', Pool: ParsePool, chunk: 1 },
   { what: 'ParsePool threads=1, all submitted at once', Pool: ParsePool, chunk: Infinity, threads: 1 },
@@ -707,7 +729,9 @@ await poolVsInline(bigPages, `4. ParsePool(threads=${THREADS}) vs inline, ~150 K
 
 const fmt = (x, d) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const out = [];
-out.push(`### volley parse candidates (${QUICK ? '--quick' : 'full'})`, '');
+const head = spawnSync('git', ['-C', repo, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).stdout?.trim() || '?';
+out.push(`### volley parse candidates (${QUICK ? '--quick' : 'full'}${ONLY.size < 5 ? `, sections ${[...ONLY].join(',')}` : ''})`, '');
+out.push(`dist/ snapshot taken at start; repository HEAD then: ${head.length > 90 ? `${head.slice(0, 87)}...` : head}`, '');
 out.push(
   `Node ${process.version} · ${os.availableParallelism()} cores (${os.cpus()[0]?.model.trim() ?? '?'}) · ${os.platform()} ${os.arch()} · ` +
     `median of ${RUNS} runs · pages: ${N_BIG} × ${fmt(bigAvg / 1024, 1)} KiB (${bigLinks} unique links), ${N_SMALL} × ${fmt(smallAvg / 1024, 2)} KiB · ` +
