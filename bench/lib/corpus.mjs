@@ -2,7 +2,7 @@
 // compute the same bytes and the same expected answers without sharing files.
 
 /** mulberry32: a tiny seeded PRNG; the same seed gives the same pages on every machine. */
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
