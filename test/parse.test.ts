@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fetchAll, fetchEach } from '../src/index.js';
 import { decodeHtml } from '../src/parse/decode.js';
 import { extract } from '../src/parse/extract.js';
+import { parsePage } from '../src/parse/document.js';
+import { isTag, type ChildNode } from 'domhandler';
 import { normalizeExtract, parseSelector } from '../src/parse/spec.js';
 import { ParsePool } from '../src/parse/pool.js';
 import parsePages from '../src/parse/worker.js';
@@ -84,6 +86,14 @@ describe('extraction', () => {
     expect(f.data).toEqual({ h: 'One', next: '/p2', items: ['x', 'y'], ids: ['a'], none: null });
   });
 
+  it('runs user selectors from the page root, jQuery extensions included, and reads text across pages', () => {
+    const spec = normalizeExtract({ title: false, description: false, select: { second: 'li:eq(1)', 'odd[]': 'li:odd', top: ':root@lang' } });
+    const one = extract('<html lang="x"><ul><li>a</li><li>b <b>c</b></li><li>d</li><li>e</li></ul>', 'http://a.test/', spec);
+    const two = extract('<ul><li>z</li></ul>', 'http://a.test/', spec);
+    expect(one.data).toEqual({ second: 'b c', odd: ['b c', 'e'], top: 'x' });
+    expect(two.data).toEqual({ second: null, odd: [], top: null });
+  });
+
   it('parses the short selector forms', () => {
     expect(parseSelector('n', 'a.b@data-x')).toEqual({ name: 'n', css: 'a.b', attr: 'data-x', all: false });
     expect(parseSelector('n[]', 'div > p')).toEqual({ name: 'n', css: 'div > p', attr: null, all: true });
@@ -95,6 +105,39 @@ describe('extraction', () => {
     const f = extract(htmlPage('Big', `<ul>${links}</ul>`.repeat(2)), 'http://a.test/', all);
     expect(f.links).toHaveLength(300);
     expect(f.links?.[299]).toBe('http://a.test/p/299');
+  });
+});
+
+describe('head fields stop the parse early without changing the answer', () => {
+  const headOnly = normalizeExtract({ title: true, description: true, lang: true });
+  // The same fields through the whole-document path (links on forces a full parse).
+  const whole = (html: string) => {
+    const { title, description, lang } = extract(html, 'http://a.test/', { ...headOnly, links: true });
+    return { title, description, lang };
+  };
+  const cases: Record<string, string> = {
+    'all three at the top': '<html lang="fr"><head><meta name="description" content="d"><title>T</title></head><body><p>x</p>',
+    'title in the body, after content': '<p>before</p><div><title>Late</title></div><meta name=description content=late>',
+    'two titles: the first wins': '<title>One</title><title>Two</title>',
+    'an <svg><title> before the real one': '<svg><title>icon</title></svg><title>Page</title>',
+    'no title at all': '<html lang="en"><meta name="description" content="d"><p>only text</p>',
+    'an unclosed title': '<title>runs to the end <p>still title text',
+    'title inside a script string is not a title': '<script>var s = "<title>no</title>";</script><title>yes</title>',
+    'description after the title': '<title>T</title><p>body</p><meta NAME="DESCRIPTION" content=" late  one ">',
+    'entities and whitespace': '<title>\n A &amp; B &eacute; </title><meta name="description" content="x &lt; y">',
+    'lang on a late <html> tag': '<!-- c --><title>T</title><meta name=description content=d><html lang="de">',
+    'an empty title': '<title></title><meta name="description">',
+  };
+  for (const [name, html] of Object.entries(cases)) {
+    it(name, () => {
+      expect(extract(html, 'http://a.test/', headOnly)).toEqual(whole(html));
+    });
+  }
+
+  it('does not build the rest of the page once the fields are found', () => {
+    const dom = parsePage('<html lang="en"><title>T</title><meta name="description" content="d"><p>rest</p>', headOnly);
+    const names = (nodes: ChildNode[]): string[] => nodes.flatMap((n) => (isTag(n) ? [n.name, ...names(n.children)] : []));
+    expect(names(dom.children)).toEqual(['html', 'title', 'meta']);
   });
 });
 

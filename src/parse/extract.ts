@@ -1,7 +1,8 @@
 import * as cheerio from 'cheerio/slim';
-import { parseDocument } from 'htmlparser2';
 import { select } from 'cheerio-select';
-import type { Element } from 'domhandler';
+import { compile, selectAll, selectOne } from 'css-select';
+import type { AnyNode, Element } from 'domhandler';
+import { parsePage } from './document.js';
 import type { NormalizedExtract } from './spec.js';
 import type { ParsedFields } from './types.js';
 
@@ -32,33 +33,61 @@ function documentBase(href: string | undefined, pageUrl: string): URL {
   }
 }
 
+/** The built-in fields' selectors, compiled once per thread (compiling costs more than matching on a small page). */
+const compiled = (css: string) => compile<AnyNode, Element>(css, { xmlMode: false });
+const QUERY = {
+  base: compiled('base[href]'),
+  title: compiled('title'),
+  description: compiled('meta[name="description" i]'),
+  canonical: compiled('link[rel~="canonical" i][href]'),
+  html: compiled('html'),
+  baseAndLinks: compiled('base[href], a[href], area[href]'),
+};
+
+/**
+ * One cheerio for the thread, not one per page (`load` builds a new API object each time): text is read
+ * through it from nodes of any document, and user selectors run from the page's own root.
+ */
+const $ = cheerio.load([]);
+const text = (el: Element): string => collapse($(el).text());
+
 /**
  * Pulls the asked-for fields out of one page. cheerio over htmlparser2's DOM (not cheerio's default parse5
  * tree builder, about 3x slower on big pages); elements are read through their raw `attribs` in loops so that
- * a page with hundreds of links does not pay for a cheerio wrapper per link.
+ * a page with hundreds of links does not pay for a cheerio wrapper per link. The built-in fields use cheerio's
+ * selector engine (css-select) with precompiled queries; `selectOne` stops at the first match.
  */
 export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  const dom = parseDocument(html, { decodeEntities: true });
-  const $ = cheerio.load(dom);
-  // The first match only, found by cheerio's own selector engine with a limit of one, so the walk stops there:
-  // `$(css).first()` would match the whole document first (half the time of a 150 KB page).
-  const first = (css: string): Element | undefined => select(css, dom, { xmlMode: false }, 1)[0];
+  const dom = parsePage(html, spec);
+  const first = (query: (typeof QUERY)[keyof typeof QUERY]): Element | undefined => selectOne<AnyNode, Element>(query, dom) ?? undefined;
   const fields: ParsedFields = { title: null, description: null };
-  // Only links and canonical need the base URL; finding <base> costs a walk of the whole DOM.
-  const base = spec.links || spec.canonical ? documentBase(first('base[href]')?.attribs.href, pageUrl) : null;
+  // Only links and canonical need the base URL. Finding <base> costs a walk of the whole DOM (a page rarely has
+  // one), so with links it comes from the same walk: one selector list, matches in document order.
+  const anchors: Element[] = [];
+  let base: URL | null = null;
+  if (spec.links) {
+    let baseHref: string | undefined;
+    for (const el of selectAll<AnyNode, Element>(QUERY.baseAndLinks, dom)) {
+      if (el.name !== 'base') anchors.push(el);
+      else baseHref ??= el.attribs.href;
+    }
+    base = documentBase(baseHref, pageUrl);
+  } else if (spec.canonical) {
+    base = documentBase(first(QUERY.base)?.attribs.href, pageUrl);
+  }
   if (spec.title) {
-    const title = first('title');
-    fields.title = title === undefined ? null : collapse($(title).text());
+    const title = first(QUERY.title);
+    fields.title = title === undefined ? null : text(title);
   }
   if (spec.description) {
-    const content = first('meta[name="description" i]')?.attribs.content;
+    const content = first(QUERY.description)?.attribs.content;
     fields.description = content === undefined ? null : collapse(content);
   }
-  if (spec.canonical) fields.canonical = resolveHttp(first('link[rel~="canonical" i][href]')?.attribs.href, base as URL);
-  if (spec.lang) fields.lang = first('html')?.attribs.lang?.trim() || null;
+  if (spec.canonical) fields.canonical = resolveHttp(first(QUERY.canonical)?.attribs.href, base as URL);
+  if (spec.lang) fields.lang = first(QUERY.html)?.attribs.lang?.trim() || null;
   if (spec.links) {
     const seen = new Set<string>();
-    for (const el of $('a[href], area[href]').toArray() as Element[]) {
+    for (const el of anchors) {
       const abs = resolveHttp(el.attribs.href, base as URL);
       if (abs === null) continue;
       // Fragments name a spot on a page, not another page.
@@ -71,11 +100,13 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
   if (spec.select.length > 0) {
     const data: Record<string, string | string[] | null> = {};
     for (const sel of spec.select) {
-      const valueOf = (el: Element): string | null => (sel.attr === null ? collapse($(el).text()) : (el.attribs[sel.attr] ?? null));
+      const valueOf = (el: Element): string | null => (sel.attr === null ? text(el) : (el.attribs[sel.attr] ?? null));
+      // User selectors go through cheerio-select (jQuery extensions such as `:first` included), from the page's
+      // root as `$(css)` on a loaded page would; the first-match form with a limit of one, so the walk stops.
       if (sel.all) {
-        data[sel.name] = ($(sel.css).toArray() as Element[]).map(valueOf).filter((v): v is string => v !== null);
+        data[sel.name] = select(sel.css, dom, { xmlMode: false }).map(valueOf).filter((v): v is string => v !== null);
       } else {
-        const el = first(sel.css);
+        const el = select(sel.css, dom, { xmlMode: false }, 1)[0];
         data[sel.name] = el === undefined ? null : valueOf(el);
       }
     }
