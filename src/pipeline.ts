@@ -84,7 +84,11 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     client,
     dispatcher,
     global: pLimit(options.concurrency),
-    hosts: new HostGates(options.perHost, Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0)),
+    hosts: new HostGates(
+      options.perHost,
+      Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0),
+      options.concurrency,
+    ),
     parser: () => (parser ??= createParsePool(options)),
     robots: options.respectRobots ? new RobotsRules(dispatcher, client, options.userAgent) : null,
     signal,

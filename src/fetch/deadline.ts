@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+
 /**
  * One total deadline for one attempt, like asyncio.wait_for: the returned signal aborts when `ms` pass or when
  * the run's signal aborts, whichever is first, and covers connect, headers and the whole body alike.
@@ -6,11 +8,28 @@
  * dependent signal per attempt, on a run of millions of URLs, must not pile up on the run's signal.
  */
 export interface Deadline {
-  signal: AbortSignal;
+  signal: AttemptSignal;
   /** Which of the two fired, read after a failure to choose TIMEOUT or CANCELLED. */
   readonly timedOut: boolean;
   readonly cancelled: boolean;
   dispose(): void;
+}
+
+/**
+ * The attempt's abort signal, as an EventEmitter: undici's `request` documents `signal` as an AbortSignal or an
+ * EventEmitter, and the emitter is the cheap one. An AbortController per request plus undici's EventTarget
+ * listener on it cost ~25 µs a request on small pages (a quarter of raw undici's own cost); the emitter, ~1 µs.
+ */
+export class AttemptSignal extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit('abort');
+  }
 }
 
 /**
@@ -39,7 +58,7 @@ function attemptsListeningTo(runSignal: AbortSignal): Set<() => void> {
 }
 
 export function startDeadline(ms: number, runSignal: AbortSignal): Deadline {
-  const controller = new AbortController();
+  const controller = new AttemptSignal();
   let timedOut = false;
   let cancelled = false;
   const onCancel = (): void => {
@@ -54,7 +73,7 @@ export function startDeadline(ms: number, runSignal: AbortSignal): Deadline {
   if (attempts) attempts.add(onCancel);
   else onCancel();
   return {
-    signal: controller.signal,
+    signal: controller,
     get timedOut() {
       return timedOut && !cancelled;
     },

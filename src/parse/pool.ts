@@ -15,6 +15,12 @@ export const SMALL_PAGE_BYTES = 32 * 1024;
 /** Most pages, and bytes, in one batch. */
 export const MAX_BATCH_PAGES = 32;
 const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * Small pages queued together are shared out across the free task slots (so one thread does not parse them all
+ * while the other idles), but no batch is made smaller than this: below it the round trip, mostly main-thread
+ * work, costs more than the parse.
+ */
+const MIN_SHARE_BYTES = 64 * 1024;
 
 interface Entry {
   page: Page;
@@ -41,6 +47,9 @@ export class ParsePool implements PageParser {
   private readonly piscina: Piscina<WorkerTask, WorkerReply>;
   /** Pages waiting for a thread, in arrival order. */
   private queue: Entry[] = [];
+  /** Bytes of the pages in `queue`. */
+  private queuedBytes = 0;
+  private pumpScheduled = false;
   /**
    * Tasks handed to piscina: at most two per thread, so a thread that finishes finds its next task already
    * there instead of idling until the (busy) main thread answers; one per thread measured 20.1 s against
@@ -72,6 +81,21 @@ export class ParsePool implements PageParser {
     return new Promise((resolve, reject) => {
       if (signal.aborted) return reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
       this.queue.push({ page, signal, resolve, reject });
+      this.queuedBytes += page.body.byteLength;
+      this.pumpSoon();
+    });
+  }
+
+  /**
+   * Hands the queue to the threads once the current turn of the event loop is over: responses that complete in
+   * the same turn (under load, many) then leave as one batch instead of one round trip each. The wait is at most
+   * the rest of one turn.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
@@ -87,18 +111,25 @@ export class ParsePool implements PageParser {
     }
   }
 
-  /** The next page alone if it is big; otherwise it and the small pages behind it, up to the batch limits. */
+  /**
+   * The next page alone if it is big; otherwise it and the small pages behind it: the queue's share for one of
+   * the free task slots, at least MIN_SHARE_BYTES, within the batch limits.
+   */
   private takeBatch(): Entry[] {
     const first = this.queue.shift() as Entry;
     let bytes = first.page.body.byteLength;
-    if (bytes >= SMALL_PAGE_BYTES) return [first];
     const batch = [first];
-    while (batch.length < MAX_BATCH_PAGES && this.queue.length > 0) {
-      const size = (this.queue[0] as Entry).page.body.byteLength;
-      if (size >= SMALL_PAGE_BYTES || bytes + size > MAX_BATCH_BYTES) break;
-      batch.push(this.queue.shift() as Entry);
-      bytes += size;
+    if (bytes < SMALL_PAGE_BYTES) {
+      const freeSlots = Math.max(1, this.threads * 2 - this.running);
+      const share = Math.min(MAX_BATCH_BYTES, Math.max(MIN_SHARE_BYTES, Math.ceil(this.queuedBytes / freeSlots)));
+      while (batch.length < MAX_BATCH_PAGES && this.queue.length > 0) {
+        const size = (this.queue[0] as Entry).page.body.byteLength;
+        if (size >= SMALL_PAGE_BYTES || bytes + size > share) break;
+        batch.push(this.queue.shift() as Entry);
+        bytes += size;
+      }
     }
+    this.queuedBytes -= bytes;
     return batch;
   }
 
@@ -149,6 +180,7 @@ export class ParsePool implements PageParser {
   async destroy(): Promise<void> {
     for (const entry of this.queue) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
     this.queue = [];
+    this.queuedBytes = 0;
     await this.piscina.destroy();
   }
 }

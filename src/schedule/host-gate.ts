@@ -8,13 +8,15 @@ import { sleep } from '../fetch/deadline.js';
  * starve the others.
  */
 export class HostGate {
-  private readonly limit: LimitFunction;
+  /** Null when `perHost` cannot bind (it is at least the run's concurrency): the global limit caps it already. */
+  private readonly limit: LimitFunction | null;
   private intervalMs: number;
   private nextStartAt = 0;
   private pausedUntil = 0;
+  private running = 0;
 
-  constructor(perHost: number, intervalMs: number) {
-    this.limit = pLimit(perHost);
+  constructor(perHost: number, intervalMs: number, concurrency: number) {
+    this.limit = perHost < concurrency ? pLimit(perHost) : null;
     this.intervalMs = intervalMs;
   }
 
@@ -34,15 +36,24 @@ export class HostGate {
 
   /** True while anything runs, waits or is paced here: the gate must be kept. */
   get busy(): boolean {
-    return this.limit.activeCount + this.limit.pendingCount > 0 || this.nextStartAt > Date.now() || this.paused;
+    return this.running > 0 || this.nextStartAt > Date.now() || this.paused;
   }
 
   /** Runs `fn` when this host has a free slot and its pacing allows; resolves at once (without running) on abort. */
-  run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    return this.limit(async () => {
-      await this.waitTurn(signal);
-      return fn();
-    });
+  async run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    this.running++;
+    try {
+      const turn = async (): Promise<T> => {
+        await this.waitTurn(signal);
+        return fn();
+      };
+      // Without a per-host limit or pacing (the common bulk case) the turn is free: no queue, no extra awaits.
+      if (this.limit !== null) return await this.limit(turn);
+      if (this.intervalMs > 0 || this.pausedUntil > 0) return await turn();
+      return await fn();
+    } finally {
+      this.running--;
+    }
   }
 
   private async waitTurn(signal: AbortSignal): Promise<void> {
@@ -68,6 +79,7 @@ export class HostGates {
   constructor(
     private readonly perHost: number,
     private readonly intervalMs: number,
+    private readonly concurrency: number,
   ) {}
 
   get(host: string): HostGate {
@@ -75,7 +87,7 @@ export class HostGates {
     if (!gate) {
       // Gates kept only for their pacing are swept now and then, so a paced run over many hosts stays flat.
       if (++this.createdSinceSweep >= 1024) this.sweep();
-      gate = new HostGate(this.perHost, this.intervalMs);
+      gate = new HostGate(this.perHost, this.intervalMs, this.concurrency);
       this.gates.set(host, gate);
     }
     return gate;

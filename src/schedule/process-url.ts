@@ -80,7 +80,11 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
   const url = item.url;
   const { options } = ctx;
   const started = performance.now();
-  const finish = (result: FetchResult): FetchResult => ({ ...result, elapsedMs: Math.round(performance.now() - started) });
+  // Every result reaching here is a fresh object of this URL's own: stamped in place rather than copied.
+  const finish = (result: FetchResult): FetchResult => {
+    result.elapsedMs = Math.round(performance.now() - started);
+    return result;
+  };
   let attempts = 0;
 
   if (ctx.robots) {
@@ -132,14 +136,21 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     description: null,
   };
   if (res.status < 200 || res.status >= 300) {
-    return finish({ ...base, error: { code: 'HTTP_STATUS', message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` } });
+    base.error = { code: 'HTTP_STATUS', message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` };
+    return finish(base);
   }
-  if (!options.extract || !res.body || !isHtml(res.contentType)) return finish({ ...base, ok: true });
+  if (!options.extract || !res.body || !isHtml(res.contentType)) {
+    base.ok = true;
+    return finish(base);
+  }
   try {
     const fields = await ctx.parser().parse({ body: res.body, contentType: res.contentType, url: res.finalUrl }, ctx.signal);
-    return finish({ ...base, ...fields, ok: true });
+    Object.assign(base, fields);
+    base.ok = true;
+    return finish(base);
   } catch (err) {
     const error = err instanceof FetchError ? err : new FetchError('PARSE', `parser failed: ${(err as Error)?.message ?? String(err)}`);
-    return finish({ ...base, error: { code: error.code, message: error.message } });
+    base.error = { code: error.code, message: error.message };
+    return finish(base);
   }
 }
