@@ -26,6 +26,15 @@ export interface IndexedResult {
  */
 export const READ_AHEAD = 1024;
 
+/**
+ * URLs that want a global slot now, as a multiple of `concurrency`: enough queued that a freed slot is taken at
+ * once, few enough that a bulk run keeps a small live set (each URL in flight holds promises and closures: a
+ * full read-ahead window of them cost ~10 µs per URL in GC on small pages) and that Ctrl-C has few URLs that
+ * were taken but never requested. URLs parked elsewhere (behind a busy host, in backoff, in the parse stage)
+ * do not count, so read-ahead still finds other hosts' work, up to the window.
+ */
+const DEMAND_FACTOR = 2;
+
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
 function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
@@ -79,6 +88,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
   let parser: PageParser | null = options.extract && options.method === 'GET' && !options.signal?.aborted ? createParsePool(options) : null;
+  const roomFreed = new Wakeup();
   const ctx: RunContext = {
     options,
     client,
@@ -90,11 +100,18 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       options.concurrency,
     ),
     parser: () => (parser ??= createParsePool(options)),
+    park: (delta) => {
+      parked += delta;
+      if (delta > 0) roomFreed.notify();
+    },
     robots: options.respectRobots ? new RobotsRules(dispatcher, client, options.userAgent) : null,
     signal,
   };
 
   const window = options.concurrency + READ_AHEAD;
+  const maxDemand = options.concurrency * DEMAND_FACTOR;
+  /** URLs in flight that are waiting on something other than a global slot (see DEMAND_FACTOR). */
+  let parked = 0;
   const ready: IndexedResult[] = [];
   const wakeup = new Wakeup();
   const seen = options.dedupe ? new Set<string>() : null;
@@ -116,9 +133,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     else progress.failed++;
     report();
     wakeup.notify();
+    roomFreed.notify();
   };
 
-  const roomFreed = new Wakeup();
   // On cancel, nothing may stay asleep: the loop must see it even when no URL is in flight (a source blocked
   // on stdin, say), and the feeder must stop waiting for room.
   signal.addEventListener('abort', () => {
@@ -129,7 +146,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
-        while (progress.inFlight + ready.length >= window && !signal.aborted) await roomFreed.wait();
+        while ((progress.inFlight + ready.length >= window || progress.inFlight - parked >= maxDemand) && !signal.aborted) {
+          await roomFreed.wait();
+        }
         if (signal.aborted) break;
         const next = await iterator.next();
         if (next.done || signal.aborted) {

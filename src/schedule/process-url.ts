@@ -23,6 +23,18 @@ export interface RunContext {
   parser: () => PageParser;
   robots: RobotsRules | null;
   signal: AbortSignal;
+  /** +1 when a URL starts waiting on something other than a global slot, -1 when it stops (the feeder's demand). */
+  park: (delta: 1 | -1) => void;
+}
+
+/** Awaits `promise` with the URL counted as parked meanwhile. */
+async function parkedWhile<T>(ctx: RunContext, promise: Promise<T>): Promise<T> {
+  ctx.park(1);
+  try {
+    return await promise;
+  } finally {
+    ctx.park(-1);
+  }
 }
 
 const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
@@ -52,21 +64,37 @@ function cancelled(): FetchError {
 /** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
 async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBody: boolean): Promise<Response | FetchError> {
   const gate = ctx.hosts.get(url.host);
+  // Parked while the host holds this request back (busy, paced or paused). A free host lets it through within
+  // `run` itself, and then it is never counted as parked at all.
+  let atGate = true;
+  let parked = false;
+  const leaveGate = (): void => {
+    atGate = false;
+    if (parked) {
+      parked = false;
+      ctx.park(-1);
+    }
+  };
+  const done = gate.run(() => {
+    leaveGate();
+    return ctx.global(async () => {
+      if (ctx.signal.aborted) throw cancelled();
+      const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
+      // Pause the host before this request gives up its slot, so the next request to it waits too.
+      if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
+      return res;
+    });
+  }, ctx.signal);
+  if (atGate) {
+    parked = true;
+    ctx.park(1);
+  }
   try {
-    return await gate.run(
-      () =>
-        ctx.global(async () => {
-          if (ctx.signal.aborted) throw cancelled();
-          const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
-          // Pause the host before this request gives up its slot, so the next request to it waits too.
-          if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
-          return res;
-        }),
-      ctx.signal,
-    );
+    return await done;
   } catch (err) {
     return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
   } finally {
+    leaveGate();
     ctx.hosts.release(url.host);
   }
 }
@@ -88,7 +116,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
   let attempts = 0;
 
   if (ctx.robots) {
-    const verdict = await ctx.robots.check(url, ctx.signal);
+    const verdict = await parkedWhile(ctx, ctx.robots.check(url, ctx.signal));
     if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled()));
     if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
     if (!verdict.allowed) {
@@ -114,7 +142,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
       if (retryAfter > options.maxRetryAfterMs) break;
     }
     retry++;
-    await sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal);
+    await parkedWhile(ctx, sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal));
   }
 
   if (outcome instanceof FetchError) {
@@ -144,7 +172,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     return finish(base);
   }
   try {
-    const fields = await ctx.parser().parse({ body: res.body, contentType: res.contentType, url: res.finalUrl }, ctx.signal);
+    const fields = await parkedWhile(ctx, ctx.parser().parse({ body: res.body, contentType: res.contentType, url: res.finalUrl }, ctx.signal));
     Object.assign(base, fields);
     base.ok = true;
     return finish(base);
