@@ -66,7 +66,7 @@ function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown; n
  */
 export function classifyError(err: unknown, context: { timedOut: boolean; cancelled: boolean; timeoutMs: number }): FetchError {
   if (err instanceof FetchError) return err;
-  if (context.cancelled) return new FetchError('CANCELLED', 'cancelled before it finished', { cause: err });
+  if (context.cancelled) return new FetchError('CANCELLED', 'cancelled while the request was in flight', { cause: err });
   if (context.timedOut) return new FetchError('TIMEOUT', `no complete response within the ${context.timeoutMs} ms deadline`, { cause: err });
   for (const e of causes(err)) {
     const code = typeof e.code === 'string' ? e.code : '';

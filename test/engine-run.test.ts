@@ -118,6 +118,13 @@ describe('cancellation', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     const cancelled = results.filter((r) => !r.ok);
     expect(cancelled.every((r) => r.error?.code === 'CANCELLED')).toBe(true);
+    // The rows tell the requests that were cut off from the URLs that never went out.
+    const inFlight = cancelled.filter((r) => r.error?.message === 'cancelled while the request was in flight');
+    const neverSent = cancelled.filter((r) => r.error?.message === 'cancelled before it was requested');
+    expect(inFlight.length + neverSent.length).toBe(cancelled.length);
+    expect(inFlight.length).toBeGreaterThan(0);
+    expect(inFlight.length).toBeLessThanOrEqual(8);
+    expect(inFlight.every((r) => r.url.includes('/hang'))).toBe(true);
   });
 
   it('resolves fetchAll with CANCELLED results when the signal fires', async () => {

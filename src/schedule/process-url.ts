@@ -57,12 +57,16 @@ export function isHtml(contentType: string | null): boolean {
 /** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
 const HEAD_REFUSED = new Set([405, 501]);
 
-function cancelled(): FetchError {
-  return new FetchError('CANCELLED', 'cancelled before it finished');
+/**
+ * For a URL the run was cancelled around before (another) request went out; the message tells apart the URLs that
+ * were never requested (taken from the source, waiting for a slot), which a cancelled run may have many of.
+ */
+function cancelled(attempts = 0): FetchError {
+  return new FetchError('CANCELLED', attempts === 0 ? 'cancelled before it was requested' : 'cancelled before its retry');
 }
 
 /** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
-async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBody: boolean): Promise<Response | FetchError> {
+async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBody: boolean, attemptsSoFar: number): Promise<Response | FetchError> {
   const gate = ctx.hosts.get(url.host);
   // Parked while the host holds this request back (busy, paced or paused). A free host lets it through within
   // `run` itself, and then it is never counted as parked at all.
@@ -78,7 +82,7 @@ async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBo
   const done = gate.run(() => {
     leaveGate();
     return ctx.global(async () => {
-      if (ctx.signal.aborted) throw cancelled();
+      if (ctx.signal.aborted) throw cancelled(attemptsSoFar);
       const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
       // Pause the host before this request gives up its slot, so the next request to it waits too.
       if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
@@ -127,8 +131,8 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
   let method = options.method;
   let outcome: Response | FetchError;
   for (let retry = 0; ; ) {
-    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled(), { attempts }));
-    outcome = await attempt(ctx, url, method, options.method === 'GET');
+    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled(attempts), { attempts }));
+    outcome = await attempt(ctx, url, method, options.method === 'GET', attempts);
     if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
     if (method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
       method = 'GET';
