@@ -60,6 +60,9 @@ function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown; n
   }
 }
 
+/** The CANCELLED message of a URL that was taken from the source but never requested (the summary counts them). */
+export const NEVER_REQUESTED = 'cancelled before it was requested';
+
 /**
  * Maps anything a request can throw to a stable code. The abort reason decides between TIMEOUT and CANCELLED,
  * so the caller passes which of its signals fired.

@@ -180,6 +180,19 @@ describe('signals', () => {
     });
   }
 
+  it('tells the summary how many cancelled URLs were never requested (read ahead behind a busy host)', async () => {
+    const urls = [...[1, 2, 3].map((i) => u(`/ok?ahead=${i}`)), ...Array.from({ length: 10 }, (_, i) => u(`/hang?ahead=${i}`))];
+    const r = start([...urls, '--timeout', '60000', '-c', '4', '--per-host', '1']);
+    await until(() => lines(r.stdout()).length >= 3);
+    r.child.kill('SIGINT');
+    expect(await r.done).toBe(130);
+    const rows = lines(r.stdout());
+    expect(rows).toHaveLength(13);
+    const neverSent = rows.filter((x) => x.error?.message === 'cancelled before it was requested');
+    expect(neverSent.length).toBeGreaterThan(0);
+    expect(r.stderr()).toContain(`${neverSent.length} of the CANCELLED were never requested`);
+  });
+
   it('stops at once on SIGINT while waiting on a stdin that never closes', async () => {
     const r = start(['-'], { keepStdinOpen: true });
     r.child.stdin!.write(`${u('/ok?t=from-stdin')}\n`);

@@ -1,4 +1,5 @@
 import type { FetchResult } from '../result.js';
+import { NEVER_REQUESTED } from '../errors.js';
 
 /** Running tallies for the end-of-run summary: counts only, so memory is flat however long the list. */
 export class Tally {
@@ -6,6 +7,8 @@ export class Tally {
   ok = 0;
   readonly byStatusClass = new Map<string, number>();
   readonly byError = new Map<string, number>();
+  /** CANCELLED rows of URLs that were read ahead but never requested: a cancelled run's user asks "how many?". */
+  neverRequested = 0;
   private readonly startedAt = performance.now();
 
   add(result: FetchResult): void {
@@ -14,6 +17,7 @@ export class Tally {
     const cls = result.status === null ? 'none' : `${Math.floor(result.status / 100)}xx`;
     this.byStatusClass.set(cls, (this.byStatusClass.get(cls) ?? 0) + 1);
     if (result.error) this.byError.set(result.error.code, (this.byError.get(result.error.code) ?? 0) + 1);
+    if (result.error?.message === NEVER_REQUESTED) this.neverRequested++;
   }
 
   get failed(): number {
@@ -35,6 +39,7 @@ export class Tally {
       `  by status: ${list(this.byStatusClass)}`,
     ];
     if (this.byError.size > 0) lines.push(`  by error:  ${list(this.byError)}`);
+    if (this.neverRequested > 0) lines.push(`  ${this.neverRequested} of the CANCELLED were never requested (read ahead); --resume runs them`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { LimitFunction } from 'p-limit';
 import MIMEType from 'whatwg-mimetype';
-import { FetchError, classifyError } from '../errors.js';
+import { FetchError, NEVER_REQUESTED, classifyError } from '../errors.js';
 import { failedResult, type FetchResult } from '../result.js';
 import type { NormalizedOptions } from '../options.js';
 import type { UrlItem } from '../source/url-input.js';
@@ -62,7 +62,7 @@ const HEAD_REFUSED = new Set([405, 501]);
  * were never requested (taken from the source, waiting for a slot), which a cancelled run may have many of.
  */
 function cancelled(attempts = 0): FetchError {
-  return new FetchError('CANCELLED', attempts === 0 ? 'cancelled before it was requested' : 'cancelled before its retry');
+  return new FetchError('CANCELLED', attempts === 0 ? NEVER_REQUESTED : 'cancelled before its retry');
 }
 
 /** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
