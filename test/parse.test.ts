@@ -5,7 +5,7 @@ import { decodeHtml } from '../src/parse/decode.js';
 import { extract } from '../src/parse/extract.js';
 import { parsePage } from '../src/parse/document.js';
 import { isTag, type ChildNode } from 'domhandler';
-import { normalizeExtract, parseSelector } from '../src/parse/spec.js';
+import { normalizeExtract, parseSelector, type NormalizedExtract } from '../src/parse/spec.js';
 import { ParsePool } from '../src/parse/pool.js';
 import parsePages from '../src/parse/worker.js';
 import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
@@ -108,12 +108,13 @@ describe('extraction', () => {
   });
 });
 
-describe('head fields stop the parse early without changing the answer', () => {
+describe('a DOM built only as far as the spec needs gives the same answers as the whole document', () => {
   const headOnly = normalizeExtract({ title: true, description: true, lang: true });
-  // The same fields through the whole-document path (links on forces a full parse).
-  const whole = (html: string) => {
-    const { title, description, lang } = extract(html, 'http://a.test/', { ...headOnly, links: true });
-    return { title, description, lang };
+  const allBuiltIns = normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true });
+  // The reference: a user selector makes extract() build every node of the page and parse it to the end.
+  const reference = (html: string, spec: NormalizedExtract) => {
+    const { data, ...fields } = extract(html, 'http://a.test/dir/', { ...spec, select: [{ name: 'any', css: 'p', attr: null, all: true }] });
+    return fields;
   };
   const cases: Record<string, string> = {
     'all three at the top': '<html lang="fr"><head><meta name="description" content="d"><title>T</title></head><body><p>x</p>',
@@ -127,12 +128,25 @@ describe('head fields stop the parse early without changing the answer', () => {
     'entities and whitespace': '<title>\n A &amp; B &eacute; </title><meta name="description" content="x &lt; y">',
     'lang on a late <html> tag': '<!-- c --><title>T</title><meta name=description content=d><html lang="de">',
     'an empty title': '<title></title><meta name="description">',
+    'a title split by a comment': '<title>a<!-- x -->b</title>',
+    'links, base and canonical among text and comments':
+      '<!-- <a href="/commented"> --><p>text <a href="one">1</a></p><base href="/b/"><link rel=canonical href=c>' +
+      '<textarea><a href="/not-a-link"></textarea><a href="two#frag">2</a><area href="/three">',
   };
   for (const [name, html] of Object.entries(cases)) {
     it(name, () => {
-      expect(extract(html, 'http://a.test/', headOnly)).toEqual(whole(html));
+      expect(extract(html, 'http://a.test/dir/', headOnly)).toEqual(
+        (({ title, description, lang }) => ({ title, description, lang }))(reference(html, headOnly)),
+      );
+      expect(extract(html, 'http://a.test/dir/', allBuiltIns)).toEqual(reference(html, allBuiltIns));
     });
   }
+
+  it('builds no text or comment nodes outside <title> when no user selector could read them', () => {
+    const dom = parsePage('<!-- c --><p>hi <a href="/x">x</a></p><title>T</title>', normalizeExtract({ title: true, links: true }));
+    const texts = (nodes: ChildNode[]): string[] => nodes.flatMap((n) => (isTag(n) ? texts(n.children) : n.type === 'text' ? [n.data] : [n.type]));
+    expect(texts(dom.children)).toEqual(['T']);
+  });
 
   it('does not build the rest of the page once the fields are found', () => {
     const dom = parsePage('<html lang="en"><title>T</title><meta name="description" content="d"><p>rest</p>', headOnly);
