@@ -82,7 +82,9 @@ export class ParsePool implements PageParser {
       if (signal.aborted) return reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
       this.queue.push({ page, signal, resolve, reject });
       this.queuedBytes += page.body.byteLength;
-      this.pumpSoon();
+      // A big page travels alone, so waiting for the turn to end would only delay it.
+      if (page.body.byteLength >= SMALL_PAGE_BYTES) this.pump();
+      else this.pumpSoon();
     });
   }
 
