@@ -55,7 +55,8 @@ export class ParsePool implements PageParser {
    * there instead of idling until the (busy) main thread answers; one per thread measured 20.1 s against
    * 11.4 s on 2,000 pages of 150 KB. Pages wait in `queue` beyond that, so that (a) a task's parse deadline
    * counts at most one task ahead of it, and (b) the small pages that pile up while the threads are busy leave
-   * together as one batch: batching happens exactly when there is load to amortise.
+   * together as one batch. Small pages also wait for the end of the event-loop turn (`pumpSoon`), so those
+   * completing in the same turn batch even when a thread is free: batching happens when there is load.
    */
   private running = 0;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
