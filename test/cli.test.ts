@@ -155,6 +155,13 @@ describe('usage errors exit 2 and name the flag', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('reads stdin only when asked with -, and says so when URLs are piped into a bare volley', async () => {
+    const r = await run([], { stdin: `${u('/ok?t=piped')}\n` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("add '-'");
+    expect(server.hits('/ok?t=piped')).toBe(0);
+  });
+
   it('prints a complete manual with --help and the version with --version', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import yargs from 'yargs';
 import { VERSION } from '../version.js';
 
@@ -48,6 +49,16 @@ export interface CliConfig {
 }
 
 /** A usage or configuration error: exit 2, the message names the flag and the value, and a hint follows. */
+/** Whether stdin is a pipe, socket or file (`cat list | volley`, `volley < list`), not a terminal or /dev/null. */
+function stdinHasData(): boolean {
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isFile() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -214,7 +225,13 @@ export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: C
     noExtract: a.extract === false,
   };
   if (config.inputs.length === 0 && config.inputFiles.length === 0) {
-    throw new UsageError('no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin');
+    // Stdin is read only when asked for (`-`): a cron job whose list went missing must fail, not read an empty
+    // stdin and exit 0. But a pipe into a bare `volley` almost surely meant `-`, so say so.
+    throw new UsageError(
+      stdinHasData()
+        ? "no URLs given; to read the URLs coming in on stdin, add '-' (as in `cat urls.txt | volley -`)"
+        : 'no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin',
+    );
   }
   return { kind: 'run', config };
 }
