@@ -241,6 +241,20 @@ describe('the parse pool', () => {
     expect(results.every((r) => r.error?.code === 'CANCELLED' || r.error?.code === 'PARSE')).toBe(true);
   });
 
+  it('starts and stops pools back to back without crashing a thread (piscina loads a CommonJS entry)', async () => {
+    // Regression: piscina require()d the ES-module worker, and on Node 20.19+ two racing loads of it crashed the
+    // process ("v8::Module::IsGraphAsync must be used on an instantiated module") about once in 200 pool starts.
+    // A crash here kills the test process, which fails the run.
+    const spec = normalizeExtract({ title: true });
+    for (let i = 0; i < 25; i++) {
+      const pool = new ParsePool(spec, 2, 10_000);
+      const pages = [0, 1, 2].map((k) => ({ body: new TextEncoder().encode(`<title>p${k}</title>`), contentType: 'text/html', url: 'http://a.test/' }));
+      const fields = await Promise.all(pages.map((page) => pool.parse(page, new AbortController().signal)));
+      expect(fields.map((f) => f.title)).toEqual(['p0', 'p1', 'p2']);
+      await pool.destroy();
+    }
+  }, 60_000);
+
   it('leaves no live threads after two consecutive runs', async () => {
     const threadsBefore = (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
     for (let run = 0; run < 2; run++) {

@@ -29,11 +29,14 @@ interface Entry {
   reject: (err: FetchError) => void;
 }
 
-/** The compiled worker beside this module; when running from TypeScript sources (tests), the build's copy. */
+/**
+ * The compiled worker entry beside this module (CommonJS, see worker-entry.cts); when running from TypeScript
+ * sources (tests), the build's copy.
+ */
 function workerFilename(): string {
-  const beside = fileURLToPath(new URL('./worker.js', import.meta.url));
+  const beside = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
   if (existsSync(beside)) return beside;
-  const built = fileURLToPath(new URL('../../dist/parse/worker.js', import.meta.url));
+  const built = fileURLToPath(new URL('../../dist/parse/worker-entry.cjs', import.meta.url));
   if (existsSync(built)) return built;
   throw new Error(`volley's parse worker is missing (looked for ${beside} and ${built}); run \`npm run build\``);
 }
