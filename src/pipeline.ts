@@ -6,7 +6,6 @@ import { failedResult, type FetchResult } from './result.js';
 import { classifyError } from './errors.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
-import { composeDispatcher } from './fetch/client.js';
 import { HostGates } from './schedule/host-gate.js';
 import { processUrl, type RunContext } from './schedule/process-url.js';
 import { RobotsRules } from './robots/robots-rules.js';
@@ -77,14 +76,13 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   else options.signal?.addEventListener('abort', onUserAbort, { once: true });
 
   const ownedDispatcher: Dispatcher | null = options.dispatcher ? null : createDispatcher(options);
-  const baseDispatcher = options.dispatcher ?? (ownedDispatcher as Dispatcher);
+  // Plain, no interceptors: redirects are followed hop by hop in processUrl (see fetch/redirects.ts).
+  const dispatcher = options.dispatcher ?? (ownedDispatcher as Dispatcher);
   const client = {
     timeoutMs: options.timeoutMs,
-    maxRedirects: options.maxRedirects,
     maxBytes: options.maxBytes,
     headers: { 'user-agent': options.userAgent, ...options.headers },
   };
-  const dispatcher = composeDispatcher(baseDispatcher, client);
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
   let parser: PageParser | null = options.extract && options.method === 'GET' && !options.signal?.aborted ? createParsePool(options) : null;

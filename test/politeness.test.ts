@@ -274,3 +274,84 @@ describe('proxies', () => {
     }
   });
 });
+
+describe('redirect hops are requests of their own', () => {
+  const to = (server: TestServer, location: string, status = 302) => `${server.url}/to?s=${status}&u=${encodeURIComponent(location)}`;
+
+  it("checks the target host's robots.txt before following a redirect there", async () => {
+    const a = await createTestServer(robotsRoute('User-agent: *\nAllow: /\n'));
+    const b = await createTestServer({ ...robotsRoute('User-agent: *\nDisallow: /private\n'), '/private': (_q, res) => res.end('no') });
+    try {
+      const [r] = await fetchAll([to(a, `${b.url}/private`)], { respectRobots: true, extract: false });
+      expect(r).toMatchObject({ ok: false, error: { code: 'ROBOTS_DISALLOWED' }, finalUrl: `${b.url}/private`, redirects: 1, attempts: 1 });
+      expect(b.hits('/robots.txt')).toBe(1);
+      expect(b.hits('/private')).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('holds each hop to the per-host limit of the host it goes to', async () => {
+    const a = await createTestServer();
+    const b = await createTestServer();
+    try {
+      // Six URLs on host a, each redirected to a slow page on host b: b must never see more than perHost at once.
+      const urls = Array.from({ length: 6 }, (_, i) => to(a, `${b.url}/slow?ms=100&i=${i}`));
+      const results = await fetchAll(urls, { concurrency: 6, perHost: 2, extract: false });
+      expect(results.every((r) => r.ok && r.redirects === 1)).toBe(true);
+      expect(b.log.maxInFlight).toBeLessThanOrEqual(2);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('sends credentials on same-origin hops only, other headers everywhere', async () => {
+    const a = await createTestServer();
+    const b = await createTestServer();
+    try {
+      const headers = { authorization: 'Bearer t', cookie: 'c=1', 'x-team': 'crawl' };
+      // a → a (same origin) → b (cross origin)
+      const [r] = await fetchAll([to(a, to(a, `${b.url}/ok?t=cross`))], { headers, extract: false });
+      expect(r).toMatchObject({ ok: true, redirects: 2, finalUrl: `${b.url}/ok?t=cross` });
+      const onA = a.log.requests.map((q) => q.headers);
+      expect(onA).toHaveLength(2);
+      for (const h of onA) expect(h).toMatchObject({ authorization: 'Bearer t', cookie: 'c=1', 'x-team': 'crawl' });
+      const onB = b.log.requests[0]!.headers;
+      expect(onB.authorization).toBeUndefined();
+      expect(onB.cookie).toBeUndefined();
+      expect(onB['x-team']).toBe('crawl');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('follows 301, 302, 303, 307 and 308 keeping GET or HEAD, and answers 300 as it is', async () => {
+    const s = await createTestServer();
+    try {
+      for (const status of [301, 302, 303, 307, 308]) {
+        const [r] = await fetchAll([to(s, `/ok?t=s${status}`, status)], { method: 'HEAD' });
+        expect(r).toMatchObject({ ok: true, status: 200, redirects: 1 });
+        expect(s.log.requests.find((q) => q.path === `/ok?t=s${status}`)?.method).toBe('HEAD');
+      }
+      const [multiple] = await fetchAll([to(s, '/ok?t=never', 300)], { extract: false });
+      expect(multiple).toMatchObject({ ok: false, status: 300, redirects: 0, error: { code: 'HTTP_STATUS' } });
+      expect(s.hits('/ok?t=never')).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('names a bad Location and keeps the status that carried it', async () => {
+    const s = await createTestServer();
+    try {
+      const [bad] = await fetchAll([to(s, 'http://[::1')], { extract: false });
+      expect(bad).toMatchObject({ ok: false, status: 302, error: { code: 'INVALID_URL' } });
+      const [loop] = await fetchAll([`${s.url}/loop-a`], { extract: false });
+      expect(loop).toMatchObject({ ok: false, status: 302, error: { code: 'TOO_MANY_REDIRECTS' } });
+      expect(loop?.error?.message).toContain('redirect loop');
+    } finally {
+      await s.close();
+    }
+  });
+});
+

@@ -1,16 +1,17 @@
-import { request, interceptors, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { decodedBody } from './content-encoding.js';
 import { FetchError, classifyError } from '../errors.js';
 import { startDeadline } from './deadline.js';
 import { parseRetryAfter } from '../schedule/retry-policy.js';
+import { REDIRECT_STATUSES } from './redirects.js';
 
 /** What one attempt brought back. `body` is a fresh, unshared buffer, so its ArrayBuffer may be transferred. */
 export interface Response {
   status: number;
   statusText: string;
   headers: Record<string, string | string[] | undefined>;
-  finalUrl: string;
-  redirects: number;
+  /** The Location of a redirect response (301, 302, 303, 307, 308), unresolved; the caller follows it. */
+  location: string | null;
   contentType: string | null;
   body: Uint8Array | null;
   bytes: number;
@@ -20,22 +21,12 @@ export interface Response {
 
 export interface ClientSettings {
   timeoutMs: number;
-  maxRedirects: number;
   maxBytes: number;
   headers: Record<string, string>;
 }
 
 /** Bodies of error responses are drained up to this much so the connection can be reused; past it, it is closed. */
 const DRAIN_LIMIT = 64 * 1024;
-
-/**
- * The undici dispatcher with redirects composed on: undici's own RFC 9110 handler, which rewrites 303 to GET
- * and strips credentials on cross-origin hops. (undici's decompress interceptor is not used: it prints an
- * ExperimentalWarning, and a library must not write to its user's stderr.)
- */
-export function composeDispatcher(base: Dispatcher, settings: Pick<ClientSettings, 'maxRedirects'>): Dispatcher {
-  return base.compose(interceptors.redirect({ maxRedirections: settings.maxRedirects }));
-}
 
 function header(headers: Response['headers'], name: string): string | null {
   const v = headers[name];
@@ -80,8 +71,11 @@ function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: stri
 }
 
 /**
- * One attempt at one URL under one deadline (`readBody: false` for link checks: status only, body drained). Throws a FetchError for anything that is not a response;
- * a non-2xx response is returned (its body drained, not kept) for the caller's retry policy to judge.
+ * One request under one deadline (`readBody: false` for link checks: status only, body drained). Throws a
+ * FetchError for anything that is not a response; a non-2xx response is returned (its body drained, not kept)
+ * for the caller's retry policy to judge, and a redirect with its `location` for the caller to follow (one hop
+ * at a time: see redirects.ts). undici's decompress interceptor is not used: it prints an ExperimentalWarning,
+ * and a library must not write to its user's stderr.
  */
 export async function fetchOnce(
   dispatcher: Dispatcher,
@@ -90,6 +84,7 @@ export async function fetchOnce(
   readBody: boolean,
   settings: ClientSettings,
   runSignal: AbortSignal,
+  headers: Record<string, string> = settings.headers,
 ): Promise<Response> {
   const deadline = startDeadline(settings.timeoutMs, runSignal);
   // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
@@ -98,33 +93,29 @@ export async function fetchOnce(
     const res = await request(url, {
       dispatcher,
       method,
-      headers: settings.headers,
+      headers,
       signal: deadline.signal,
     });
     status = res.statusCode;
-    const history = (res.context as { history?: URL[] } | undefined)?.history ?? [];
-    const finalUrl = history.length > 0 ? String(history[history.length - 1]) : url.href;
-    const redirects = Math.max(0, history.length - 1);
-    const headers = res.headers;
-    const contentType = header(headers, 'content-type');
-    const base = { status: res.statusCode, statusText: res.statusText ?? '', headers, finalUrl, redirects, contentType };
+    const got = res.headers;
+    const contentType = header(got, 'content-type');
+    const location = REDIRECT_STATUSES.has(res.statusCode) ? header(got, 'location') : null;
+    const base = { status: res.statusCode, statusText: res.statusText ?? '', headers: got, location, contentType };
 
-    if (res.statusCode >= 300 && res.statusCode < 400 && header(headers, 'location') !== null) {
+    if (location !== null) {
       await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-      throw new FetchError('TOO_MANY_REDIRECTS', `still redirecting after ${redirects} redirects (maxRedirects is ${settings.maxRedirects})`, {
-        status: res.statusCode,
-      });
+      return { ...base, body: null, bytes: 0, retryAfterMs: null };
     }
     if (!readBody || method === 'HEAD' || res.statusCode < 200 || res.statusCode >= 300) {
       await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-      return { ...base, body: null, bytes: 0, retryAfterMs: parseRetryAfter(header(headers, 'retry-after'), Date.now()) };
+      return { ...base, body: null, bytes: 0, retryAfterMs: parseRetryAfter(header(got, 'retry-after'), Date.now()) };
     }
-    const declared = Number(header(headers, 'content-length'));
-    if (header(headers, 'content-encoding') === null && declared > settings.maxBytes) {
+    const declared = Number(header(got, 'content-length'));
+    if (header(got, 'content-encoding') === null && declared > settings.maxBytes) {
       res.body.destroy();
       throw new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status: res.statusCode });
     }
-    const body = await readCapped(res.body, header(headers, 'content-encoding'), settings.maxBytes);
+    const body = await readCapped(res.body, header(got, 'content-encoding'), settings.maxBytes);
     return { ...base, body, bytes: body.byteLength, retryAfterMs: null };
   } catch (err) {
     const error = classifyError(err, { timedOut: deadline.timedOut, cancelled: deadline.cancelled, timeoutMs: settings.timeoutMs });

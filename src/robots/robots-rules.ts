@@ -2,6 +2,7 @@ import robotsParserModule from 'robots-parser';
 import type { Dispatcher } from 'undici';
 import { FetchError } from '../errors.js';
 import { fetchOnce, type ClientSettings } from '../fetch/client.js';
+import { nextHop } from '../fetch/redirects.js';
 
 export interface RobotsVerdict {
   allowed: boolean;
@@ -42,6 +43,8 @@ type Rules = { kind: 'parsed'; robots: Robot } | { kind: 'allow-all' } | { kind:
 
 /** RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; more is not needed. */
 const ROBOTS_MAX_BYTES = 512 * 1024;
+/** RFC 9309 §2.3.1.2: at least five consecutive redirects are followed; more means unavailable. */
+const ROBOTS_MAX_REDIRECTS = 5;
 /** Origins whose rules are remembered; beyond this the oldest are dropped (and fetched again if needed). */
 const MAX_ORIGINS = 10_000;
 
@@ -82,17 +85,28 @@ export class RobotsRules {
     const robotsUrl = new URL('/robots.txt', origin);
     const settings = { ...this.client, maxBytes: ROBOTS_MAX_BYTES };
     try {
-      const res = await fetchOnce(this.dispatcher, robotsUrl, 'GET', true, settings, signal);
-      if (res.status >= 200 && res.status < 300) {
-        // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
-        const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
-        return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
+      let target = robotsUrl;
+      let headers = settings.headers;
+      for (let redirects = 0; ; redirects++) {
+        const res = await fetchOnce(this.dispatcher, target, 'GET', true, settings, signal, headers);
+        if (res.location !== null) {
+          // RFC 9309 §2.3.1.2: follow at least five redirects; beyond that the file counts as unavailable.
+          if (redirects >= ROBOTS_MAX_REDIRECTS) return { kind: 'allow-all' };
+          const hop = nextHop(target, res.location, headers);
+          if (hop instanceof FetchError) return { kind: 'allow-all' };
+          target = hop.url;
+          headers = hop.headers;
+          continue;
+        }
+        if (res.status >= 200 && res.status < 300) {
+          // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
+          const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
+          return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
+        }
+        if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
+        return { kind: 'disallow-all' };
       }
-      if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
-      return { kind: 'disallow-all' };
-    } catch (err) {
-      // RFC 9309 §2.3.1.2: a robots.txt behind too many redirects counts as unavailable (allow all).
-      if (err instanceof FetchError && err.code === 'TOO_MANY_REDIRECTS') return { kind: 'allow-all' };
+    } catch {
       return { kind: 'disallow-all' };
     }
   }

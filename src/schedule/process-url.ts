@@ -7,6 +7,7 @@ import type { NormalizedOptions } from '../options.js';
 import type { UrlItem } from '../source/url-input.js';
 import { fetchOnce, type ClientSettings, type Response } from '../fetch/client.js';
 import { sleep } from '../fetch/deadline.js';
+import { nextHop } from '../fetch/redirects.js';
 import type { PageParser } from '../parse/types.js';
 import type { HostGates } from './host-gate.js';
 import { backoffMs, isRetryableError, isRetryableStatus } from './retry-policy.js';
@@ -66,7 +67,14 @@ function cancelled(attempts = 0): FetchError {
 }
 
 /** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
-async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBody: boolean, attemptsSoFar: number): Promise<Response | FetchError> {
+async function attempt(
+  ctx: RunContext,
+  url: URL,
+  method: 'GET' | 'HEAD',
+  readBody: boolean,
+  headers: Record<string, string>,
+  attemptsSoFar: number,
+): Promise<Response | FetchError> {
   const gate = ctx.hosts.get(url.host);
   // Parked while the host holds this request back (busy, paced or paused). A free host lets it through within
   // `run` itself, and then it is never counted as parked at all.
@@ -83,7 +91,7 @@ async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBo
     leaveGate();
     return ctx.global(async () => {
       if (ctx.signal.aborted) throw cancelled(attemptsSoFar);
-      const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal);
+      const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal, headers);
       // Pause the host before this request gives up its slot, so the next request to it waits too.
       if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
       return res;
@@ -104,12 +112,12 @@ async function attempt(ctx: RunContext, url: URL, method: 'GET' | 'HEAD', readBo
 }
 
 /**
- * The life of one URL: robots check, attempts with retries (backoff with jitter, Retry-After honoured and
- * capped, the host paused meanwhile), then the parse stage. Always resolves to a result, never rejects.
+ * The life of one URL: for each hop of its redirect chain, the robots check and attempts with retries (backoff
+ * with jitter, Retry-After honoured and capped, the host paused meanwhile), each hop through its own host's gate;
+ * then the parse stage. Always resolves to a result, never rejects.
  */
 export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchResult> {
   if (item.error || !item.url) return failedResult(item.input, item.error ?? new FetchError('INVALID_URL', 'no URL'));
-  const url = item.url;
   const { options } = ctx;
   const started = performance.now();
   // Every result reaching here is a fresh object of this URL's own: stamped in place rather than copied.
@@ -117,45 +125,71 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
   };
+  let url = item.url;
+  let headers = ctx.client.headers;
+  let redirects = 0;
+  /** URLs of this chain so far, to name a loop as one (kept only once a chain starts). */
+  let chain: Set<string> | null = null;
   let attempts = 0;
+  const failed = (error: FetchError, status: number | null = error.status): FetchResult =>
+    finish(failedResult(item.input, error, { attempts, status, redirects, finalUrl: redirects > 0 ? url.href : null }));
 
-  if (ctx.robots) {
-    const verdict = await parkedWhile(ctx, ctx.robots.check(url, ctx.signal));
-    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled()));
-    if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
-    if (!verdict.allowed) {
-      return finish(failedResult(item.input, new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} for this user agent`)));
-    }
-  }
-
-  let method = options.method;
   let outcome: Response | FetchError;
-  for (let retry = 0; ; ) {
-    if (ctx.signal.aborted) return finish(failedResult(item.input, cancelled(attempts), { attempts }));
-    outcome = await attempt(ctx, url, method, options.method === 'GET', attempts);
-    if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
-    if (method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
-      method = 'GET';
-      continue;
+  for (;;) {
+    if (ctx.robots) {
+      const verdict = await parkedWhile(ctx, ctx.robots.check(url, ctx.signal));
+      if (ctx.signal.aborted) return failed(cancelled(attempts));
+      if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
+      if (!verdict.allowed) {
+        return failed(new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`));
+      }
     }
-    const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
-    if (!retryable || retry >= options.retries || ctx.signal.aborted) break;
-    const retryAfter = outcome.retryAfterMs;
-    if (retryAfter !== null) {
-      // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
-      if (retryAfter > options.maxRetryAfterMs) break;
+
+    let method = options.method;
+    for (let retry = 0; ; ) {
+      if (ctx.signal.aborted) return failed(cancelled(attempts));
+      outcome = await attempt(ctx, url, method, options.method === 'GET', headers, attempts);
+      if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
+      if (method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
+        method = 'GET';
+        continue;
+      }
+      const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
+      if (!retryable || retry >= options.retries || ctx.signal.aborted) break;
+      const retryAfter = outcome.retryAfterMs;
+      if (retryAfter !== null) {
+        // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
+        if (retryAfter > options.maxRetryAfterMs) break;
+      }
+      retry++;
+      await parkedWhile(ctx, sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal));
     }
-    retry++;
-    await parkedWhile(ctx, sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal));
+
+    if (outcome instanceof FetchError || outcome.location === null) break;
+    // A redirect: the next hop is a request of its own, through its own host's robots.txt and gate.
+    const hop = nextHop(url, outcome.location, headers);
+    if (hop instanceof FetchError) return failed(hop, outcome.status);
+    chain ??= new Set([url.href]);
+    if (chain.has(hop.url.href)) {
+      return failed(new FetchError('TOO_MANY_REDIRECTS', `redirect loop: ${hop.url.href} again after ${redirects + 1} redirects`), outcome.status);
+    }
+    if (redirects >= options.maxRedirects) {
+      return failed(
+        new FetchError('TOO_MANY_REDIRECTS', `still redirecting after ${redirects} redirects (maxRedirects is ${options.maxRedirects})`),
+        outcome.status,
+      );
+    }
+    chain.add(hop.url.href);
+    redirects++;
+    url = hop.url;
+    headers = hop.headers;
   }
 
-  if (outcome instanceof FetchError) {
-    return finish(failedResult(item.input, outcome, { attempts, status: outcome.status }));
-  }
+  if (outcome instanceof FetchError) return failed(outcome);
   const res = outcome;
   const base: FetchResult = {
     url: item.input,
-    finalUrl: res.finalUrl,
+    finalUrl: url.href,
     ok: false,
     status: res.status,
     error: null,
@@ -163,7 +197,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     bytes: res.bytes,
     elapsedMs: 0,
     attempts,
-    redirects: res.redirects,
+    redirects,
     title: null,
     description: null,
   };
@@ -176,7 +210,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     return finish(base);
   }
   try {
-    const fields = await parkedWhile(ctx, ctx.parser().parse({ body: res.body, contentType: res.contentType, url: res.finalUrl }, ctx.signal));
+    const fields = await parkedWhile(ctx, ctx.parser().parse({ body: res.body, contentType: res.contentType, url: url.href }, ctx.signal));
     Object.assign(base, fields);
     base.ok = true;
     return finish(base);
