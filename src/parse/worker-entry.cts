@@ -7,10 +7,12 @@
  */
 import type { WorkerReply, WorkerTask } from './protocol.js';
 
-let loaded: Promise<(task: WorkerTask) => WorkerReply> | undefined;
+// Started as the thread starts (piscina requires this file before the first task arrives), so the parser is
+// loaded while the first pages are still on the wire. A failure surfaces in the first task.
+const loaded: Promise<(task: WorkerTask) => WorkerReply> = import('./worker.js').then((m) => m.default);
+loaded.catch(() => {});
 
 function parsePages(task: WorkerTask): Promise<WorkerReply> {
-  loaded ??= import('./worker.js').then((m) => m.default);
   return loaded.then((run) => run(task));
 }
 
