@@ -135,7 +135,7 @@ function parser(argv: string[]) {
     .option('format', { alias: 'f', choices: ['jsonl', 'csv', 'json'] as const, default: 'jsonl' as const, description: 'Output format' })
     .option('concurrency', { alias: 'c', type: 'string', requiresArg: true, description: 'Most requests in flight at once [default: 50]' })
     .option('per-host', { type: 'string', requiresArg: true, description: 'Most requests in flight to one host [default: 8]' })
-    .option('timeout', { alias: 't', type: 'string', requiresArg: true, description: 'Total deadline per attempt in ms: connect, headers and body [default: 20000]' })
+    .option('timeout', { alias: 't', type: 'string', requiresArg: true, description: 'Total deadline of each request in ms (connect, headers and body; each retry and redirect hop has its own) [default: 20000]' })
     .option('retries', { type: 'string', requiresArg: true, description: 'Retries on connection errors, timeouts, 408/429/5xx, with backoff; Retry-After honoured [default: 2]' })
     .option('max-bytes', { type: 'string', requiresArg: true, description: 'Largest body kept, after decompression [default: 10485760]' })
     .option('max-redirects', { type: 'string', requiresArg: true, description: 'Redirects followed [default: 10]' })
