@@ -19,6 +19,18 @@ const robotsRoute = (body: string, status = 200) => ({
 // would shrink a single gap between two neighbours below the bound.
 const span = (times: number[]) => Math.max(...times) - Math.min(...times);
 
+type Routes = Parameters<typeof createTestServer>[0];
+/** Two loopback servers (two hosts to volley: different ports), closed whatever the test does. */
+async function withTwoServers(test: (a: TestServer, b: TestServer) => Promise<void>, routesA?: Routes, routesB?: Routes): Promise<void> {
+  const a = await createTestServer(routesA);
+  const b = await createTestServer(routesB);
+  try {
+    await test(a, b);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
 describe('per-host pacing', () => {
   it('spaces requests to one host by 1/perHostRate', async () => {
     const s = await createTestServer();
@@ -45,22 +57,16 @@ describe('per-host pacing', () => {
   });
 
   it('does not block other hosts while one host is paced', async () => {
-    const a = await createTestServer();
-    const b = await createTestServer();
-    try {
+    await withTwoServers(async (a, b) => {
       const urls = [...Array.from({ length: 6 }, (_, i) => `${a.url}/ok?a=${i}`), ...[1, 2].map((i) => `${b.url}/ok?b=${i}`)];
       await fetchAll(urls, { perHostRate: 2, extract: false });
       const lastA = Math.max(...a.log.requests.map((r) => r.at));
       expect(Math.max(...b.log.requests.map((r) => r.at))).toBeLessThan(lastA);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    });
   });
 
   it('pauses only the host that sent Retry-After', async () => {
-    const a = await createTestServer();
-    const b = await createTestServer();
-    try {
+    await withTwoServers(async (a, b) => {
       const urls = [`${a.url}/429?after=1&k=p`, `${a.url}/ok?t=a-next`, ...[1, 2, 3].map((i) => `${b.url}/ok?t=b${i}`)];
       const results = await fetchAll(urls, { perHost: 1, retries: 1, extract: false });
       expect(results.every((r) => r.ok)).toBe(true);
@@ -69,9 +75,7 @@ describe('per-host pacing', () => {
       // Host a waited out the pause; host b did not.
       expect(aNext - first429).toBeGreaterThanOrEqual(800);
       for (const r of b.log.requests) expect(r.at).toBeLessThan(aNext);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    });
   });
 });
 
@@ -279,36 +283,26 @@ describe('redirect hops are requests of their own', () => {
   const to = (server: TestServer, location: string, status = 302) => `${server.url}/to?s=${status}&u=${encodeURIComponent(location)}`;
 
   it("checks the target host's robots.txt before following a redirect there", async () => {
-    const a = await createTestServer(robotsRoute('User-agent: *\nAllow: /\n'));
-    const b = await createTestServer({ ...robotsRoute('User-agent: *\nDisallow: /private\n'), '/private': (_q, res) => res.end('no') });
-    try {
+    await withTwoServers(async (a, b) => {
       const [r] = await fetchAll([to(a, `${b.url}/private`)], { respectRobots: true, extract: false });
       expect(r).toMatchObject({ ok: false, error: { code: 'ROBOTS_DISALLOWED' }, finalUrl: `${b.url}/private`, redirects: 1, attempts: 1 });
       expect(b.hits('/robots.txt')).toBe(1);
       expect(b.hits('/private')).toBe(0);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    }, robotsRoute('User-agent: *\nAllow: /\n'), { ...robotsRoute('User-agent: *\nDisallow: /private\n'), '/private': (_q, res) => res.end('no') });
   });
 
   it('holds each hop to the per-host limit of the host it goes to', async () => {
-    const a = await createTestServer();
-    const b = await createTestServer();
-    try {
+    await withTwoServers(async (a, b) => {
       // Six URLs on host a, each redirected to a slow page on host b: b must never see more than perHost at once.
       const urls = Array.from({ length: 6 }, (_, i) => to(a, `${b.url}/slow?ms=100&i=${i}`));
       const results = await fetchAll(urls, { concurrency: 6, perHost: 2, extract: false });
       expect(results.every((r) => r.ok && r.redirects === 1)).toBe(true);
       expect(b.log.maxInFlight).toBeLessThanOrEqual(2);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    });
   });
 
   it('sends credentials on same-origin hops only, other headers everywhere', async () => {
-    const a = await createTestServer();
-    const b = await createTestServer();
-    try {
+    await withTwoServers(async (a, b) => {
       const headers = { authorization: 'Bearer t', cookie: 'c=1', 'x-team': 'crawl' };
       // a → a (same origin) → b (cross origin)
       const [r] = await fetchAll([to(a, to(a, `${b.url}/ok?t=cross`))], { headers, extract: false });
@@ -320,9 +314,7 @@ describe('redirect hops are requests of their own', () => {
       expect(onB.authorization).toBeUndefined();
       expect(onB.cookie).toBeUndefined();
       expect(onB['x-team']).toBe('crawl');
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    });
   });
 
   it('follows 301, 302, 303, 307 and 308 keeping GET or HEAD, and answers 300 as it is', async () => {
