@@ -46,8 +46,9 @@ export interface VolleyOptions {
   /** Aborting it cancels the run: in-flight requests aborted, unfinished URLs come back as CANCELLED. */
   signal?: AbortSignal;
   /**
-   * The undici Dispatcher requests go through. Default: a keep-alive `EnvHttpProxyAgent` owned by the run
-   * (honours HTTP_PROXY/HTTPS_PROXY/NO_PROXY, closed when the run ends). Never the global dispatcher.
+   * The undici Dispatcher requests go through. Default: a keep-alive undici `Agent` owned by the run and closed
+   * when it ends; an `EnvHttpProxyAgent` instead when `proxy` or HTTP_PROXY/HTTPS_PROXY is set (NO_PROXY is then
+   * honoured). Never the global dispatcher.
    */
   dispatcher?: Dispatcher;
   /** A proxy for every request (`http://host:port`); overrides the environment variables. Ignored when `dispatcher` is given. */
@@ -96,6 +97,13 @@ export interface NormalizedOptions {
   onProgress: ((progress: Progress) => void) | undefined;
 }
 
+/** An option error names the option as data, so the CLI can say which flag the user typed without reading the message. */
+export type OptionError = (TypeError | RangeError) & { option: string };
+
+function optionError(error: TypeError | RangeError, option: string): OptionError {
+  return Object.assign(error, { option });
+}
+
 /** setTimeout overflows past this and fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -127,7 +135,7 @@ function show(value: unknown): string {
 function integer(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${show(value)}`);
+    throw optionError(new RangeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${show(value)}`), name);
   }
   return value;
 }
@@ -135,29 +143,37 @@ function integer(name: string, value: unknown, fallback: number, min: number, ma
 function positiveNumber(name: string, value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`Expected \`${name}\` to be a number above 0, got ${show(value)}`);
+    throw optionError(new RangeError(`Expected \`${name}\` to be a number above 0, got ${show(value)}`), name);
   }
   return value;
 }
 
 function boolean(name: string, value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${show(value)}`);
+  if (typeof value !== 'boolean') throw optionError(new TypeError(`Expected \`${name}\` to be a boolean, got ${show(value)}`), name);
   return value;
 }
 
 function headerRecord(value: unknown): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`Expected \`headers\` to be an object of strings, got ${show(value)}`);
+    throw optionError(new TypeError(`Expected \`headers\` to be an object of strings, got ${show(value)}`), 'headers');
   }
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new TypeError(`Expected header \`${name}\` to be a string, got ${show(v)}`);
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new TypeError(`Expected a valid header name, got ${show(name)}`);
+    if (typeof v !== 'string') throw optionError(new TypeError(`Expected header \`${name}\` to be a string, got ${show(v)}`), 'headers');
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw optionError(new TypeError(`Expected a valid header name, got ${show(name)}`), 'headers');
     out[name.toLowerCase()] = v;
   }
   return out;
+}
+
+function extractSpec(spec: ExtractSpec | undefined): NormalizedExtract {
+  try {
+    return normalizeExtract(spec);
+  } catch (err) {
+    throw err instanceof TypeError || err instanceof RangeError ? optionError(err, 'extract') : err;
+  }
 }
 
 /** Validates user options once, at the edge; messages name the option and echo the bad value and its type. */
@@ -167,12 +183,12 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
   }
   const o = options;
   const method = o.method ?? DEFAULTS.method;
-  if (method !== 'GET' && method !== 'HEAD') throw new RangeError(`Expected \`method\` to be 'GET' or 'HEAD', got ${show(method)}`);
+  if (method !== 'GET' && method !== 'HEAD') throw optionError(new RangeError(`Expected \`method\` to be 'GET' or 'HEAD', got ${show(method)}`), 'method');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`);
+    throw optionError(new TypeError(`Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`), 'signal');
   }
   if (o.dispatcher !== undefined && (typeof o.dispatcher !== 'object' || typeof (o.dispatcher as Dispatcher).dispatch !== 'function')) {
-    throw new TypeError(`Expected \`dispatcher\` to be an undici Dispatcher, got ${show(o.dispatcher)}`);
+    throw optionError(new TypeError(`Expected \`dispatcher\` to be an undici Dispatcher, got ${show(o.dispatcher)}`), 'dispatcher');
   }
   if (o.proxy !== undefined) {
     let ok = false;
@@ -181,13 +197,13 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     } catch {
       ok = false;
     }
-    if (!ok) throw new TypeError(`Expected \`proxy\` to be an http(s) URL such as http://proxy:3128, got ${show(o.proxy)}`);
+    if (!ok) throw optionError(new TypeError(`Expected \`proxy\` to be an http(s) URL such as http://proxy:3128, got ${show(o.proxy)}`), 'proxy');
   }
   if (o.userAgent !== undefined && (typeof o.userAgent !== 'string' || o.userAgent.trim() === '')) {
-    throw new TypeError(`Expected \`userAgent\` to be a non-empty string, got ${show(o.userAgent)}`);
+    throw optionError(new TypeError(`Expected \`userAgent\` to be a non-empty string, got ${show(o.userAgent)}`), 'userAgent');
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw new TypeError(`Expected \`onProgress\` to be a function, got ${show(o.onProgress)}`);
+    throw optionError(new TypeError(`Expected \`onProgress\` to be a function, got ${show(o.onProgress)}`), 'onProgress');
   }
   const concurrency = integer('concurrency', o.concurrency, DEFAULTS.concurrency, 1, 100_000);
   return {
@@ -205,7 +221,7 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     signal: o.signal,
     dispatcher: o.dispatcher,
     proxy: o.proxy,
-    extract: o.extract === false ? null : normalizeExtract(o.extract),
+    extract: o.extract === false ? null : extractSpec(o.extract),
     threads: integer('threads', o.threads, Math.max(1, availableParallelism()), 1, 1024),
     parseTimeoutMs: integer('parseTimeoutMs', o.parseTimeoutMs, DEFAULTS.parseTimeoutMs, 1),
     perHostRate: positiveNumber('perHostRate', o.perHostRate),

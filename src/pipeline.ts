@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
-import { classifyError } from './errors.js';
+import { classifyError } from './fetch/classify.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { HostGates } from './schedule/host-gate.js';

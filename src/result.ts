@@ -25,6 +25,11 @@ export interface FetchResult extends ParsedFields {
   redirects: number;
 }
 
+/** The plain-data form of a failure, `stage` kept only where it is set (CANCELLED). */
+export function toResultError(error: FetchError | ResultError): ResultError {
+  return error.stage ? { code: error.code, message: error.message, stage: error.stage } : { code: error.code, message: error.message };
+}
+
 /** A result for a URL that never got (or lost) its response. */
 export function failedResult(url: string, error: FetchError | ResultError, extra: Partial<FetchResult> = {}): FetchResult {
   const status = error instanceof FetchError ? error.status : null;
@@ -33,7 +38,7 @@ export function failedResult(url: string, error: FetchError | ResultError, extra
     finalUrl: null,
     ok: false,
     status,
-    error: { code: error.code, message: error.message },
+    error: toResultError(error),
     contentType: null,
     bytes: 0,
     elapsedMs: 0,

@@ -195,7 +195,7 @@ describe('signals', () => {
     expect(await r.done).toBe(130);
     const rows = lines(r.stdout());
     expect(rows).toHaveLength(13);
-    const neverSent = rows.filter((x) => x.error?.message === 'cancelled before it was requested');
+    const neverSent = rows.filter((x) => x.error?.stage === 'queued');
     expect(neverSent.length).toBeGreaterThan(0);
     expect(r.stderr()).toContain(`${neverSent.length} of the CANCELLED were never requested`);
   });

@@ -119,8 +119,8 @@ describe('cancellation', () => {
     const cancelled = results.filter((r) => !r.ok);
     expect(cancelled.every((r) => r.error?.code === 'CANCELLED')).toBe(true);
     // The rows tell the requests that were cut off from the URLs that never went out.
-    const inFlight = cancelled.filter((r) => r.error?.message === 'cancelled while the request was in flight');
-    const neverSent = cancelled.filter((r) => r.error?.message === 'cancelled before it was requested');
+    const inFlight = cancelled.filter((r) => r.error?.stage === 'request');
+    const neverSent = cancelled.filter((r) => r.error?.stage === 'queued');
     expect(inFlight.length + neverSent.length).toBe(cancelled.length);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.length).toBeLessThanOrEqual(8);

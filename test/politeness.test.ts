@@ -4,7 +4,8 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fetchAll } from '../src/index.js';
-import { parseRetryAfter, backoffMs } from '../src/schedule/retry-policy.js';
+import { backoffMs } from '../src/schedule/retry-policy.js';
+import { parseRetryAfter } from '../src/fetch/headers.js';
 import { closedPort, createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
 
 const robotsRoute = (body: string, status = 200) => ({

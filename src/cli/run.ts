@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fetchEach, type FetchResult, type VolleyOptions } from '../index.js';
-import { normalizeOptions } from '../options.js';
+import { normalizeOptions, type OptionError } from '../options.js';
 import { readUrlFile } from '../source/lines.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
@@ -66,8 +66,9 @@ function toOptions(config: CliConfig): VolleyOptions {
   try {
     normalizeOptions(options);
   } catch (err) {
-    const message = (err as Error).message.replace(/`(\w+)`/, (m, name: string) => FLAGS[name] ?? m);
-    throw new UsageError(message);
+    const option = (err as Partial<OptionError>).option;
+    const flag = option === undefined ? undefined : FLAGS[option];
+    throw new UsageError(flag ? (err as Error).message.replace(`\`${option}\``, flag) : (err as Error).message);
   }
   return options;
 }

@@ -1,5 +1,4 @@
 import type { FetchResult } from '../result.js';
-import { NEVER_REQUESTED } from '../errors.js';
 
 /** Running tallies for the end-of-run summary: counts only, so memory is flat however long the list. */
 export class Tally {
@@ -17,7 +16,7 @@ export class Tally {
     const cls = result.status === null ? 'none' : `${Math.floor(result.status / 100)}xx`;
     this.byStatusClass.set(cls, (this.byStatusClass.get(cls) ?? 0) + 1);
     if (result.error) this.byError.set(result.error.code, (this.byError.get(result.error.code) ?? 0) + 1);
-    if (result.error?.message === NEVER_REQUESTED) this.neverRequested++;
+    if (result.error?.stage === 'queued') this.neverRequested++;
   }
 
   get failed(): number {

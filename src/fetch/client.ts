@@ -1,15 +1,16 @@
 import { request, type Dispatcher } from 'undici';
 import { decodedBody } from './content-encoding.js';
-import { FetchError, classifyError } from '../errors.js';
+import { FetchError } from '../errors.js';
+import { classifyError } from './classify.js';
 import { startDeadline } from './deadline.js';
-import { parseRetryAfter } from '../schedule/retry-policy.js';
+import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
 
 /** What one attempt brought back. `body` is a fresh, unshared buffer, so its ArrayBuffer may be transferred. */
-export interface Response {
+export interface HttpResponse {
   status: number;
   statusText: string;
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderFields;
   /** The Location of a redirect response (301, 302, 303, 307, 308), unresolved; the caller follows it. */
   location: string | null;
   contentType: string | null;
@@ -27,11 +28,6 @@ export interface ClientSettings {
 
 /** Bodies of error responses are drained up to this much so the connection can be reused; past it, it is closed. */
 const DRAIN_LIMIT = 64 * 1024;
-
-function header(headers: Response['headers'], name: string): string | null {
-  const v = headers[name];
-  return Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
-}
 
 /**
  * Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte.
@@ -85,7 +81,7 @@ export async function fetchOnce(
   settings: ClientSettings,
   runSignal: AbortSignal,
   headers: Record<string, string> = settings.headers,
-): Promise<Response> {
+): Promise<HttpResponse> {
   const deadline = startDeadline(settings.timeoutMs, runSignal);
   // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
   let status: number | null = null;

@@ -1,4 +1,4 @@
-import { FetchError } from '../errors.js';
+import { FetchError, redactUrl } from '../errors.js';
 
 /**
  * Redirects are followed one hop at a time by the caller rather than inside undici (its redirect interceptor
@@ -31,10 +31,10 @@ export function nextHop(current: URL, location: string, headers: Record<string, 
   try {
     url = new URL(location, current);
   } catch {
-    return new FetchError('INVALID_URL', `redirected to an invalid Location: ${JSON.stringify(location)}`);
+    return new FetchError('INVALID_URL', `redirected to an invalid Location: ${JSON.stringify(redactUrl(location))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return new FetchError('UNSUPPORTED_SCHEME', `redirected to a URL that is not http or https: ${url.href}`);
+    return new FetchError('UNSUPPORTED_SCHEME', `redirected to a URL that is not http or https: ${redactUrl(url.href)}`);
   }
   // The fragment names a place in the page; it is never sent, and volley's URLs carry none.
   url.hash = '';

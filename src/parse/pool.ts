@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { FetchError } from '../errors.js';
+import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
@@ -83,7 +83,7 @@ export class ParsePool implements PageParser {
 
   parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
+      if (signal.aborted) return reject(cancelledAt('parse'));
       this.queue.push({ page, signal, resolve, reject });
       this.queuedBytes += page.body.byteLength;
       // A big page travels alone, so waiting for the turn to end would only delay it.
@@ -143,7 +143,7 @@ export class ParsePool implements PageParser {
     // Every page of a batch belongs to the same run, so the first one's signal speaks for all.
     const runSignal = (entries[0] as Entry).signal;
     if (runSignal.aborted) {
-      for (const entry of entries) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
+      for (const entry of entries) entry.reject(cancelledAt('parse'));
       return;
     }
     const controller = new AbortController();
@@ -172,7 +172,7 @@ export class ParsePool implements PageParser {
       });
     } catch (err) {
       const error = runSignal.aborted
-        ? new FetchError('CANCELLED', 'cancelled before it was parsed')
+        ? cancelledAt('parse')
         : timedOut
           ? new FetchError('PARSE', `parsing took longer than parseTimeoutMs (${this.parseTimeoutMs})`)
           : new FetchError('PARSE', `the parse worker failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -184,7 +184,7 @@ export class ParsePool implements PageParser {
   }
 
   async destroy(): Promise<void> {
-    for (const entry of this.queue) entry.reject(new FetchError('CANCELLED', 'cancelled before it was parsed'));
+    for (const entry of this.queue) entry.reject(cancelledAt('parse'));
     this.queue = [];
     this.queuedBytes = 0;
     await this.piscina.destroy();

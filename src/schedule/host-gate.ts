@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { sleep } from '../fetch/deadline.js';
+import { sleep } from '../sleep.js';
 
 /**
  * Everything that paces one host: at most `perHost` requests at once (p-limit), a minimum gap between request

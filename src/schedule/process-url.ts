@@ -1,12 +1,13 @@
 import type { Dispatcher } from 'undici';
 import type { LimitFunction } from 'p-limit';
-import MIMEType from 'whatwg-mimetype';
-import { FetchError, NEVER_REQUESTED, classifyError } from '../errors.js';
-import { failedResult, type FetchResult } from '../result.js';
+import { FetchError, cancelledAt, redactUrl } from '../errors.js';
+import { classifyError } from '../fetch/classify.js';
+import { failedResult, toResultError, type FetchResult } from '../result.js';
 import type { NormalizedOptions } from '../options.js';
 import type { UrlItem } from '../source/url-input.js';
-import { fetchOnce, type ClientSettings, type Response } from '../fetch/client.js';
-import { sleep } from '../fetch/deadline.js';
+import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/client.js';
+import { sleep } from '../sleep.js';
+import { isHtml } from '../parse/content-type.js';
 import { nextHop } from '../fetch/redirects.js';
 import type { PageParser } from '../parse/types.js';
 import type { HostGates } from './host-gate.js';
@@ -38,32 +39,12 @@ async function parkedWhile<T>(ctx: RunContext, promise: Promise<T>): Promise<T> 
   }
 }
 
-const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
-
-/** Answers for the Content-Type values seen lately: a run sees a handful of distinct values thousands of times. */
-const htmlCache = new Map<string, boolean>();
-
-export function isHtml(contentType: string | null): boolean {
-  if (contentType === null) return false;
-  let answer = htmlCache.get(contentType);
-  if (answer === undefined) {
-    const essence = MIMEType.parse(contentType)?.essence;
-    answer = essence !== undefined && HTML_TYPES.has(essence);
-    if (htmlCache.size >= 256) htmlCache.clear();
-    htmlCache.set(contentType, answer);
-  }
-  return answer;
-}
-
 /** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
 const HEAD_REFUSED = new Set([405, 501]);
 
-/**
- * For a URL the run was cancelled around before (another) request went out; the message tells apart the URLs that
- * were never requested (taken from the source, waiting for a slot), which a cancelled run may have many of.
- */
+/** For a URL the run was cancelled around before (another) request went out. */
 function cancelled(attempts = 0): FetchError {
-  return new FetchError('CANCELLED', attempts === 0 ? NEVER_REQUESTED : 'cancelled before its retry');
+  return cancelledAt(attempts === 0 ? 'queued' : 'backoff');
 }
 
 /** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
@@ -74,7 +55,7 @@ async function attempt(
   readBody: boolean,
   headers: Record<string, string>,
   attemptsSoFar: number,
-): Promise<Response | FetchError> {
+): Promise<HttpResponse | FetchError> {
   const gate = ctx.hosts.get(url.host);
   // Parked while the host holds this request back (busy, paced or paused). A free host lets it through within
   // `run` itself, and then it is never counted as parked at all.
@@ -134,7 +115,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
   const failed = (error: FetchError, status: number | null = error.status): FetchResult =>
     finish(failedResult(item.input, error, { attempts, status, redirects, finalUrl: redirects > 0 ? url.href : null }));
 
-  let outcome: Response | FetchError;
+  let outcome: HttpResponse | FetchError;
   for (;;) {
     if (ctx.robots) {
       const verdict = await parkedWhile(ctx, ctx.robots.check(url, ctx.signal));
@@ -156,7 +137,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
       }
       const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
       if (!retryable || retry >= options.retries || ctx.signal.aborted) break;
-      const retryAfter = outcome.retryAfterMs;
+      const retryAfter = outcome instanceof FetchError ? null : outcome.retryAfterMs;
       if (retryAfter !== null) {
         // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
         if (retryAfter > options.maxRetryAfterMs) break;
@@ -171,7 +152,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     if (hop instanceof FetchError) return failed(hop, outcome.status);
     chain ??= new Set([url.href]);
     if (chain.has(hop.url.href)) {
-      return failed(new FetchError('TOO_MANY_REDIRECTS', `redirect loop: ${hop.url.href} again after ${redirects + 1} redirects`), outcome.status);
+      return failed(new FetchError('TOO_MANY_REDIRECTS', `redirect loop: ${redactUrl(hop.url.href)} again after ${redirects + 1} redirects`), outcome.status);
     }
     if (redirects >= options.maxRedirects) {
       return failed(
@@ -216,7 +197,7 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     return finish(base);
   } catch (err) {
     const error = err instanceof FetchError ? err : new FetchError('PARSE', `parser failed: ${(err as Error)?.message ?? String(err)}`);
-    base.error = { code: error.code, message: error.message };
+    base.error = toResultError(error);
     return finish(base);
   }
 }

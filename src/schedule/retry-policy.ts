@@ -15,20 +15,6 @@ export function isRetryableError(code: ErrorCode): boolean {
 }
 
 /**
- * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. Returns ms from `now`, never negative,
- * or null when absent or unreadable (a garbled value is ignored, not obeyed).
- */
-export function parseRetryAfter(value: string | null, now: number): number | null {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  // RFC 9110 dates always name the weekday and GMT; Date.parse reads all three historic formats.
-  if (!/GMT$/i.test(v)) return null;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
-/**
  * Exponential backoff with "equal jitter": half the step is fixed, half random, so retries of many URLs
  * that failed together do not return together.
  * @param retry 1 for the first retry

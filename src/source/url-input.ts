@@ -1,4 +1,4 @@
-import { FetchError } from '../errors.js';
+import { FetchError, redactUrl } from '../errors.js';
 
 /** A URL taken from the source, numbered in input order. Either `url` is set, or `error` says why it cannot be fetched. */
 export interface UrlItem {
@@ -25,7 +25,7 @@ export function toUrlItem(raw: unknown, index: number): UrlItem {
   try {
     url = new URL(input);
   } catch {
-    return { index, input, url: null, error: new FetchError('INVALID_URL', `not a valid absolute URL: ${JSON.stringify(input.slice(0, 200))}`) };
+    return { index, input, url: null, error: new FetchError('INVALID_URL', `not a valid absolute URL: ${JSON.stringify(redactUrl(input.slice(0, 200)))}`) };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { index, input, url: null, error: new FetchError('UNSUPPORTED_SCHEME', `only http and https are fetched, not ${url.protocol.slice(0, -1)}`) };

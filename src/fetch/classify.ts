@@ -1,0 +1,44 @@
+import { FetchError, cancelledAt } from '../errors.js';
+
+// What undici, node:zlib and TLS throw, mapped to volley's stable codes. Knowledge about the client, so it lives
+// with the client; errors.ts keeps only the vocabulary.
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'HPE_INVALID_CHUNK_SIZE']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const DECODE_CODES = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT', 'ERR_BROTLI_DECOMPRESSION_FAILED', 'ERR_ZSTD_DECOMPRESSION_FAILED']);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH|ERR_OSSL_)/;
+
+/** Walks an error and its `cause` chain, since undici wraps socket errors (`fetch failed` → `ECONNREFUSED`). */
+function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown; name?: unknown }> {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    yield current as { code?: unknown; message?: unknown; name?: unknown };
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * Maps anything a request can throw to a stable code. The abort reason decides between TIMEOUT and CANCELLED,
+ * so the caller passes which of its signals fired.
+ */
+export function classifyError(err: unknown, context: { timedOut: boolean; cancelled: boolean; timeoutMs: number }): FetchError {
+  if (err instanceof FetchError) return err;
+  if (context.cancelled) return cancelledAt('request');
+  if (context.timedOut) return new FetchError('TIMEOUT', `no complete response within the ${context.timeoutMs} ms deadline`, { cause: err });
+  for (const e of causes(err)) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    const message = typeof e.message === 'string' ? e.message : String(e);
+    if (DNS_CODES.has(code)) return new FetchError('DNS', `DNS lookup failed (${code})`, { cause: err });
+    if (CONNECT_CODES.has(code)) return new FetchError(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'TIMEOUT' : 'CONNECT', `could not connect (${code})`, { cause: err });
+    if (TLS_CODE.test(code)) return new FetchError('TLS', `TLS failure (${code}): ${message}`, { cause: err });
+    if (RESET_CODES.has(code)) return new FetchError('RESET', `connection reset by the server (${code})`, { cause: err });
+    if (TIMEOUT_CODES.has(code)) return new FetchError('TIMEOUT', `the server went quiet (${code})`, { cause: err });
+    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new FetchError('TOO_LARGE', message, { cause: err });
+    if (DECODE_CODES.has(code)) return new FetchError('DECODE', `could not decompress the body (${code})`, { cause: err });
+  }
+  const first = causes(err).next().value;
+  const message = first && typeof first.message === 'string' ? first.message : String(err);
+  return new FetchError('RESET', `request failed: ${message}`, { cause: err });
+}
