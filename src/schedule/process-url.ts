@@ -112,8 +112,10 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
   /** URLs of this chain so far, to name a loop as one (kept only once a chain starts). */
   let chain: Set<string> | null = null;
   let attempts = 0;
+  // finalUrl is where the last response came from: set once any response arrived (a status is known), or once a
+  // redirect moved the chain to a URL of its own.
   const failed = (error: FetchError, status: number | null = error.status): FetchResult =>
-    finish(failedResult(item.input, error, { attempts, status, redirects, finalUrl: redirects > 0 ? url.href : null }));
+    finish(failedResult(item.input, error, { attempts, status, redirects, finalUrl: redirects > 0 || status !== null ? url.href : null }));
 
   let outcome: HttpResponse | FetchError;
   for (;;) {
