@@ -6,6 +6,7 @@ import { failedResult, type FetchResult } from './result.js';
 import { classifyError } from './fetch/classify.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
+import { ACCEPT_ENCODING } from './fetch/headers.js';
 import { HostGates } from './schedule/host-gate.js';
 import { processUrl, type RunContext } from './schedule/process-url.js';
 import { RobotsRules } from './robots/robots-rules.js';
@@ -81,7 +82,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const client = {
     timeoutMs: options.timeoutMs,
     maxBytes: options.maxBytes,
-    headers: { 'user-agent': options.userAgent, ...options.headers },
+    headers: { 'user-agent': options.userAgent, 'accept-encoding': ACCEPT_ENCODING, ...options.headers },
   };
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.

@@ -7,6 +7,10 @@ export const EXIT = {
   OK: 0,
   SOME_FAILED: 1,
   USAGE: 2,
+  /** EX_SOFTWARE: an internal error (a bug in volley), reported with its stack. */
+  SOFTWARE: 70,
+  /** EX_IOERR: the output could not be written (disk full, a closed pipe other than EPIPE). */
+  IO_ERROR: 74,
   /** EX_TEMPFAIL from sysexits.h: another run holds the lock, try again later. */
   LOCKED: 75,
   SIGINT: 130,

@@ -1,4 +1,5 @@
 import lockfile from 'proper-lockfile';
+import { UsageError } from './args.js';
 
 export class LockedError extends Error {
   constructor(path: string) {
@@ -25,6 +26,7 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new LockedError(path);
-    throw err;
+    // A lock that cannot be made at all (its folder is missing, no permission) is the command's fault: exit 2.
+    throw new UsageError(`--lock: cannot take the lock ${path}: ${(err as Error).message}`);
   }
 }

@@ -27,8 +27,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`volley: ${(err as Error).message}\n`);
       return EXIT.LOCKED;
     }
-    process.stderr.write(`volley: ${(err as Error)?.stack ?? String(err)}\n`);
-    return EXIT.USAGE;
+    // Anything else is a bug in volley: said as one, with its stack (EX_SOFTWARE).
+    process.stderr.write(`volley: internal error (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+    return EXIT.SOFTWARE;
   }
 }
 
@@ -39,7 +40,7 @@ main(process.argv.slice(2)).then(
     process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`volley: ${String(err)}\n`);
-    process.exit(2);
+    process.stderr.write(`volley: internal error (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(70);
   },
 );

@@ -35,6 +35,19 @@ const FLAGS: Record<string, string> = {
   headers: '--header',
 };
 
+function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/**
+ * Test-only: VOLLEY_TEST_INTERNAL_ERROR=N throws an uncaught error after the Nth result, standing in for a bug,
+ * so the test suite can prove what a bug costs (rows flushed, summary, exit 70). Unset in real use.
+ */
+function testInternalErrorAfter(): number | null {
+  const n = Number(process.env.VOLLEY_TEST_INTERNAL_ERROR);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
 const DRAIN_LIMIT_MS = 3_000;
 
@@ -157,14 +170,15 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     }
 
     const out: Writable = config.output ? createWriteStream(config.output, { flags: config.resume ? 'a' : 'w' }) : io.stdout;
+    const outName = config.output ?? 'stdout';
     const controller = new AbortController();
     let ending: 'SIGINT' | 'SIGTERM' | 'EPIPE' | null = null;
-    let writeError: Error | null = null;
+    // A bug of volley's own (a throw, an unhandled rejection, an 'error' event nobody listens to): the run is
+    // cancelled like on Ctrl-C, so every finished row is still written and the summary printed, then exit 70.
+    let internalError: unknown = null;
     const onOutError = (err: NodeJS.ErrnoException): void => {
-      // The reader went away (`| head`): stop quietly; any other write error is reported.
+      // The reader went away (`| head`): stop quietly. Any other write error is kept by the sink and reported.
       if (err.code === 'EPIPE') ending ??= 'EPIPE';
-      // After EPIPE, writes still queued fail too (ERR_STREAM_DESTROYED): the same event, not a new error.
-      else if (ending !== 'EPIPE') writeError = err;
       controller.abort();
     };
     out.on('error', onOutError);
@@ -180,8 +194,19 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     };
     const onSigint = (): void => onSignal('SIGINT');
     const onSigterm = (): void => onSignal('SIGTERM');
+    const onInternalError = (err: unknown): void => {
+      if (internalError !== null) return;
+      internalError = err;
+      controller.abort();
+      setTimeout(() => {
+        io.stderr.write(`volley: internal error (a bug; please report it): ${stackOf(err)}\n`);
+        process.exit(EXIT.SOFTWARE);
+      }, DRAIN_LIMIT_MS).unref();
+    };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigterm);
+    process.on('uncaughtException', onInternalError);
+    process.on('unhandledRejection', onInternalError);
 
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
     const progress = showProgress ? new ProgressLine(io.stderr, config.progress === true) : null;
@@ -189,28 +214,39 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       void countTotal(plan, config, skip).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
-    const sink = streamSink(out, encoderFor(config), { append: config.resume });
+    const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
+    const failAfter = testInternalErrorAfter();
     try {
       const results = fetchEach(source, { ...options, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
         if (ending !== 'EPIPE') await sink.write(result);
+        if (tally.total === failAfter) setImmediate(() => { throw new Error(`deliberate internal error after ${failAfter} results (VOLLEY_TEST_INTERNAL_ERROR)`); });
       }
-      if (ending !== 'EPIPE') await sink.end();
+    } catch (err) {
+      onInternalError(err);
     } finally {
       progress?.stop();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
-      if (out !== io.stdout) await new Promise<void>((resolve) => out.end(resolve));
+      // Every finished row is written (or its failure known) before the exit code is chosen.
+      await sink.end();
+      process.off('uncaughtException', onInternalError);
+      process.off('unhandledRejection', onInternalError);
+    }
+    const writeError = ending === 'EPIPE' ? null : sink.error;
+    if (ending === 'EPIPE' && internalError === null) return EXIT.OK;
+    if (!config.quiet) {
+      const note = internalError !== null ? 'stopped by an internal error' : ending === 'SIGINT' ? 'interrupted' : ending === 'SIGTERM' ? 'terminated' : skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
+      io.stderr.write(tally.render(note));
+    }
+    if (internalError !== null) {
+      io.stderr.write(`volley: internal error (a bug; please report it): ${stackOf(internalError)}\n`);
+      return EXIT.SOFTWARE;
     }
     if (writeError) {
-      io.stderr.write(`volley: cannot write the output: ${(writeError as Error).message}\n`);
-      return EXIT.SOME_FAILED;
-    }
-    if (ending === 'EPIPE') return EXIT.OK;
-    if (!config.quiet) {
-      const note = ending === 'SIGINT' ? 'interrupted' : ending === 'SIGTERM' ? 'terminated' : skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
-      io.stderr.write(tally.render(note));
+      io.stderr.write(`volley: cannot write the output to ${outName}: ${writeError.message}${writeError.code && !writeError.message.includes(writeError.code) ? ` (${writeError.code})` : ''}\n`);
+      return EXIT.IO_ERROR;
     }
     if (ending === 'SIGINT') return EXIT.SIGINT;
     if (ending === 'SIGTERM') return EXIT.SIGTERM;

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { decodedBody } from './content-encoding.js';
 import { FetchError } from '../errors.js';
@@ -30,26 +31,45 @@ export interface ClientSettings {
 const DRAIN_LIMIT = 64 * 1024;
 
 /**
+ * Closes a response stream we are done with. undici answers a destroyed body with an 'error'
+ * (RequestAbortedError): with no listener that is an uncaught exception, so one is attached first.
+ */
+function discard(stream: Readable): void {
+  stream.on('error', ignore);
+  stream.destroy();
+}
+
+function ignore(): void {}
+
+/**
  * Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte.
  * Plain 'data' events rather than `for await`: the async iterator costs measurably more per response.
  */
 function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
-  const decoded = decodedBody(body, contentEncoding);
+  let decoded: Readable;
+  try {
+    decoded = decodedBody(body, contentEncoding);
+  } catch (err) {
+    discard(body);
+    return Promise.reject(err);
+  }
   return new Promise<Uint8Array>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
     decoded.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) {
-        decoded.destroy();
-        body.destroy();
+        discard(decoded);
+        discard(body);
         reject(new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`));
         return;
       }
       chunks.push(chunk);
     });
-    decoded.once('error', (err) => {
-      body.destroy();
+    // `on`, not `once`: a stream may emit more than one error while it is torn down, and a second one with no
+    // listener would crash the process.
+    decoded.on('error', (err) => {
+      discard(body);
       reject(err);
     });
     decoded.once('end', () => {
@@ -108,7 +128,7 @@ export async function fetchOnce(
     }
     const declared = Number(header(got, 'content-length'));
     if (header(got, 'content-encoding') === null && declared > settings.maxBytes) {
-      res.body.destroy();
+      discard(res.body);
       throw new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status: res.statusCode });
     }
     const body = await readCapped(res.body, header(got, 'content-encoding'), settings.maxBytes);

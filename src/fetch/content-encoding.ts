@@ -43,20 +43,37 @@ function decoderFor(coding: string): Transform {
   }
 }
 
-/**
- * The body with its Content-Encoding undone (node:zlib's streaming decoders). Codings are listed in the order
- * they were applied, so they are undone last to first; `identity` is a no-op.
- */
-export function decodedBody(body: Readable, contentEncoding: string | null): Readable {
-  if (contentEncoding === null) return body;
-  const codings = (contentEncoding ?? '')
+/** The codings of a Content-Encoding value, in the order they were applied; `identity` is a no-op. */
+export function contentCodings(contentEncoding: string | null): string[] {
+  if (contentEncoding === null) return [];
+  return contentEncoding
     .toLowerCase()
     .split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '' && c !== 'identity');
+}
+
+/**
+ * The body with its Content-Encoding undone (node:zlib's streaming decoders), undone last to first. A failure
+ * inside a decoder is the server's bad data: it comes out as DECODE (never retried), told apart from a failure
+ * of the connection under it, which comes out as it was (and is classified as RESET or TIMEOUT). An unknown
+ * coding throws DECODE before anything is read; the caller discards the body.
+ */
+export function decodedBody(body: Readable, contentEncoding: string | null): Readable {
+  const codings = contentCodings(contentEncoding);
   if (codings.length === 0) return body;
   const decoders = codings.reverse().map(decoderFor);
+  // zlib's brotli errors carry codes like ERR__ERROR_FORMAT_PADDING_2 that no fixed list covers: remember
+  // which errors came from a decoder rather than matching codes.
+  const fromDecoder = new WeakSet<object>();
+  for (const d of decoders) d.on('error', (err) => fromDecoder.add(err));
   const out = new PassThrough();
-  pipeline([body, ...decoders, out], () => {});
+  const last = pipeline([body, ...decoders], (err: NodeJS.ErrnoException | null) => {
+    if (!err) return;
+    out.destroy(
+      fromDecoder.has(err) ? new FetchError('DECODE', `could not decode the ${codings.join(', ')} body: ${err.message}`, { cause: err }) : err,
+    );
+  });
+  (last as unknown as Readable).pipe(out);
   return out;
 }

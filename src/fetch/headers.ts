@@ -1,6 +1,13 @@
 /** Response header fields as undici hands them over: lower-cased names, a repeated field as an array. */
 export type HeaderFields = Record<string, string | string[] | undefined>;
 
+/**
+ * What volley can decode (content-encoding.ts), said so that servers compress (RFC 9110 §12.5.3: without it a
+ * server may send anything, and most send identity). Browsers, Scrapy and aiohttp send the same. A user's own
+ * Accept-Encoding header replaces it.
+ */
+export const ACCEPT_ENCODING = 'gzip, deflate, br';
+
 /** A single-valued field: the first value of a repeated one, null when absent. */
 export function header(headers: HeaderFields, name: string): string | null {
   const v = headers[name];

@@ -1,11 +1,21 @@
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { FetchResult } from '../result.js';
 
 /** A results writer. Each `write` hands the stream one whole record, so a killed run never leaves half a line. */
 export interface Sink {
   write(result: FetchResult): Promise<void>;
-  /** Writes what closes the document (a JSON array's `]`) and waits until the stream has taken everything. */
+  /**
+   * Writes what closes the document (a JSON array's `]`), then waits until the OS has taken every byte: the
+   * stream is ended and closed when the sink owns it (a file), flushed otherwise (stdout). Never rejects: a
+   * failure is kept in `error`.
+   */
   end(): Promise<void>;
+  /**
+   * The first write, flush or close failure (ENOSPC, EIO, EPIPE…), or null. Read after `end()`: only then is
+   * every error the stream will ever report in.
+   */
+  readonly error: NodeJS.ErrnoException | null;
 }
 
 export interface Encoder {
@@ -29,17 +39,35 @@ function drained(stream: Writable): Promise<void> {
   });
 }
 
-/** Turns an Encoder into a Sink with backpressure: when the reader is slow, the run waits instead of buffering. */
-export function streamSink(stream: Writable, encoder: Encoder, { append = false } = {}): Sink {
+export interface SinkOptions {
+  /** Appending to an earlier run's output (--resume): no header. */
+  append?: boolean;
+  /** The sink owns the stream (an -o file): `end()` ends it and waits for it to close. */
+  owned?: boolean;
+}
+
+/**
+ * Turns an Encoder into a Sink with backpressure: when the reader is slow, the run waits instead of buffering.
+ * Every way a write can fail is caught here — the stream's 'error', a write callback's error, the final flush,
+ * the close — because a file stream reports a full disk asynchronously, and a run that ended before hearing it
+ * would exit 0 with nothing written (issue: `-o /dev/full` passed silently in 3 runs of 6).
+ */
+export function streamSink(stream: Writable, encoder: Encoder, { append = false, owned = false }: SinkOptions = {}): Sink {
   let first = true;
   let started = false;
+  let error: NodeJS.ErrnoException | null = null;
+  const fail = (err: NodeJS.ErrnoException | null | undefined): void => {
+    if (err && !error) error = err;
+  };
+  stream.on('error', fail);
   const put = async (chunk: string): Promise<void> => {
-    if (chunk === '' || stream.destroyed || stream.errored) return;
-    // A write error (EPIPE from `| head`, a full disk) reaches the stream's 'error' listener, which the caller
-    // owns and acts on; here it only means there is no point waiting for 'drain'.
-    if (!stream.write(chunk)) await drained(stream);
+    if (chunk === '' || error || stream.destroyed) return;
+    if (!stream.write(chunk, fail)) await drained(stream);
   };
   return {
+    get error() {
+      return error;
+    },
     async write(result) {
       if (!started) {
         started = true;
@@ -51,9 +79,19 @@ export function streamSink(stream: Writable, encoder: Encoder, { append = false 
     async end() {
       if (!started && !append) await put(encoder.header());
       await put(encoder.footer());
-      if (stream.destroyed || stream.errored) return;
-      // Resolves once everything written so far has been handed to the OS.
-      await new Promise<void>((resolve) => stream.write('', () => resolve()));
+      if (owned) {
+        if (!stream.destroyed) stream.end();
+        // Resolves on 'close' after 'finish'; rejects with the stream's error (the close of a full disk's file).
+        await finished(stream).catch(fail);
+      } else if (!error && !stream.destroyed) {
+        // Everything written so far has been handed to the OS once this callback runs.
+        await new Promise<void>((resolve) => stream.write('', (err) => {
+          fail(err);
+          resolve();
+        }));
+      }
+      // A stream's 'error' is emitted on a later tick than the failing write's callback: let it arrive.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     },
   };
 }
