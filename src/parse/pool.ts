@@ -22,6 +22,42 @@ const MAX_BATCH_BYTES = 256 * 1024;
  */
 const MIN_SHARE_BYTES = 64 * 1024;
 
+/**
+ * When each task in flight actually started parsing, written by its thread into shared memory. A task handed to
+ * piscina may wait behind another one on a busy thread, or for a thread that replaces a killed one to load the
+ * parser; the parse deadline must not count that wait, or a slow page would take its innocent neighbour down
+ * with it. The main thread's timer fires at the deadline from the hand-over and, only then, reads the slot: not
+ * started, or started less than `parseTimeoutMs` ago, re-arms it for the rest. No cost while pages parse in time.
+ */
+class TaskClocks {
+  readonly buffer: SharedArrayBuffer;
+  private readonly view: Int32Array;
+  private readonly free: number[];
+  readonly epoch = Date.now();
+
+  constructor(slots: number) {
+    this.buffer = new SharedArrayBuffer(slots * 4);
+    this.view = new Int32Array(this.buffer);
+    this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
+  }
+
+  take(): number {
+    const slot = this.free.pop() as number;
+    Atomics.store(this.view, slot, 0);
+    return slot;
+  }
+
+  give(slot: number): void {
+    this.free.push(slot);
+  }
+
+  /** Ms since the task in `slot` started on its thread, or null while it waits. */
+  runningFor(slot: number): number | null {
+    const startedAt = Atomics.load(this.view, slot);
+    return startedAt === 0 ? null : Date.now() - (this.epoch + startedAt);
+  }
+}
+
 interface Entry {
   page: Page;
   signal: AbortSignal;
@@ -62,6 +98,8 @@ export class ParsePool implements PageParser {
    * completing in the same turn batch even when a thread is free: batching happens when there is load.
    */
   private running = 0;
+  /** One slot per task that may be in flight at once (`running` never exceeds threads × 2). */
+  private readonly clocks: TaskClocks;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
@@ -70,6 +108,7 @@ export class ParsePool implements PageParser {
     private readonly threads: number,
     private readonly parseTimeoutMs: number,
   ) {
+    this.clocks = new TaskClocks(threads * 2);
     this.piscina = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFilename(),
       minThreads: threads,
@@ -148,10 +187,17 @@ export class ParsePool implements PageParser {
     }
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const slot = this.clocks.take();
+    const onDeadline = (): void => {
+      const ran = this.clocks.runningFor(slot);
+      if (ran === null || ran < this.parseTimeoutMs) {
+        timer = setTimeout(onDeadline, ran === null ? this.parseTimeoutMs : this.parseTimeoutMs - ran);
+        return;
+      }
       timedOut = true;
       controller.abort();
-    }, this.parseTimeoutMs);
+    };
+    let timer = setTimeout(onDeadline, this.parseTimeoutMs);
     const onAbort = (): void => controller.abort();
     runSignal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -161,7 +207,7 @@ export class ParsePool implements PageParser {
         url: page.url,
       }));
       const reply = await this.piscina.run(
-        { pages, spec: this.spec },
+        { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch },
         { transferList: pages.map((p) => p.body), signal: controller.signal },
       );
       this.threadIds.add(reply.threadId);
@@ -179,6 +225,7 @@ export class ParsePool implements PageParser {
       for (const entry of entries) entry.reject(error);
     } finally {
       clearTimeout(timer);
+      this.clocks.give(slot);
       runSignal.removeEventListener('abort', onAbort);
     }
   }

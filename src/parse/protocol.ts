@@ -14,7 +14,12 @@ export interface WorkerPage {
 export interface WorkerTask {
   pages: WorkerPage[];
   spec: NormalizedExtract;
+  /** Where the thread notes when it started this task (see TaskClocks): `clocks[slot] = Date.now() - epoch`. */
+  clocks: SharedArrayBuffer;
+  slot: number;
+  epoch: number;
 }
+
 
 /**
  * Errors lose their properties crossing threads, so outcomes come back as data. Links travel as one

@@ -4,7 +4,7 @@ import { extract } from './extract.js';
 import type { WorkerOutcome, WorkerReply, WorkerTask } from './protocol.js';
 
 /** The piscina task: decode and extract each page of a batch; one bad page does not fail its neighbours. */
-export default function parsePages(task: WorkerTask): WorkerReply {
+export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
       const html = decodeHtml(new Uint8Array(page.body), page.contentType);
