@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
-import { classifyError } from './fetch/classify.js';
+import { cancelledAt } from './errors.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
@@ -117,13 +117,20 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
   let sourceDone = false;
   let sourceError: unknown = null;
+  let bug = null as { error: unknown } | null;
   let index = 0;
 
   const report = (): void => {
     if (!options.onProgress) return;
     progress.pausedHosts = ctx.hosts.pausedCount;
     progress.active = ctx.global.activeCount;
-    options.onProgress({ ...progress });
+    try {
+      options.onProgress({ ...progress });
+    } catch (err) {
+      // The caller's callback broke its contract; the run stops and the caller gets its error, not a lost row.
+      bug ??= { error: err };
+      controller.abort(err);
+    }
   };
   const complete = (entry: IndexedResult): void => {
     ready.push(entry);
@@ -165,9 +172,14 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
         progress.started++;
         progress.inFlight++;
         void processUrl(ctx, item)
-          // processUrl turns every failure into a result; this is the net under that promise, so that no
-          // URL is ever lost to an unexpected throw.
-          .catch((err: unknown) => failedResult(item.input, classifyError(err, { timedOut: false, cancelled: signal.aborted, timeoutMs: options.timeoutMs })))
+          // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
+          // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
+          // caller learns of it instead of reading it as one more failed URL.
+          .catch((err: unknown) => {
+            bug ??= { error: err };
+            controller.abort(err);
+            return failedResult(item.input, cancelledAt('request'));
+          })
           .then((result) => {
             progress.inFlight--;
             complete({ index: item.index, result });
@@ -192,6 +204,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       if (progress.inFlight === 0 && (sourceDone || signal.aborted)) break;
       await wakeup.wait();
     }
+    if (bug) throw bug.error;
     if (sourceError) throw sourceError;
   } finally {
     // Reached on normal end, on cancel, and when the consumer stops early (break/return/throw in for-await).

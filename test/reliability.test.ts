@@ -186,3 +186,19 @@ describe('credentials never reach a message', () => {
     expect(r?.error?.message).toContain('127.0.0.1/file');
   });
 });
+
+describe('the library with a bug in the loop', () => {
+  it('rejects fetchAll with the original error instead of reporting it as a failed URL', async () => {
+    const boom = new Error('onProgress broke');
+    let calls = 0;
+    const urls = Array.from({ length: 5 }, (_, i) => `${server.url}/ok?bug=${i}`);
+    await expect(
+      fetchAll(urls, {
+        concurrency: 1,
+        onProgress: () => {
+          if (++calls === 2) throw boom;
+        },
+      }),
+    ).rejects.toBe(boom);
+  });
+});
