@@ -94,7 +94,7 @@ describe('chaos: a server sending anything at all', () => {
       process.off('unhandledRejection', onRejection);
       process.off('uncaughtException', onException);
     }
-  });
+  }, 120_000);
 
   it('runs the CLI over 300 chaos URLs to an exit code of 0 or 1, one JSON line each, no stack on stderr', async () => {
     const urls = chaosUrls(300);
@@ -117,5 +117,5 @@ describe('chaos: a server sending anything at all', () => {
     const rows = lines.map((l) => JSON.parse(l) as { url: string; ok: boolean; error: { code: string } | null });
     expect.soft(accounting(urls, rows)).toEqual({ missing: 0, repeated: 0, examples: [] });
     expect(undocumented(rows)).toEqual([]);
-  });
+  }, 120_000);
 });

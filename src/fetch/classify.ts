@@ -19,6 +19,18 @@ function* causes(err: unknown): Generator<{ code?: unknown; message?: unknown; n
   }
 }
 
+/** RESET covers several ways a response breaks; the message says which, since the code cannot. */
+function resetMessage(code: string, message: string): string {
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return `the body did not match its Content-Length (${code})`;
+  // undici destroys the socket with "bad response" on an interim 100 Continue it did not ask for (RFC 9110
+  // §15.2 says a client must parse it; undici 7 does not, see nodejs/undici#197) and on bytes that arrive with
+  // no request outstanding (junk after a keep-alive response).
+  if (code === 'UND_ERR_SOCKET' && message === 'bad response') {
+    return `the server sent a response the HTTP client cannot take: an unexpected 100 Continue, or bytes after the response (${code})`;
+  }
+  return `connection reset by the server (${code})`;
+}
+
 /**
  * Maps anything a request can throw to a stable code. The abort reason decides between TIMEOUT and CANCELLED,
  * so the caller passes which of its signals fired.
@@ -33,7 +45,7 @@ export function classifyError(err: unknown, context: { timedOut: boolean; cancel
     if (DNS_CODES.has(code)) return new FetchError('DNS', `DNS lookup failed (${code})`, { cause: err });
     if (CONNECT_CODES.has(code)) return new FetchError(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'TIMEOUT' : 'CONNECT', `could not connect (${code})`, { cause: err });
     if (TLS_CODE.test(code)) return new FetchError('TLS', `TLS failure (${code}): ${message}`, { cause: err });
-    if (RESET_CODES.has(code)) return new FetchError('RESET', `connection reset by the server (${code})`, { cause: err });
+    if (RESET_CODES.has(code)) return new FetchError('RESET', resetMessage(code, message), { cause: err });
     if (TIMEOUT_CODES.has(code)) return new FetchError('TIMEOUT', `the server went quiet (${code})`, { cause: err });
     if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return new FetchError('TOO_LARGE', message, { cause: err });
     if (DECODE_CODES.has(code)) return new FetchError('DECODE', `could not decompress the body (${code})`, { cause: err });
