@@ -215,7 +215,11 @@ describe('the flag table', () => {
     const wrongShape: Flag = { type: 'list', help: '', ...sets('headers') };
     // @ts-expect-error no such option
     const noSuchOption: Flag = { type: 'number', help: '', ...sets('timeout') };
-    expect([wrongType, wrongShape, noSuchOption]).toHaveLength(3);
+    // @ts-expect-error milliseconds come from a duration flag (30s, 500ms), never from a bare number
+    const msFromNumber: Flag = { type: 'number', help: '', ...sets('timeoutMs') };
+    // @ts-expect-error a duration flag sets an ...Ms option
+    const durationAsCount: Flag = { type: 'duration', help: '', ...sets('retries') };
+    expect([wrongType, wrongShape, noSuchOption, msFromNumber, durationAsCount]).toHaveLength(5);
   });
 
   it('maps every library option it sets to exactly one flag', () => {

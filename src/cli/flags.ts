@@ -49,6 +49,9 @@ export interface Draft {
   extract: { enabled: boolean; links: boolean; select: Record<string, string> };
 }
 
+/** Library options in milliseconds: set by `duration` flags only, and no `duration` flag sets anything else. */
+type MsOption = Extract<keyof VolleyOptions, `${string}Ms`>;
+
 interface FlagBase<T extends FlagType> {
   type: T;
   /** One letter, used as `-x`. */
@@ -60,7 +63,7 @@ interface FlagBase<T extends FlagType> {
    * an error `normalizeOptions` throws about it (`err.option`) is reported as this flag. Set by `sets()`, which
    * also writes the `apply` that assigns it, so the two cannot disagree.
    */
-  option?: keyof VolleyOptions;
+  option?: T extends 'duration' ? MsOption : Exclude<keyof VolleyOptions, MsOption>;
   /** The default of a CLI-only flag: what an absent flag means. */
   default?: FlagValue[T];
   /** How --help states a default that is neither `DEFAULTS[option]` nor `default` (a computed or absent one). */
@@ -81,8 +84,8 @@ export type Flag =
   | (FlagBase<'choice'> & { choices: readonly string[] });
 
 /**
- * The `option` and `apply` of a flag that sets one library option as it is. The value type must be one the option
- * takes: a `number` flag cannot set `proxy`, a `duration` flag sets a `...Ms` option.
+ * The `option` and `apply` of a flag that sets one library option as it is. The flag's value type must be one the
+ * option takes (a `number` flag cannot set `proxy`), and the `...Ms` options are set by `duration` flags only.
  */
 export function sets<K extends keyof VolleyOptions>(option: K) {
   return {
