@@ -30,7 +30,7 @@ server.listen(0, '127.0.0.1', () => {
   const list = join(dir, 'urls.txt');
   writeFileSync(list, ['# a comment, skipped', `${base}/blog`, `${base}/`, `${base}/about`, `${base}/old-blog`, `${base}/missing`, `${base}/forever`, 'not a url', ''].join('\n'));
   const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const args = [cli, list, '--timeout', '2000', '--retries', '0', '-s', 'items[]=li', '--links'];
+  const args = [cli, list, '--timeout', '2s', '--retries', '0', '-s', 'items[]=li', '--links'];
   console.error(`$ volley ${args.slice(1).join(' ')}\n`);
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   child.on('exit', (code) => {

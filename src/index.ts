@@ -1,6 +1,7 @@
 import { normalizeOptions, type VolleyOptions } from './options.js';
 import { runPipeline } from './pipeline.js';
 import type { FetchResult } from './result.js';
+import type { SourceLine } from './source/url-input.js';
 
 export type { VolleyOptions, Progress } from './options.js';
 export type { FetchResult } from './result.js';
@@ -8,11 +9,18 @@ export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
 export type { ErrorCode, ResultError } from './errors.js';
 export { ERROR_CODES } from './errors.js';
 export { DEFAULTS } from './options.js';
-/** URL lines of a file (`-` for stdin) or a stream, read lazily, blank lines and `#` comments skipped: what the CLI reads. */
+/**
+ * URL lines of a file (`-` for stdin) or a stream, read lazily, blank lines and `#` comments skipped: what the CLI
+ * reads. A line longer than 64 KiB comes as an `OverlongLine` (its start and its length), never as a whole string.
+ */
 export { readUrlFile, readUrlLines } from './source/lines.js';
+export { OverlongLine, type SourceLine } from './source/url-input.js';
 
-/** URLs in any form a list comes in: an array, a Set, a generator, or an async generator over a huge file. */
-export type UrlSource = Iterable<string> | AsyncIterable<string>;
+/**
+ * URLs in any form a list comes in: an array, a Set, a generator, or an async generator over a huge file (the
+ * `OverlongLine`s of `readUrlFile` included: each becomes an INVALID_URL result).
+ */
+export type UrlSource = Iterable<SourceLine> | AsyncIterable<SourceLine>;
 
 /**
  * Fetches every URL and yields each result as soon as it is done, in completion order (like asyncio.as_completed).

@@ -90,7 +90,9 @@ describe('inputs and outputs', () => {
   });
 
   it('exits 1 when some URL is not ok, with a summary on stderr', async () => {
-    const r = await run([u('/ok?t=fine'), u('/status?code=500&k=cli'), 'nope', '--retries', '0']);
+    const list = join(dir, 'with-bad-line.txt');
+    writeFileSync(list, 'nope\n');
+    const r = await run([u('/ok?t=fine'), u('/status?code=500&k=cli'), list, '--retries', '0']);
     expect(r.code).toBe(1);
     const byUrl = Object.fromEntries(lines(r.stdout).map((l) => [l.url, l]));
     expect(byUrl['nope'].error.code).toBe('INVALID_URL');
@@ -126,6 +128,19 @@ describe('inputs and outputs', () => {
     expect(row).toContain(',true,200,');
   });
 
+  it('turns a runaway line into one short INVALID_URL row and goes on with the list', async () => {
+    const list = join(dir, 'runaway.txt');
+    const runaway = `${u('/ok?t=runaway')}${'a'.repeat(2 * 1024 * 1024)}`;
+    writeFileSync(list, `${runaway}\n${u('/ok?t=after-runaway')}\n`);
+    const r = await run([list, '-q']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBeLessThan(2_000);
+    const [bad, good] = lines(r.stdout).sort((a, b) => Number(a.ok) - Number(b.ok));
+    expect(bad).toMatchObject({ url: runaway.slice(0, 200), ok: false, error: { code: 'INVALID_URL' } });
+    expect(bad!.error.message).toContain(`${runaway.length} bytes`);
+    expect(good).toMatchObject({ ok: true, title: 'after-runaway' });
+  });
+
   it('writes an empty but valid JSON array when there is nothing to fetch', async () => {
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '# nothing\n');
@@ -135,17 +150,15 @@ describe('inputs and outputs', () => {
   });
 });
 
+// The text of every usage error is pinned in-process (cli-args.test.ts, cli-inputs.test.ts); these show that each
+// kind (from yargs, from a flag's value, from the library's options, from the inputs) ends the process with exit 2.
 describe('usage errors exit 2 and name the flag', () => {
   it.each([
-    [['--concurrency', '0', 'http://x/'], '--concurrency expects a whole number of at least 1, got "0"'],
-    [['--timeout', 'soon', 'http://x/'], '--timeout expects a whole number of at least 1, got "soon"'],
     [['--bogus', 'http://x/'], 'Unknown argument: bogus'],
-    [['--shard', '4/4', 'http://x/'], '--shard expects K/N with 0 <= K < N'],
-    [['--resume', 'http://x/'], '--resume needs -o FILE'],
-    [['-s', 'x=div[', 'http://x/'], 'Invalid CSS selector for `x`'],
+    [['--timeout', 'soon', 'http://x/'], '--timeout expects a duration such as 30s'],
+    [['-s', 'x=div[', 'http://x/'], '--select: Invalid CSS selector for `x`'],
     [['-i', '/no/such/file.txt'], '--input: no such file: /no/such/file.txt'],
-    [['-H', 'no colon here', 'http://x/'], '--header expects "Name: value"'],
-    [['--proxy', 'not a url', 'http://x/'], 'Expected --proxy to be an http(s) URL'],
+    [['nosuchfile.txt'], 'no such file: nosuchfile.txt'],
     [[], 'no URLs given'],
   ])('%j', async (args, message) => {
     const r = await run(args);
@@ -162,10 +175,22 @@ describe('usage errors exit 2 and name the flag', () => {
     expect(server.hits('/ok?t=piped')).toBe(0);
   });
 
+  it('refuses a binary file given as a list, before fetching anything', async () => {
+    const binary = join(dir, 'binary.bin');
+    writeFileSync(binary, Buffer.concat([Buffer.from(`${u('/ok?t=binary')}\n`), Buffer.from([0, 1, 2, 0])]));
+    for (const args of [[binary], ['-i', binary]]) {
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('looks like a binary file');
+      expect(r.stdout).toBe('');
+    }
+    expect(server.hits('/ok?t=binary')).toBe(0);
+  });
+
   it('prints a complete manual with --help and the version with --version', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const word of ['--concurrency', '--lock', '--resume', '--shard', 'Examples:', 'Exit codes', 'CANCELLED']) expect(help.stdout).toContain(word);
+    for (const word of ['--concurrency', '--lock', '--resume', '--shard', 'Examples:', 'Exit codes', 'CANCELLED', '[duration]', '74 the output']) expect(help.stdout).toContain(word);
     const version = await run(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -175,7 +200,7 @@ describe('signals', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`on ${signal}: writes every finished result, CANCELLED for the unfinished, summary, exit ${code}`, async () => {
       const urls = [...[1, 2, 3].map((i) => u(`/ok?t=${signal}${i}`)), ...Array.from({ length: 10 }, (_, i) => u(`/hang?${signal}=${i}`))];
-      const r = start([...urls, '--timeout', '60000', '-c', '20', '--per-host', '20']);
+      const r = start([...urls, '--timeout', '60s', '-c', '20', '--per-host', '20']);
       await until(() => lines(r.stdout()).length >= 3);
       r.child.kill(signal);
       expect(await r.done).toBe(code);
@@ -189,7 +214,7 @@ describe('signals', () => {
 
   it('tells the summary how many cancelled URLs were never requested (read ahead behind a busy host)', async () => {
     const urls = [...[1, 2, 3].map((i) => u(`/ok?ahead=${i}`)), ...Array.from({ length: 10 }, (_, i) => u(`/hang?ahead=${i}`))];
-    const r = start([...urls, '--timeout', '60000', '-c', '4', '--per-host', '1']);
+    const r = start([...urls, '--timeout', '60s', '-c', '4', '--per-host', '1']);
     await until(() => lines(r.stdout()).length >= 3);
     r.child.kill('SIGINT');
     expect(await r.done).toBe(130);
@@ -210,7 +235,7 @@ describe('signals', () => {
   });
 
   it('closes the JSON array when interrupted', async () => {
-    const r = start([u('/ok?t=arr'), u('/hang?arr=1'), '-f', 'json', '--timeout', '60000']);
+    const r = start([u('/ok?t=arr'), u('/hang?arr=1'), '-f', 'json', '--timeout', '60s']);
     await until(() => r.stdout().includes('"arr"'));
     r.child.kill('SIGINT');
     expect(await r.done).toBe(130);
@@ -219,7 +244,7 @@ describe('signals', () => {
   });
 
   it('exits at once on a second SIGINT, leaving only whole lines', async () => {
-    const r = start([u('/ok?t=twice'), ...Array.from({ length: 5 }, (_, i) => u(`/hang?twice=${i}`)), '--timeout', '60000']);
+    const r = start([u('/ok?t=twice'), ...Array.from({ length: 5 }, (_, i) => u(`/hang?twice=${i}`)), '--timeout', '60s']);
     await until(() => lines(r.stdout()).length >= 1);
     r.child.kill('SIGINT');
     r.child.kill('SIGINT');
@@ -269,13 +294,13 @@ describe('cron safety', () => {
     const unfinished = [1, 2].map((i) => u(`/hang-once?k=r${i}`));
     const list = join(dir, 'resume.txt');
     writeFileSync(list, [...done, ...unfinished].join('\n'));
-    const first = start([list, '-o', out, '--timeout', '60000', '-q']);
+    const first = start([list, '-o', out, '--timeout', '60s', '-q']);
     await until(() => existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 3);
     first.child.kill('SIGKILL');
     await first.done;
     // A write cut short by the kill.
     appendFileSync(out, '{"url":"http://cut');
-    const second = await run([list, '-o', out, '--resume', '--timeout', '60000']);
+    const second = await run([list, '-o', out, '--resume', '--timeout', '60s']);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('3 already done, skipped');
     const rows = lines(readFileSync(out, 'utf8'));
@@ -291,7 +316,7 @@ describe('cron safety', () => {
     writeFileSync(list, urls.join('\n'));
     const seen: string[] = [];
     for (let k = 0; k < 3; k++) {
-      const r = await run([list, '--shard', `${k}/3`, '--retries', '0', '--timeout', '2000', '-q', '--no-extract']);
+      const r = await run([list, '--shard', `${k}/3`, '--retries', '0', '-t', '2s', '-q', '--no-extract']);
       const rows = lines(r.stdout);
       for (const row of rows) expect(shardOf(row.url, 3)).toBe(k);
       seen.push(...rows.map((x) => x.url));

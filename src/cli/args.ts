@@ -1,58 +1,148 @@
 import { fstatSync } from 'node:fs';
 import yargs from 'yargs';
+import { normalizeOptions, type OptionError, type VolleyOptions } from '../options.js';
+import type { NormalizedExtract } from '../parse/spec.js';
 import { VERSION } from '../version.js';
+import { parseDuration, DURATION_FORMS } from './duration.js';
+import { FLAGS, flagOfOption, helpExtras, newDraft, type CliSettings, type Draft, type Flag, type FlagName, type OutputFormat } from './flags.js';
+import { UsageError } from './usage-error.js';
 
-/** Exit codes: the contract with shells and cron (README "Exit codes"). */
+export { UsageError };
+export type { OutputFormat };
+
+/** Exit codes: the contract with shells and cron (README "Exit codes"). The numbers above 2 are from sysexits.h. */
 export const EXIT = {
   OK: 0,
   SOME_FAILED: 1,
   USAGE: 2,
-  /** EX_SOFTWARE: an internal error (a bug in volley), reported with its stack. */
+  /** EX_SOFTWARE: an internal error (a bug); a stack trace goes to stderr. */
   SOFTWARE: 70,
-  /** EX_IOERR: the output could not be written (disk full, a closed pipe other than EPIPE). */
+  /** EX_IOERR: the output could not be written (disk full, -o /dev/full); stderr says what and where. */
   IO_ERROR: 74,
-  /** EX_TEMPFAIL from sysexits.h: another run holds the lock, try again later. */
+  /** EX_TEMPFAIL: another run holds the lock, try again later. */
   LOCKED: 75,
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
 
-export type OutputFormat = 'jsonl' | 'csv' | 'json';
-
 /** Everything the command line asked for, parsed and checked; no side effects were needed to build it. */
-export interface CliConfig {
-  /** Positional URLs and files, in order; `-` is stdin. */
+export interface CliConfig extends CliSettings {
+  /** Positional words in order: URLs, files of URLs, `-` for stdin (told apart by `planInputs`). */
   inputs: string[];
-  /** `-i` files, in order; `-` is stdin. */
-  inputFiles: string[];
-  output: string | null;
-  format: OutputFormat;
-  concurrency: number | undefined;
-  perHost: number | undefined;
-  timeoutMs: number | undefined;
-  retries: number | undefined;
-  maxBytes: number | undefined;
-  maxRedirects: number | undefined;
-  select: string[];
-  links: boolean;
-  headers: Record<string, string>;
-  userAgent: string | undefined;
-  proxy: string | undefined;
-  threads: number | undefined;
-  quiet: boolean;
-  progress: boolean | undefined;
-  lock: string | null;
-  resume: boolean;
-  shard: { index: number; count: number } | null;
-  rate: number | undefined;
-  delayMs: number | undefined;
-  respectRobots: boolean;
-  method: 'GET' | 'HEAD';
-  dedupe: boolean;
-  noExtract: boolean;
+  /** The library options the flags set, checked by `normalizeOptions`; an absent flag leaves its option undefined. */
+  options: VolleyOptions;
+  /** What will be extracted, as the library normalised it (null with --no-extract): the CSV columns follow it. */
+  extract: NormalizedExtract | null;
 }
 
-/** A usage or configuration error: exit 2, the message names the flag and the value, and a hint follows. */
+const EXAMPLES: [string, string][] = [
+  ['volley urls.txt > out.jsonl', 'fetch every URL in a file, one JSON line per result'],
+  ['grep https list.txt | volley - | jq .status', 'read URLs from stdin'],
+  ['volley -i urls.txt -f csv -o out.csv --links', 'CSV with every link of each page'],
+  ["volley urls.txt -s 'h1=h1' -s 'next=a.next@href' -s 'items[]=li'", 'CSS extraction: text, attribute, all matches'],
+  ['volley urls.txt --method HEAD -c 100 -t 10s', 'link check: status only, 10 seconds per request'],
+  ['volley urls.txt --rate 2 --delay 500ms --respect-robots', 'polite: 2 requests/s and 500 ms apart per host, robots.txt obeyed'],
+  ['volley urls.txt -o out.jsonl --resume --lock /tmp/volley.lock -q', 'cron: no overlap, picks up where a killed run stopped'],
+  ['volley urls.txt --shard $JOB_COMPLETION_INDEX/4', 'one of 4 machines: a stable split by host'],
+];
+
+const EPILOGUE = `Inputs: a word with :// is a URL; any other word must name a file of URLs (or be - for stdin), else it is a usage error. In a file, a line that is not an http(s) URL, or is longer than 64 KiB, becomes an INVALID_URL or UNSUPPORTED_SCHEME result.
+
+Durations (--timeout, --delay): 30s, 500ms, 2m, 1h; a bare number is seconds, fractions allowed (1.5 = 1500ms).
+
+Output: one result per URL, in completion order, to stdout or -o. Progress, warnings and the summary go to stderr.
+
+Exit codes: 0 every URL ok, 1 some URL not ok, 2 usage or configuration error, 70 internal error (a bug), 74 the output could not be written, 75 another run holds --lock (cron may retry), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+
+Ctrl-C once: stop taking URLs, abort what is in flight, write every finished result (unfinished ones as CANCELLED), print the summary. Twice: exit at once.
+
+Error codes in results: INVALID_URL UNSUPPORTED_SCHEME DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
+Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
+
+/** The yargs setup, derived from the flag table. Values are taken as strings, so that a bad one is echoed as typed. */
+function parser(argv: string[]) {
+  let y = yargs(argv)
+    .scriptName('volley')
+    .usage('Usage: volley [URL|FILE|-]... [options]\n\nFetch many URLs at once, each with its own deadline, and write one result per URL as it finishes.');
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {
+    y = y.option(name, {
+      alias: flag.alias,
+      // Not `array: true` for lists, which would swallow the positional URLs that follow (`volley -s h1=h1 urls.txt`):
+      // a repeated flag gives an array anyway.
+      type: flag.type === 'boolean' ? 'boolean' : 'string',
+      requiresArg: flag.type !== 'boolean',
+      description: `${flag.help}  ${helpExtras(flag)}`,
+    });
+  }
+  // yargs can only say [string] for what it takes as a string: the table's own types and defaults are in the
+  // descriptions instead. (`usageConfiguration` is yargs 18; @types/yargs is still at 17.)
+  y = (y as typeof y & { usageConfiguration(c: { 'hide-types': boolean }): typeof y }).usageConfiguration({ 'hide-types': true });
+  return y
+    .example(EXAMPLES)
+    .epilogue(EPILOGUE)
+    .strictOptions()
+    .parserConfiguration({ 'boolean-negation': true, 'camel-case-expansion': true, 'parse-numbers': false, 'parse-positional-numbers': false })
+    .version(VERSION)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stderr.columns || 100))
+    .exitProcess(false)
+    .fail((msg: string, err: Error | undefined) => {
+      throw err ?? new UsageError(msg);
+    });
+}
+
+/** One value of a flag that is not repeatable, as typed. */
+function single(name: string, raw: unknown): string {
+  if (Array.isArray(raw)) throw new UsageError(`--${name} was given more than once: ${raw.map((v) => JSON.stringify(String(v))).join(', ')}`);
+  const text = String(raw);
+  if (text.trim() === '') throw new UsageError(`--${name} expects a value, got ""`);
+  return text;
+}
+
+/** Converts what yargs gave for one flag to the flag's type and hands it to the flag. */
+function applyFlag(name: string, flag: Flag, raw: unknown, into: Draft): void {
+  switch (flag.type) {
+    case 'boolean':
+      // `--quiet --quiet` gives an array: the last one counts, as with `--progress --no-progress`.
+      return flag.apply(Boolean(Array.isArray(raw) ? raw.at(-1) : raw), into);
+    case 'list':
+      return flag.apply((Array.isArray(raw) ? raw : [raw]).map(String), into);
+    case 'string':
+      return flag.apply(single(name, raw), into);
+    case 'number': {
+      const text = single(name, raw);
+      const n = Number(text);
+      if (!Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got ${JSON.stringify(text)}`);
+      return flag.apply(n, into);
+    }
+    case 'duration': {
+      const text = single(name, raw);
+      const ms = parseDuration(text);
+      if (ms === null) throw new UsageError(`--${name} expects ${DURATION_FORMS}, got ${JSON.stringify(text)}`);
+      return flag.apply(ms, into);
+    }
+    case 'choice': {
+      const text = single(name, raw);
+      if (!flag.choices.includes(text)) throw new UsageError(`--${name} expects one of ${flag.choices.join(', ')}, got ${JSON.stringify(text)}`);
+      return flag.apply(text, into);
+    }
+  }
+}
+
+/**
+ * A library option error (`err.option`, from `normalizeOptions`) as a usage error about the flag the user typed.
+ * The option's name in the message becomes the flag; a duration flag says that the library's numbers are ms.
+ */
+function usageErrorOf(err: OptionError): UsageError {
+  const name = flagOfOption(err.option);
+  if (name === undefined) return new UsageError(err.message);
+  const label = FLAGS[name].type === 'duration' ? `--${name} (in ms)` : `--${name}`;
+  const quoted = `\`${err.option}\``;
+  return new UsageError(err.message.includes(quoted) ? err.message.replace(quoted, label) : `--${name}: ${err.message}`);
+}
+
 /** Whether stdin is a pipe, socket or file (`cat list | volley`, `volley < list`), not a terminal or /dev/null. */
 function stdinHasData(): boolean {
   try {
@@ -63,125 +153,20 @@ function stdinHasData(): boolean {
   }
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export interface ParseContext {
+  /** Consulted only to word the "no URLs given" error. Default: a look at file descriptor 0. */
+  stdinPiped?: () => boolean;
 }
 
-const EXAMPLES: [string, string][] = [
-  ['volley urls.txt > out.jsonl', 'fetch every URL in a file, one JSON line per result'],
-  ['grep https list.txt | volley - | jq .status', 'read URLs from stdin'],
-  ['volley -i urls.txt -f csv -o out.csv --links', 'CSV with every link of each page'],
-  ["volley urls.txt -s 'h1=h1' -s 'next=a.next@href' -s 'items[]=li'", 'CSS extraction: text, attribute, all matches'],
-  ['volley urls.txt --method HEAD -c 100', 'link check: status only'],
-  ['volley urls.txt --rate 2 --respect-robots', 'polite: 2 requests/s per host, robots.txt obeyed'],
-  ['volley urls.txt -o out.jsonl --resume --lock /tmp/volley.lock -q', 'cron: no overlap, picks up where a killed run stopped'],
-  ['volley urls.txt --shard $JOB_COMPLETION_INDEX/4', 'one of 4 machines: a stable split by host'],
-];
-
-const EPILOGUE = `Output: one result per URL, in completion order, to stdout or -o. Progress, warnings and the summary go to stderr.
-
-Exit codes: 0 every URL ok, 1 some URL not ok, 2 usage or configuration error, 75 another run holds --lock (cron may retry), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
-
-Ctrl-C once: stop taking URLs, abort what is in flight, write every finished result (unfinished ones as CANCELLED), print the summary. Twice: exit at once.
-
-Error codes in results: INVALID_URL UNSUPPORTED_SCHEME DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
-Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
-
-function parseHeader(raw: string): [string, string] {
-  const colon = raw.indexOf(':');
-  if (colon <= 0) throw new UsageError(`--header expects "Name: value", got ${JSON.stringify(raw)}`);
-  return [raw.slice(0, colon).trim(), raw.slice(colon + 1).trim()];
-}
-
-function parseShard(raw: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) {
-    throw new UsageError(`--shard expects K/N with 0 <= K < N (K counts from 0, like a Kubernetes completion index), got ${JSON.stringify(raw)}`);
-  }
-  return { index, count };
-}
-
-/** Repeatable flags: yargs gives a string for one use and an array for several. (Not `array: true`, which would
- * swallow the positional URLs that follow: `volley -s h1=h1 urls.txt`.) */
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-/** Numbers are taken as strings so that a bad one is echoed as typed, not as yargs' NaN. */
-function number(flag: string, value: unknown, { integer = true, min = 0 } = {}): number | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) throw new UsageError(`--${flag} was given more than once: ${value.map((v) => JSON.stringify(String(v))).join(', ')}`);
-  const n = typeof value === 'string' && value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
-    throw new UsageError(`--${flag} expects ${integer ? 'a whole number' : 'a number'} of at least ${min}, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function positiveRate(value: unknown): number | undefined {
-  const n = number('rate', value, { integer: false });
-  if (n === 0) throw new UsageError('--rate expects a number above 0 (requests per second per host), got 0');
-  return n;
-}
-
-function parser(argv: string[]) {
-  return yargs(argv)
-    .scriptName('volley')
-    .usage('Usage: volley [URL|FILE|-]... [options]\n\nFetch many URLs at once, each with its own deadline, and write one result per URL as it finishes.')
-    .option('input', { alias: 'i', type: 'string', description: 'Read URLs from FILE, one per line (- for stdin); blank lines and # comments are skipped. Repeatable.' })
-    .option('output', { alias: 'o', type: 'string', description: 'Write results to FILE instead of stdout' })
-    .option('format', { alias: 'f', choices: ['jsonl', 'csv', 'json'] as const, default: 'jsonl' as const, description: 'Output format' })
-    .option('concurrency', { alias: 'c', type: 'string', requiresArg: true, description: 'Most requests in flight at once [default: 50]' })
-    .option('per-host', { type: 'string', requiresArg: true, description: 'Most requests in flight to one host [default: 8]' })
-    .option('timeout', { alias: 't', type: 'string', requiresArg: true, description: 'Total deadline of each request in ms (connect, headers and body; each retry and redirect hop has its own) [default: 20000]' })
-    .option('retries', { type: 'string', requiresArg: true, description: 'Retries on connection errors, timeouts, 408/429/5xx, with backoff; Retry-After honoured [default: 2]' })
-    .option('max-bytes', { type: 'string', requiresArg: true, description: 'Largest body kept, after decompression [default: 10485760]' })
-    .option('max-redirects', { type: 'string', requiresArg: true, description: 'Redirects followed [default: 10]' })
-    .option('select', { alias: 's', type: 'string', description: "Extract NAME=CSS (text of first match), NAME=CSS@ATTR (an attribute), NAME[]=CSS (every match). Repeatable." })
-    .option('links', { type: 'boolean', default: false, description: 'Add every <a href> link, absolute and de-duplicated' })
-    .option('extract', { type: 'boolean', default: true, description: 'Parse HTML pages; --no-extract gives status, size and timing only' })
-    .option('header', { alias: 'H', type: 'string', description: "Extra request header 'Name: value'. Repeatable." })
-    .option('user-agent', { alias: 'A', type: 'string', description: 'User-Agent, also the name matched in robots.txt [default: volley/VERSION]' })
-    .option('proxy', { type: 'string', description: 'Send every request through this HTTP proxy (overrides HTTP(S)_PROXY)' })
-    .option('threads', { type: 'string', requiresArg: true, description: 'HTML parser threads [default: available CPU cores]' })
-    .option('method', { choices: ['GET', 'HEAD'] as const, default: 'GET' as const, description: 'HEAD checks links without bodies (falls back to GET on 405/501)' })
-    .option('rate', { type: 'string', requiresArg: true, description: 'At most N requests per second to any one host (fractions allowed)' })
-    .option('delay', { type: 'string', requiresArg: true, description: 'At least MS milliseconds between requests to one host' })
-    .option('respect-robots', { type: 'boolean', default: false, description: "Obey each host's robots.txt (RFC 9309), Crawl-delay included" })
-    .option('dedupe', { type: 'boolean', default: false, description: 'Skip repeated URLs (memory grows with the number of distinct URLs)' })
-    .option('lock', { type: 'string', description: 'Refuse to start (exit 75) while another run holds this lock path; stale locks of killed runs are taken over' })
-    .option('resume', { type: 'boolean', default: false, description: 'With -o FILE (jsonl): skip URLs that already have a final result in FILE, append the rest' })
-    .option('shard', { type: 'string', description: 'K/N: keep only URLs whose host hashes to shard K of N (K from 0), for splitting one list over N machines' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, description: 'No progress and no summary; errors only' })
-    .option('progress', { type: 'boolean', description: 'Live progress on stderr [default: on when stderr is a terminal]' })
-    .example(EXAMPLES)
-    .epilogue(EPILOGUE)
-    .strictOptions()
-    .parserConfiguration({ 'boolean-negation': true, 'camel-case-expansion': true })
-    .version(VERSION)
-    .alias('version', 'V')
-    .help()
-    .alias('help', 'h')
-    .wrap(Math.min(110, process.stderr.columns || 100))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
-    });
-}
-
-/** `{ help: text }` or `{ version }` for those flags, the config otherwise. Throws UsageError; touches nothing. */
-export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
+/**
+ * `{ kind: 'info', text }` for --help and --version, the checked config otherwise. Throws UsageError. Touches
+ * nothing: no file is opened (whether a word names a file is decided when the run starts, in `planInputs`).
+ */
+export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: ParseContext = {}): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
   let output = '';
-  const y = parser(argv);
-  let a: Awaited<ReturnType<typeof y.parse>>;
+  let a: Record<string, unknown> & { _: (string | number)[] };
   try {
-    a = await y.parse(argv, {}, (_err: unknown, _argv: unknown, out: string) => {
+    a = await parser(argv).parse(argv, {}, (_err: unknown, _argv: unknown, out: string) => {
       output = out;
     });
   } catch (err) {
@@ -190,52 +175,35 @@ export async function parseCli(argv: string[]): Promise<{ kind: 'run'; config: C
   }
   if (a.help || a.version) return { kind: 'info', text: output };
 
-  const headers: Record<string, string> = {};
-  for (const raw of list(a.header)) {
-    const [name, value] = parseHeader(String(raw));
-    headers[name] = value;
+  const draft = newDraft();
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {
+    if (a[name] !== undefined) applyFlag(name, flag, a[name], draft);
   }
-  const output_ = a.output ?? null;
-  const format = a.format as OutputFormat;
-  if (a.resume && !output_) throw new UsageError('--resume needs -o FILE: it reads what that file already holds');
-  if (a.resume && format !== 'jsonl') throw new UsageError(`--resume works with -f jsonl only, got -f ${format}`);
-  const config: CliConfig = {
-    inputs: a._.map(String),
-    inputFiles: list(a.input),
-    output: output_,
-    format,
-    concurrency: number('concurrency', a.concurrency, { min: 1 }),
-    perHost: number('per-host', a.perHost, { min: 1 }),
-    timeoutMs: number('timeout', a.timeout, { min: 1 }),
-    retries: number('retries', a.retries),
-    maxBytes: number('max-bytes', a.maxBytes, { min: 1 }),
-    maxRedirects: number('max-redirects', a.maxRedirects),
-    select: list(a.select),
-    links: a.links,
-    headers,
-    userAgent: a.userAgent,
-    proxy: a.proxy,
-    threads: number('threads', a.threads, { min: 1 }),
-    quiet: a.quiet,
-    progress: a.progress,
-    lock: a.lock ?? null,
-    resume: a.resume,
-    shard: a.shard === undefined ? null : parseShard(a.shard),
-    rate: positiveRate(a.rate),
-    delayMs: number('delay', a.delay),
-    respectRobots: a.respectRobots,
-    method: a.method,
-    dedupe: a.dedupe,
-    noExtract: a.extract === false,
+  const { cli } = draft;
+  if (cli.resume && !cli.output) throw new UsageError('--resume needs -o FILE: it reads what that file already holds');
+  if (cli.resume && cli.format !== 'jsonl') throw new UsageError(`--resume works with -f jsonl only, got -f ${cli.format}`);
+
+  const options: VolleyOptions = {
+    ...draft.options,
+    extract: draft.extract.enabled ? { links: draft.extract.links, select: draft.extract.select } : false,
   };
-  if (config.inputs.length === 0 && config.inputFiles.length === 0) {
+  let extract: NormalizedExtract | null;
+  try {
+    extract = normalizeOptions(options).extract;
+  } catch (err) {
+    if (typeof (err as Partial<OptionError>)?.option === 'string') throw usageErrorOf(err as OptionError);
+    throw err;
+  }
+
+  const inputs = a._.map(String);
+  if (inputs.length === 0 && cli.inputFiles.length === 0) {
     // Stdin is read only when asked for (`-`): a cron job whose list went missing must fail, not read an empty
     // stdin and exit 0. But a pipe into a bare `volley` almost surely meant `-`, so say so.
     throw new UsageError(
-      stdinHasData()
+      stdinPiped()
         ? "no URLs given; to read the URLs coming in on stdin, add '-' (as in `cat urls.txt | volley -`)"
         : 'no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin',
     );
   }
-  return { kind: 'run', config };
+  return { kind: 'run', config: { ...cli, inputs, options, extract } };
 }

@@ -1,13 +1,13 @@
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { fetchEach, type FetchResult, type VolleyOptions } from '../index.js';
-import { normalizeOptions, type OptionError } from '../options.js';
-import { readUrlFile } from '../source/lines.js';
+import { fetchEach, type FetchResult } from '../index.js';
+import { textOf, type SourceLine } from '../source/url-input.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
 import { jsonEncoder } from '../sink/json.js';
 import { csvEncoder } from '../sink/csv.js';
-import { EXIT, UsageError, type CliConfig } from './args.js';
+import { EXIT, type CliConfig } from './args.js';
+import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
 import { ProgressLine } from './progress.js';
 import { shardOf } from './shard.js';
@@ -18,22 +18,6 @@ export interface CliIo {
   stdout: Writable;
   stderr: NodeJS.WriteStream;
 }
-
-/** Library option names as the CLI spells them, so a configuration error names the flag the user typed. */
-const FLAGS: Record<string, string> = {
-  concurrency: '--concurrency',
-  perHost: '--per-host',
-  timeoutMs: '--timeout',
-  retries: '--retries',
-  maxBytes: '--max-bytes',
-  maxRedirects: '--max-redirects',
-  userAgent: '--user-agent',
-  proxy: '--proxy',
-  threads: '--threads',
-  perHostRate: '--rate',
-  perHostDelayMs: '--delay',
-  headers: '--header',
-};
 
 function stackOf(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -51,78 +35,16 @@ function testInternalErrorAfter(): number | null {
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
 const DRAIN_LIMIT_MS = 3_000;
 
-function toOptions(config: CliConfig): VolleyOptions {
-  const select: Record<string, string> = {};
-  for (const raw of config.select) {
-    const eq = raw.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--select expects NAME=CSS (or NAME=CSS@ATTR, NAME[]=CSS), got ${JSON.stringify(raw)}`);
-    select[raw.slice(0, eq).trim()] = raw.slice(eq + 1);
-  }
-  const options: VolleyOptions = {
-    concurrency: config.concurrency,
-    perHost: config.perHost,
-    timeoutMs: config.timeoutMs,
-    retries: config.retries,
-    maxBytes: config.maxBytes,
-    maxRedirects: config.maxRedirects,
-    method: config.method,
-    headers: config.headers,
-    userAgent: config.userAgent,
-    proxy: config.proxy,
-    threads: config.threads,
-    perHostRate: config.rate,
-    perHostDelayMs: config.delayMs,
-    respectRobots: config.respectRobots,
-    dedupe: config.dedupe,
-    extract: config.noExtract ? false : { title: true, description: true, links: config.links, select },
-  };
-  try {
-    normalizeOptions(options);
-  } catch (err) {
-    const option = (err as Partial<OptionError>).option;
-    const flag = option === undefined ? undefined : FLAGS[option];
-    throw new UsageError(flag ? (err as Error).message.replace(`\`${option}\``, flag) : (err as Error).message);
-  }
-  return options;
-}
-
-function checkReadable(path: string, flag: string): void {
-  if (path === '-') return;
-  if (!existsSync(path)) throw new UsageError(`${flag}: no such file: ${path}`);
-  if (statSync(path).isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a file of URLs`);
-}
-
-type Input = { kind: 'url'; value: string } | { kind: 'file'; path: string };
-
-/** Positional words are files when such a file exists (or `-`), URLs otherwise; then the -i files. */
-function planInputs(config: CliConfig): Input[] {
-  const plan: Input[] = config.inputs.map((word) =>
-    word === '-' || (!word.includes('://') && existsSync(word) && statSync(word).isFile()) ? { kind: 'file', path: word } : { kind: 'url', value: word },
-  );
-  for (const path of config.inputFiles) {
-    checkReadable(path, '--input');
-    plan.push({ kind: 'file', path });
-  }
-  if (plan.filter((i) => i.kind === 'file' && i.path === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
-  return plan;
-}
-
-async function* urlsOf(plan: Input[], stdin: Readable): AsyncGenerator<string> {
-  for (const input of plan) {
-    if (input.kind === 'url') yield input.value;
-    else yield* readUrlFile(input.path, stdin);
-  }
-}
-
-async function* filtered(source: AsyncIterable<string>, keep: (url: string) => boolean): AsyncGenerator<string> {
-  for await (const url of source) if (keep(url)) yield url;
+async function* filtered(source: AsyncIterable<SourceLine>, keep: (url: string) => boolean): AsyncGenerator<SourceLine> {
+  for await (const line of source) if (keep(textOf(line))) yield line;
 }
 
 /** Counts the URL lines of the inputs in the background, for the progress bar; null when stdin is among them. */
 async function countTotal(plan: Input[], config: CliConfig, skip: Set<string> | null): Promise<number | null> {
   if (plan.some((i) => i.kind === 'file' && i.path === '-')) return null;
   let n = 0;
-  for await (const url of urlsOf(plan, process.stdin)) {
+  for await (const line of urlsOf(plan, process.stdin)) {
+    const url = textOf(line);
     if (config.shard && shardOf(url, config.shard.count) !== config.shard.index) continue;
     if (skip?.has(url)) continue;
     n++;
@@ -133,7 +55,8 @@ async function countTotal(plan: Input[], config: CliConfig, skip: Set<string> | 
 function encoderFor(config: CliConfig): Encoder {
   if (config.format === 'json') return jsonEncoder;
   if (config.format === 'csv') {
-    return csvEncoder({ canonical: false, lang: false, links: config.links && !config.noExtract, select: config.noExtract ? [] : config.select.map((s) => s.slice(0, s.indexOf('=')).replace(/\[\]$/, '').trim()) });
+    const x = config.extract;
+    return csvEncoder({ canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] });
   }
   return jsonlEncoder;
 }
@@ -144,7 +67,7 @@ function encoderFor(config: CliConfig): Encoder {
  * (finished results are written, unfinished ones as CANCELLED); a second one exits at once.
  */
 export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
-  const options = toOptions(config);
+  const { options } = config;
   const plan = planInputs(config);
 
   let releaseLock: (() => Promise<void>) | null = null;
@@ -159,7 +82,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       skip = await finishedUrls(config.output);
       trimPartialLine(config.output);
     }
-    let source: AsyncIterable<string> = urlsOf(plan, io.stdin);
+    let source: AsyncIterable<SourceLine> = urlsOf(plan, io.stdin);
     if (config.shard) {
       const { index, count } = config.shard;
       source = filtered(source, (url) => shardOf(url, count) === index);

@@ -1,0 +1,300 @@
+import { availableParallelism } from 'node:os';
+import { DEFAULTS, DEFAULT_USER_AGENT, type VolleyOptions } from '../options.js';
+import { formatDuration } from './duration.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The command line's one description of each option (like vitest's `cli-config.ts`): name, alias, type, help,
+ * default and where the value goes. The yargs setup and `--help`, the CLI -> library mapping and the flag named in
+ * an error message are all derived from this table (args.ts); nothing else lists the flags.
+ *
+ * Defaults of library options are not written here: `--help` shows `DEFAULTS[option]` from options.ts, and an
+ * absent flag leaves the option undefined so that the library fills it in.
+ */
+
+/** How a flag's text is read. `duration`: `30s`, `500ms`, `2m`, `1h` or bare seconds, parsed to milliseconds. */
+export type FlagType = 'string' | 'number' | 'duration' | 'boolean' | 'list' | 'choice';
+
+/** What a value of each type is once parsed. A `list` flag is repeatable and gives every value in order. */
+export interface FlagValue {
+  string: string;
+  number: number;
+  /** Milliseconds. */
+  duration: number;
+  boolean: boolean;
+  list: string[];
+  choice: string;
+}
+
+export type OutputFormat = 'jsonl' | 'csv' | 'json';
+
+/** What the command line asks of the CLI itself, besides the library options and the inputs. */
+export interface CliSettings {
+  /** `-i` files, in order; `-` is stdin. */
+  inputFiles: string[];
+  output: string | null;
+  format: OutputFormat;
+  quiet: boolean;
+  /** undefined: on when stderr is a terminal. */
+  progress: boolean | undefined;
+  lock: string | null;
+  resume: boolean;
+  shard: { index: number; count: number } | null;
+}
+
+/** What the flags write into. `extract` is gathered from three flags and becomes `options.extract` at the end. */
+export interface Draft {
+  cli: CliSettings;
+  options: VolleyOptions;
+  extract: { enabled: boolean; links: boolean; select: Record<string, string> };
+}
+
+/** Library options in milliseconds: set by `duration` flags only, and no `duration` flag sets anything else. */
+type MsOption = Extract<keyof VolleyOptions, `${string}Ms`>;
+
+interface FlagBase<T extends FlagType> {
+  type: T;
+  /** One letter, used as `-x`. */
+  alias?: string;
+  /** One or two lines for --help. Not the default: that is derived. */
+  help: string;
+  /**
+   * The library option this flag sets (wholly or in part). Its `DEFAULTS` entry is the default shown in --help, and
+   * an error `normalizeOptions` throws about it (`err.option`) is reported as this flag. Set by `sets()`, which
+   * also writes the `apply` that assigns it, so the two cannot disagree.
+   */
+  option?: T extends 'duration' ? MsOption : Exclude<keyof VolleyOptions, MsOption>;
+  /** The default of a CLI-only flag: what an absent flag means. */
+  default?: FlagValue[T];
+  /** How --help states a default that is neither `DEFAULTS[option]` nor `default` (a computed or absent one). */
+  defaultText?: string;
+  /**
+   * Puts the parsed value where it belongs. (Method syntax: a `choice` flag may take a narrower string type, such
+   * as `'GET' | 'HEAD'`; the parser has checked the value against `choices` before it gets here.)
+   */
+  apply(value: FlagValue[T], into: Draft): void;
+}
+
+export type Flag =
+  | FlagBase<'string'>
+  | FlagBase<'number'>
+  | FlagBase<'duration'>
+  | FlagBase<'boolean'>
+  | FlagBase<'list'>
+  | (FlagBase<'choice'> & { choices: readonly string[] });
+
+/**
+ * The `option` and `apply` of a flag that sets one library option as it is. The flag's value type must be one the
+ * option takes (a `number` flag cannot set `proxy`), and the `...Ms` options are set by `duration` flags only.
+ */
+export function sets<K extends keyof VolleyOptions>(option: K) {
+  return {
+    option,
+    apply(value: NonNullable<VolleyOptions[K]>, into: Draft): void {
+      into.options[option] = value;
+    },
+  };
+}
+
+/** `NAME=CSS`, `NAME=CSS@ATTR`, `NAME[]=CSS`: split once, here, at the first `=`; the library reads `@ATTR` and `[]`. */
+export function parseSelects(values: string[]): Record<string, string> {
+  const select: Record<string, string> = {};
+  for (const raw of values) {
+    const eq = raw.indexOf('=');
+    const name = raw.slice(0, eq).trim();
+    if (eq < 0 || name === '') throw new UsageError(`--select expects NAME=CSS (or NAME=CSS@ATTR, NAME[]=CSS), got ${JSON.stringify(raw)}`);
+    if (Object.hasOwn(select, name)) throw new UsageError(`--select: the name ${JSON.stringify(name)} is given twice`);
+    select[name] = raw.slice(eq + 1);
+  }
+  return select;
+}
+
+export function parseHeaders(values: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const raw of values) {
+    const colon = raw.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header expects "Name: value", got ${JSON.stringify(raw)}`);
+    headers[raw.slice(0, colon).trim()] = raw.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+export function parseShard(raw: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new UsageError(`--shard expects K/N with 0 <= K < N (K counts from 0, like a Kubernetes completion index), got ${JSON.stringify(raw)}`);
+  }
+  return { index, count };
+}
+
+/** Every flag, by its long name, in --help order. */
+export const FLAGS = {
+  input: {
+    type: 'list', alias: 'i',
+    help: 'Read URLs from FILE, one per line (- for stdin); blank lines and # comments are skipped',
+    apply: (files, into) => void into.cli.inputFiles.push(...files),
+  },
+  output: {
+    type: 'string', alias: 'o',
+    help: 'Write results to FILE instead of stdout',
+    apply: (path, into) => void (into.cli.output = path),
+  },
+  format: {
+    type: 'choice', alias: 'f', choices: ['jsonl', 'csv', 'json'], default: 'jsonl',
+    help: 'Output format',
+    apply: (format: OutputFormat, into) => void (into.cli.format = format),
+  },
+  concurrency: {
+    type: 'number', alias: 'c',
+    help: 'Most requests in flight at once',
+    ...sets('concurrency'),
+  },
+  'per-host': {
+    type: 'number',
+    help: 'Most requests in flight to one host (hostname:port)',
+    ...sets('perHost'),
+  },
+  timeout: {
+    type: 'duration', alias: 't',
+    help: 'Total deadline of each request: connect, headers and body (each retry and redirect hop has its own)',
+    ...sets('timeoutMs'),
+  },
+  retries: {
+    type: 'number',
+    help: 'Retries on connection errors, timeouts, 408/429/5xx, with backoff; Retry-After honoured',
+    ...sets('retries'),
+  },
+  'max-bytes': {
+    type: 'number',
+    help: 'Largest body kept, in bytes, counted after decompression',
+    ...sets('maxBytes'),
+  },
+  'max-redirects': {
+    type: 'number',
+    help: 'Redirects followed',
+    ...sets('maxRedirects'),
+  },
+  select: {
+    type: 'list', alias: 's', option: 'extract',
+    help: 'Extract NAME=CSS (text of the first match), NAME=CSS@ATTR (an attribute), NAME[]=CSS (every match)',
+    apply: (values, into) => void (into.extract.select = parseSelects(values)),
+  },
+  links: {
+    type: 'boolean',
+    help: 'Add every <a href> link, absolute and de-duplicated',
+    apply: (on, into) => void (into.extract.links = on),
+  },
+  extract: {
+    type: 'boolean', default: true,
+    help: 'Parse HTML pages; --no-extract gives status, size and timing only',
+    apply: (on, into) => void (into.extract.enabled = on),
+  },
+  header: {
+    type: 'list', alias: 'H', option: 'headers',
+    help: "Extra request header 'Name: value'",
+    apply: (values, into) => void (into.options.headers = parseHeaders(values)),
+  },
+  'user-agent': {
+    type: 'string', alias: 'A', defaultText: DEFAULT_USER_AGENT,
+    help: 'User-Agent, also the name matched in robots.txt',
+    ...sets('userAgent'),
+  },
+  proxy: {
+    type: 'string', defaultText: 'HTTP(S)_PROXY',
+    help: 'Send every request through this HTTP proxy (overrides HTTP(S)_PROXY)',
+    ...sets('proxy'),
+  },
+  threads: {
+    type: 'number', defaultText: `${availableParallelism()} (CPU cores)`,
+    help: 'HTML parser threads',
+    ...sets('threads'),
+  },
+  method: {
+    type: 'choice', choices: ['GET', 'HEAD'],
+    help: 'HEAD checks links without bodies (falls back to GET on 405/501)',
+    ...sets('method'),
+  },
+  rate: {
+    type: 'number', defaultText: 'unlimited',
+    help: 'At most N requests per second to any one host (fractions allowed)',
+    ...sets('perHostRate'),
+  },
+  delay: {
+    type: 'duration', defaultText: '0',
+    help: 'At least this long between the starts of two requests to one host',
+    ...sets('perHostDelayMs'),
+  },
+  'respect-robots': {
+    type: 'boolean',
+    help: "Obey each host's robots.txt (RFC 9309), Crawl-delay included",
+    ...sets('respectRobots'),
+  },
+  dedupe: {
+    type: 'boolean',
+    help: 'Skip repeated URLs (memory grows with the number of distinct URLs)',
+    ...sets('dedupe'),
+  },
+  lock: {
+    type: 'string',
+    help: 'Refuse to start (exit 75) while another run holds this lock path; stale locks of killed runs are taken over',
+    apply: (path, into) => void (into.cli.lock = path),
+  },
+  resume: {
+    type: 'boolean',
+    help: 'With -o FILE (jsonl): skip URLs that already have a final result in FILE, append the rest',
+    apply: (on, into) => void (into.cli.resume = on),
+  },
+  shard: {
+    type: 'string',
+    help: 'K/N: keep only URLs whose host hashes to shard K of N (K from 0), for splitting one list over N machines',
+    apply: (raw, into) => void (into.cli.shard = parseShard(raw)),
+  },
+  quiet: {
+    type: 'boolean', alias: 'q',
+    help: 'No progress and no summary; errors only',
+    apply: (on, into) => void (into.cli.quiet = on),
+  },
+  progress: {
+    type: 'boolean', defaultText: 'on when stderr is a terminal',
+    help: 'Live progress on stderr',
+    apply: (on, into) => void (into.cli.progress = on),
+  },
+} as const satisfies Record<string, Flag>;
+
+export type FlagName = keyof typeof FLAGS;
+
+/** A fresh draft: every CLI setting as if its flag were absent. */
+export function newDraft(): Draft {
+  return {
+    cli: { inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, shard: null },
+    options: {},
+    extract: { enabled: FLAGS.extract.default, links: false, select: {} },
+  };
+}
+
+/** The default as --help states it, or null when there is none to state. */
+export function defaultText(flag: Flag): string | null {
+  if (flag.defaultText !== undefined) return flag.defaultText;
+  if (flag.default !== undefined) return String(flag.default);
+  if (flag.option !== undefined && Object.hasOwn(DEFAULTS, flag.option)) {
+    const value = DEFAULTS[flag.option as keyof typeof DEFAULTS];
+    return flag.type === 'duration' ? formatDuration(value as number) : String(value);
+  }
+  return null;
+}
+
+/** `[duration] [default: 20s]`: what --help shows after each flag's help. */
+export function helpExtras(flag: Flag): string {
+  const type = flag.type === 'choice' ? flag.choices.join('|') : flag.type === 'list' ? 'repeatable' : flag.type;
+  const def = defaultText(flag);
+  // No-break spaces: a wrapped help line may break between the brackets, never inside them.
+  return `[${type}]${def === null ? '' : ` [default:\u00a0${def.replaceAll(' ', '\u00a0')}]`}`;
+}
+
+/** The flag a library option error is about, as the user types it; undefined for options no flag sets. */
+export function flagOfOption(option: string): FlagName | undefined {
+  return (Object.keys(FLAGS) as FlagName[]).find((name) => (FLAGS[name] as Flag).option === option);
+}
+

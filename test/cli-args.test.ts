@@ -1,0 +1,241 @@
+// The command line's parsing, in-process: flags -> options, defaults, durations and the text of every usage error.
+// Spawned runs (test/cli.test.ts) keep what needs a process: exit codes, signals and I/O.
+import { describe, expect, it } from 'vitest';
+import { EXIT, parseCli, UsageError, type CliConfig } from '../src/cli/args.js';
+import { formatDuration, parseDuration } from '../src/cli/duration.js';
+import { FLAGS, sets, type Flag, type FlagName } from '../src/cli/flags.js';
+import { DEFAULTS, DEFAULT_USER_AGENT, normalizeOptions } from '../src/options.js';
+
+async function config(argv: string[]): Promise<CliConfig> {
+  const parsed = await parseCli(argv, { stdinPiped: () => false });
+  if (parsed.kind !== 'run') throw new Error(`expected a run, got ${parsed.kind}`);
+  return parsed.config;
+}
+
+/** The message of the UsageError that parsing throws; fails the test on any other outcome. */
+async function usageError(argv: string[], stdinPiped = false): Promise<string> {
+  try {
+    await parseCli(argv, { stdinPiped: () => stdinPiped });
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`no error for ${JSON.stringify(argv)}`);
+}
+
+describe('durations', () => {
+  it.each([
+    ['30s', 30_000],
+    ['500ms', 500],
+    ['2m', 120_000],
+    ['1h', 3_600_000],
+    ['1.5', 1_500],
+    ['20', 20_000],
+    ['0.25s', 250],
+    ['.5', 500],
+    ['1.', 1_000],
+    ['0', 0],
+    [' 10s ', 10_000],
+    ['1.5ms', 2],
+    ['0.0001', 0],
+  ])('%j is %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', 's', 'ms', '-1', '+5', '1e3', '0x10', '30 s', '30S', '10d', '1m30s', 'soon', 'Infinity', 'NaN', '1..5'])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeNull();
+  });
+
+  it.each([
+    [0, '0'],
+    [500, '500ms'],
+    [1_500, '1500ms'],
+    [20_000, '20s'],
+    [90_000, '90s'],
+    [120_000, '2m'],
+    [7_200_000, '2h'],
+  ])('%i ms is written %j', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
+  });
+});
+
+describe('flags -> library options', () => {
+  // Keyed by flag: a flag added to the table without a case here fails the type check.
+  const cases: Record<FlagName, [string[], Partial<CliConfig>]> = {
+    input: [['-i', 'a.txt', '--input', 'b.txt'], { inputFiles: ['a.txt', 'b.txt'] }],
+    output: [['-o', 'out.jsonl'], { output: 'out.jsonl' }],
+    format: [['-f', 'csv'], { format: 'csv' }],
+    concurrency: [['-c', '5'], { options: { concurrency: 5 } }],
+    'per-host': [['--per-host', '2'], { options: { perHost: 2 } }],
+    timeout: [['-t', '1.5'], { options: { timeoutMs: 1_500 } }],
+    retries: [['--retries', '0'], { options: { retries: 0 } }],
+    'max-bytes': [['--max-bytes', '1000'], { options: { maxBytes: 1_000 } }],
+    'max-redirects': [['--max-redirects', '0'], { options: { maxRedirects: 0 } }],
+    select: [['-s', 'h=h1', '-s', 'next = a.next@href', '-s', 'all[]=li'], { options: { extract: { links: false, select: { h: 'h1', next: ' a.next@href', 'all[]': 'li' } } } }],
+    links: [['--links'], { options: { extract: { links: true, select: {} } } }],
+    extract: [['--no-extract', '--links', '-s', 'h=h1'], { options: { extract: false }, extract: null }],
+    header: [['-H', 'X-A: 1', '-H', 'x-b:two: parts'], { options: { headers: { 'X-A': '1', 'x-b': 'two: parts' } } }],
+    'user-agent': [['-A', 'bot/1 (+https://example.com/bot)'], { options: { userAgent: 'bot/1 (+https://example.com/bot)' } }],
+    proxy: [['--proxy', 'http://proxy:3128'], { options: { proxy: 'http://proxy:3128' } }],
+    threads: [['--threads', '3'], { options: { threads: 3 } }],
+    method: [['--method', 'HEAD'], { options: { method: 'HEAD' } }],
+    rate: [['--rate', '0.5'], { options: { perHostRate: 0.5 } }],
+    delay: [['--delay', '500ms'], { options: { perHostDelayMs: 500 } }],
+    'respect-robots': [['--respect-robots'], { options: { respectRobots: true } }],
+    dedupe: [['--dedupe'], { options: { dedupe: true } }],
+    lock: [['--lock', '/tmp/v.lock'], { lock: '/tmp/v.lock' }],
+    resume: [['--resume', '-o', 'out.jsonl'], { resume: true, output: 'out.jsonl' }],
+    shard: [['--shard', '1/4'], { shard: { index: 1, count: 4 } }],
+    quiet: [['-q'], { quiet: true }],
+    progress: [['--no-progress'], { progress: false }],
+  };
+
+  it.each(Object.entries(cases))('--%s', async (_name, [argv, expected]) => {
+    expect(await config([...argv, 'http://x/'])).toMatchObject(expected);
+  });
+
+  it('takes durations with units and bare seconds for --timeout and --delay', async () => {
+    for (const [typed, ms] of [['30s', 30_000], ['2m', 120_000], ['500ms', 500], ['20', 20_000]] as const) {
+      expect((await config(['-t', typed, 'http://x/'])).options.timeoutMs).toBe(ms);
+      expect((await config([`--delay=${typed}`, 'http://x/'])).options.perHostDelayMs).toBe(ms);
+    }
+  });
+
+  it('reads a bare number as seconds, as curl --max-time does: -t 500 is 500 s, not 500 ms', async () => {
+    expect((await config(['-t', '500', 'http://x/'])).options.timeoutMs).toBe(500_000);
+  });
+
+  it('keeps the positional words in order, numbers as typed', async () => {
+    expect((await config(['b.txt', 'http://x/', '-', '1e3', '-q'])).inputs).toEqual(['b.txt', 'http://x/', '-', '1e3']);
+  });
+
+  it('takes the last of a repeated switch', async () => {
+    expect((await config(['--progress', '--no-progress', 'http://x/'])).progress).toBe(false);
+    expect((await config(['-q', '-q', 'http://x/'])).quiet).toBe(true);
+  });
+
+  it('splits NAME=CSS once and hands the CSV columns the names the library parsed', async () => {
+    const c = await config(['-s', 'title=h1', '-s', 'items[]=li', '-s', 'next=a.next@href', '--links', 'http://x/']);
+    expect(c.extract?.select.map((s) => [s.name, s.css, s.attr, s.all])).toEqual([
+      ['title', 'h1', null, false],
+      ['items', 'li', null, true],
+      ['next', 'a.next', 'href', false],
+    ]);
+    expect(c.extract?.links).toBe(true);
+  });
+});
+
+describe('defaults', () => {
+  it('leaves every library option to the library, which fills in DEFAULTS', async () => {
+    const c = await config(['http://x/']);
+    expect(c.options).toEqual({ extract: { links: false, select: {} } });
+    const normalized = normalizeOptions(c.options);
+    for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) expect(normalized[key]).toBe(DEFAULTS[key]);
+    expect(normalized.userAgent).toBe(DEFAULT_USER_AGENT);
+  });
+
+  it('has the CLI settings of absent flags', async () => {
+    const { options: _options, extract: _extract, ...settings } = await config(['http://x/']);
+    expect(settings).toEqual({
+      inputs: ['http://x/'],
+      inputFiles: [],
+      output: null,
+      format: 'jsonl',
+      quiet: false,
+      progress: undefined,
+      lock: null,
+      resume: false,
+      shard: null,
+    });
+  });
+
+  it('shows each flag with its type and its real default in --help', async () => {
+    const parsed = await parseCli(['--help']);
+    expect(parsed.kind).toBe('info');
+    const help = (parsed as { text: string }).text.replaceAll('\u00a0', ' ').replace(/\s+/g, ' ');
+    expect(help).toContain('--concurrency Most requests in flight at once [number] [default: 50]');
+    expect(help).toContain('[duration] [default: 20s]');
+    expect(help).toContain(`[string] [default: ${DEFAULT_USER_AGENT}]`);
+    expect(help).toContain('--format Output format [jsonl|csv|json] [default: jsonl]');
+    expect(help).toContain(`[number] [default: ${DEFAULTS.maxBytes}]`);
+    expect(help).not.toMatch(/\[default: \d+\]\s*\[string\]/);
+    for (const name of Object.keys(FLAGS)) expect(help).toContain(`--${name}`);
+    expect(help).toMatch(/70 internal error.*74 the output could not be written/);
+  });
+});
+
+describe('usage errors name the flag and echo the value', () => {
+  it.each([
+    [['-c', '0'], 'Expected --concurrency to be an integer from 1 to 100000, got `0` (number)'],
+    [['-c', 'abc'], '--concurrency expects a number, got "abc"'],
+    [['-c', '1', '-c', '2'], '--concurrency was given more than once: "1", "2"'],
+    [['--retries', '1.5'], 'Expected --retries to be an integer from 0 to 100, got `1.5` (number)'],
+    [['--rate', '0'], 'Expected --rate to be a number above 0, got `0` (number)'],
+    [['-t', 'soon'], '--timeout expects a duration such as 30s, 500ms, 2m or 1h (a bare number is seconds), got "soon"'],
+    [['-t', '0'], 'Expected --timeout (in ms) to be an integer from 1 to 2147483647, got `0` (number)'],
+    [['-t', '1000h'], 'Expected --timeout (in ms) to be an integer from 1 to 2147483647, got `3600000000` (number)'],
+    [['--delay', '-1'], '--delay expects a duration such as 30s, 500ms, 2m or 1h (a bare number is seconds), got "-1"'],
+    [['-f', 'xml'], '--format expects one of jsonl, csv, json, got "xml"'],
+    [['--method', 'PUT'], '--method expects one of GET, HEAD, got "PUT"'],
+    [['-o', ''], '--output expects a value, got ""'],
+    [['-A', ' '], '--user-agent expects a value, got ""'],
+    [['--shard', '4/4'], '--shard expects K/N with 0 <= K < N (K counts from 0, like a Kubernetes completion index), got "4/4"'],
+    [['--resume'], '--resume needs -o FILE: it reads what that file already holds'],
+    [['--resume', '-o', 'out.csv', '-f', 'csv'], '--resume works with -f jsonl only, got -f csv'],
+    [['-s', 'x=div['], '--select: Invalid CSS selector for `x`: `div[` (Expected name, found )'],
+    [['-s', '=h1'], '--select expects NAME=CSS (or NAME=CSS@ATTR, NAME[]=CSS), got "=h1"'],
+    [['-s', 'h1'], '--select expects NAME=CSS (or NAME=CSS@ATTR, NAME[]=CSS), got "h1"'],
+    [['-s', 'a=h1', '-s', 'a=h2'], '--select: the name "a" is given twice'],
+    [['-H', 'no colon here'], '--header expects "Name: value", got "no colon here"'],
+    [['-H', 'Bad Name: v'], '--header: Expected a valid header name, got `Bad Name` (string)'],
+    [['--proxy', 'not a url'], 'Expected --proxy to be an http(s) URL such as http://proxy:3128, got `not a url` (string)'],
+    [['--bogus'], 'Unknown argument: bogus'],
+    [['--timout', '5s'], 'Unknown argument: timout'],
+  ])('%j', async (argv, message) => {
+    expect(await usageError([...argv, 'http://x/'])).toBe(message);
+  });
+
+  it('wants a value after a flag that takes one', async () => {
+    expect(await usageError(['http://x/', '-o'])).toBe('Not enough arguments following: o');
+    expect(await usageError(['http://x/', '-t'])).toBe('Not enough arguments following: t');
+  });
+
+  it('says how to read stdin when no URLs are given, and that - is missing when a pipe is waiting', async () => {
+    expect(await usageError([])).toMatchInlineSnapshot(`"no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin"`);
+    expect(await usageError(['-q'], true)).toMatchInlineSnapshot(`"no URLs given; to read the URLs coming in on stdin, add '-' (as in \`cat urls.txt | volley -\`)"`);
+  });
+});
+
+describe('the flag table', () => {
+  it('types each flag against the option it sets', () => {
+    // @ts-expect-error a string flag cannot set a number option
+    const wrongType: Flag = { type: 'string', help: '', ...sets('concurrency') };
+    // @ts-expect-error a list flag cannot set `headers`, a record, as it is
+    const wrongShape: Flag = { type: 'list', help: '', ...sets('headers') };
+    // @ts-expect-error no such option
+    const noSuchOption: Flag = { type: 'number', help: '', ...sets('timeout') };
+    // @ts-expect-error milliseconds come from a duration flag (30s, 500ms), never from a bare number
+    const msFromNumber: Flag = { type: 'number', help: '', ...sets('timeoutMs') };
+    // @ts-expect-error a duration flag sets an ...Ms option
+    const durationAsCount: Flag = { type: 'duration', help: '', ...sets('retries') };
+    expect([wrongType, wrongShape, noSuchOption, msFromNumber, durationAsCount]).toHaveLength(5);
+  });
+
+  it('maps every library option it sets to exactly one flag', () => {
+    const options = Object.values(FLAGS as Record<string, Flag>).flatMap((f) => (f.option === undefined ? [] : [f.option]));
+    expect(new Set(options).size).toBe(options.length);
+  });
+
+  it('has one-letter aliases that do not collide', () => {
+    const aliases = Object.values(FLAGS as Record<string, Flag>).flatMap((f) => (f.alias === undefined ? [] : [f.alias]));
+    expect(new Set([...aliases, 'h', 'V']).size).toBe(aliases.length + 2);
+    for (const a of aliases) expect(a).toHaveLength(1);
+  });
+});
+
+describe('exit codes', () => {
+  it('follow sysexits.h above 2', () => {
+    expect(EXIT).toEqual({ OK: 0, SOME_FAILED: 1, USAGE: 2, SOFTWARE: 70, IO_ERROR: 74, LOCKED: 75, SIGINT: 130, SIGTERM: 143 });
+  });
+});
