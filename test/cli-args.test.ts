@@ -175,6 +175,7 @@ describe('usage errors name the flag and echo the value', () => {
     [['-t', 'soon'], '--timeout expects a duration such as 30s, 500ms, 2m or 1h (a bare number is seconds), got "soon"'],
     [['-t', '0'], 'Expected --timeout (in ms) to be an integer from 1 to 2147483647, got `0` (number)'],
     [['-t', '1000h'], 'Expected --timeout (in ms) to be an integer from 1 to 2147483647, got `3600000000` (number)'],
+    [['-t', '20000'], '--timeout 20000 would be 20000 seconds (a bare number is seconds; before durations had units it was milliseconds): write the unit, as in 20000ms or 20s'],
     [['--delay', '-1'], '--delay expects a duration such as 30s, 500ms, 2m or 1h (a bare number is seconds), got "-1"'],
     [['-f', 'xml'], '--format expects one of jsonl, csv, json, got "xml"'],
     [['--method', 'PUT'], '--method expects one of GET, HEAD, got "PUT"'],

@@ -121,6 +121,13 @@ function applyFlag(name: string, flag: Flag, raw: unknown, into: Draft): void {
       const text = single(name, raw);
       const ms = parseDuration(text);
       if (ms === null) throw new UsageError(`--${name} expects ${DURATION_FORMS}, got ${JSON.stringify(text)}`);
+      // --timeout and --delay took milliseconds before durations had units: an old crontab's `-t 20000` would now
+      // wait 5.6 hours without a word. A bare number that large is refused; with a unit it is taken.
+      if (/^[\d.]+$/.test(text.trim()) && ms >= BARE_SECONDS_LIMIT * 1000) {
+        throw new UsageError(
+          `--${name} ${text.trim()} would be ${text.trim()} seconds (a bare number is seconds; before durations had units it was milliseconds): write the unit, as in ${text.trim()}ms or ${Math.round(ms / 1000_000)}s`,
+        );
+      }
       return flag.apply(ms, into);
     }
     case 'choice': {
@@ -130,6 +137,9 @@ function applyFlag(name: string, flag: Flag, raw: unknown, into: Draft): void {
     }
   }
 }
+
+/** Bare numbers from this many seconds up need a unit (see the duration case below). */
+const BARE_SECONDS_LIMIT = 1000;
 
 /**
  * A library option error (`err.option`, from `normalizeOptions`) as a usage error about the flag the user typed.

@@ -1,4 +1,17 @@
-import { select as cssSelect } from 'cheerio-select';
+import { createRequire } from 'node:module';
+
+type CssSelect = (css: string, nodes: never[]) => unknown;
+let cssSelect: CssSelect | null = null;
+
+/**
+ * cheerio-select, loaded the first time a selector must be checked: it is ~40 modules, and a run without `-s`
+ * (or `--help`) should not pay for them at start-up. Loaded synchronously (its CommonJS build) because option
+ * checking is synchronous; the workers load the same package's ES build.
+ */
+function selectorEngine(): CssSelect {
+  cssSelect ??= (createRequire(import.meta.url)('cheerio-select') as { select: CssSelect }).select;
+  return cssSelect;
+}
 
 /** One named CSS extraction: the text (or `attr`) of the first match, or of every match with `all`. */
 export interface SelectorSpec {
@@ -65,7 +78,7 @@ export function parseSelector(name: string, value: string | SelectorSpec): Norma
   try {
     if (css === '') throw new Error('empty selector');
     // Compiling against no nodes checks syntax and pseudo-class names with the very engine the workers use.
-    cssSelect(css, []);
+    selectorEngine()(css, []);
   } catch (err) {
     throw new TypeError(`Invalid CSS selector for \`${cleanName}\`: \`${css}\` (${(err as Error).message})`);
   }
