@@ -101,7 +101,7 @@ describe('chaos: a server sending anything at all', () => {
     const list = join(dir, 'chaos.txt');
     const out = join(dir, 'chaos.jsonl');
     writeFileSync(list, `${urls.join('\n')}\n`);
-    const args = [CLI, list, '--max-bytes', '1000', '-t', '1000', '-q', '-o', out, '-c', '64', '--per-host', '64', '--retries', '0', '--threads', '2'];
+    const args = [CLI, list, '--max-bytes', '1000', '-t', '1s', '-q', '-o', out, '-c', '64', '--per-host', '64', '--retries', '0', '--threads', '2'];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' },
       stdio: ['ignore', 'ignore', 'pipe'],
