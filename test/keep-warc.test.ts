@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -458,6 +458,81 @@ describe('WarcWriter', () => {
       await writeAll(path);
       execFileSync(pythonWarcio!, ['check', '-v', path], { stdio: 'pipe' });
     }
+  });
+});
+
+describe('appending after a run killed in the middle of a write', () => {
+  /** A file of warcinfo and three exchanges, and the file size after each write. */
+  async function threeExchanges(name: string): Promise<{ whole: Buffer; boundaries: number[] }> {
+    const path = join(dir, `whole-${name}`);
+    const { boundaries } = await writeAll(path, EXCHANGES.slice(0, 3));
+    return { whole: await readFile(path), boundaries };
+  }
+
+  /** What a killed run left (the first `cut` bytes), then a resumed run appending one exchange. */
+  async function resumeAfter(name: string, bytes: Buffer): Promise<{ file: Buffer; gzip: boolean }> {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    const resumed = await WarcWriter.open(path, { append: true });
+    await resumed.writeExchange(EXCHANGES[4]!);
+    await resumed.close();
+    return { file: await readFile(path), gzip: resumed.gzip };
+  }
+
+  function types(file: Buffer, gzip: boolean): string[] {
+    const raw = rawRecords(gzip ? gunzipSync(file) : file);
+    checkDigests(raw);
+    return raw.map((r) => r.fields.get('warc-type')!);
+  }
+
+  it.each([
+    ['plain', 'torn.warc'],
+    ['gzip', 'torn.warc.gz'],
+  ])('%s: cuts the torn exchange wherever the write stopped, and appends whole records after it', async (_kind, name) => {
+    const { whole, boundaries } = await threeExchanges(name);
+    const [, , b2, b3] = boundaries as [number, number, number, number];
+    // Every few bytes across the last exchange, including inside a record's closing CRLFs and a gzip trailer.
+    const cuts = new Set<number>([b2 + 1, b2 + 5, b3 - 1, b3 - 2, b3 - 4, b3 - 8, b3 - 9]);
+    for (let c = b2; c <= b3; c += Math.max(1, Math.floor((b3 - b2) / 25))) cuts.add(c);
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
+      const { file, gzip } = await resumeAfter(name, whole.subarray(0, cut));
+      const expected = cut === b3 ? 3 : 2;
+      expect(types(file, gzip), `cut at ${cut} of ${b2}..${b3}`).toEqual([
+        'warcinfo',
+        ...Array.from({ length: expected }, () => ['request', 'response']).flat(),
+        'warcinfo',
+        'request',
+        'response',
+      ]);
+      const read = await readWarc(file);
+      expect(Buffer.from(read.at(-1)!.payload)).toEqual(Buffer.from(EXCHANGES[4]!.payload));
+    }
+  });
+
+  it('keeps a file cut exactly between exchanges as it is', async () => {
+    const { whole, boundaries } = await threeExchanges('clean.warc');
+    const { file, gzip } = await resumeAfter('clean.warc', whole.subarray(0, boundaries[2]));
+    expect(types(file, gzip)).toEqual(['warcinfo', 'request', 'response', 'request', 'response', 'warcinfo', 'request', 'response']);
+  });
+
+  it('starts again from nothing when even the first warcinfo was torn', async () => {
+    const { whole } = await threeExchanges('early.warc.gz');
+    const { file, gzip } = await resumeAfter('early.warc.gz', whole.subarray(0, 10));
+    expect(types(file, gzip)).toEqual(['warcinfo', 'request', 'response']);
+  });
+
+  it('refuses to append to a file that is not a WARC, or not of the same compression, and leaves it alone', async () => {
+    const notes = join(dir, 'notes.warc');
+    await writeFile(notes, 'my precious notes\n');
+    const err = await WarcWriter.open(notes, { append: true }).catch((e: unknown) => e);
+    expect((err as FetchError).code).toBe('WRITE');
+    expect((err as FetchError).message).toBe(`refusing to append to ${JSON.stringify(notes)}: it is not an uncompressed WARC file`);
+    expect(await readFile(notes, 'utf8')).toBe('my precious notes\n');
+
+    const plain = join(dir, 'plain.warc');
+    await writeAll(plain, EXCHANGES.slice(0, 1));
+    const mixed = await WarcWriter.open(plain, { append: true, gzip: true }).catch((e: unknown) => e);
+    expect((mixed as FetchError).message).toContain('it is not a gzipped WARC file');
   });
 });
 

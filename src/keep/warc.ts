@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { WARCRecord, WARCSerializer, type WARCSerializerOpts } from 'warcio';
 import { FetchError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { completeWarcLength } from './warc-tail.js';
 import {
   adjustedResponseHeaders,
   headerPairs,
@@ -47,7 +48,11 @@ export interface WarcExchange {
 export interface WarcOpenOptions {
   /** One gzip member per record (the `.warc.gz` convention). @default path.endsWith('.gz') */
   gzip?: boolean;
-  /** Add to an existing file (a resumed run) instead of replacing it. @default false */
+  /**
+   * Add to an existing file (a resumed run) instead of replacing it. A torn record or exchange that a killed run
+   * left at the end is cut off first; a file that is not a WARC (of the same compression) is refused.
+   * @default false
+   */
   append?: boolean;
   /** Extra warcinfo fields, e.g. the run's options (the caller leaves out secrets: headers, proxy credentials). */
   info?: Record<string, string>;
@@ -71,6 +76,29 @@ function writeError(file: string, err: unknown): FetchError {
   const message = err instanceof Error ? err.message : String(err);
   const what = /^[A-Z0-9_]+: ([^,]+)/u.exec(message)?.[1] ?? message;
   return new FetchError('WRITE', `could not write the WARC file ${JSON.stringify(file)} (${osCode(err)}): ${what}`, { cause: err });
+}
+
+/** The first bytes of a file this writer may append to: a WARC record, or a gzip member (of one). */
+function looksLikeWarc(head: Buffer, gzip: boolean): boolean {
+  const magic = gzip ? Buffer.from([0x1f, 0x8b]) : Buffer.from('WARC/1.');
+  const n = Math.min(head.length, magic.length);
+  return head.subarray(0, n).equals(magic.subarray(0, n));
+}
+
+/**
+ * Before a resumed run appends: refuses a file that is not a WARC of the same kind (appending would bury it), and
+ * cuts off what a killed run left half-written, so the new records are not swallowed by a torn one.
+ * @returns the size after the cut.
+ */
+async function cutTornTail(handle: FileHandle, path: string, size: number, gzip: boolean): Promise<number> {
+  const head = Buffer.alloc(8);
+  const { bytesRead } = await handle.read(head, 0, 8, 0);
+  if (!looksLikeWarc(head.subarray(0, bytesRead), gzip)) {
+    throw new FetchError('WRITE', `refusing to append to ${JSON.stringify(path)}: it is not ${gzip ? 'a gzipped' : 'an uncompressed'} WARC file`);
+  }
+  const complete = await completeWarcLength(path, size, gzip);
+  if (complete < size) await handle.truncate(complete);
+  return complete;
 }
 
 /**
@@ -113,12 +141,13 @@ export class WarcWriter {
     const gzip = options.gzip ?? path.endsWith('.gz');
     let handle: FileHandle;
     try {
-      handle = await open(path, options.append ? 'a' : 'w');
+      handle = await open(path, options.append ? 'a+' : 'w');
     } catch (err) {
       throw writeError(path, err);
     }
     try {
-      const { size } = await handle.stat();
+      let { size } = await handle.stat();
+      if (options.append && size > 0) size = await cutTornTail(handle, path, size, gzip);
       const writer = new WarcWriter(handle, path, size, gzip);
       await writer.append(await writer.warcinfo(options.info ?? {}));
       return writer;
