@@ -201,7 +201,7 @@ describe('isTextual and isJsonType', () => {
     expect(isJsonType('application/json')).toBe(true);
     expect(isJsonType('Application/JSON; charset=UTF-8')).toBe(true);
     expect(isJsonType('application/vnd.api+json')).toBe(true);
-    expect(isJsonType('text/json')).toBe(false);
+    expect(isJsonType('text/json')).toBe(true);
     expect(isJsonType('application/jsonp')).toBe(false);
     expect(isJsonType(null)).toBe(false);
   });

@@ -17,16 +17,20 @@ function essenceOf(contentType: string | null | undefined): string | null {
   return contentType ? (MIMEType.parse(contentType)?.essence ?? null) : null;
 }
 
-/** `application/json` and any `+json` type (RFC 6839 §3.1: `application/problem+json`, `application/ld+json`…). */
+/**
+ * A JSON MIME type (WHATWG MIME Sniffing §4.6): `application/json`, `text/json`, and any `+json` subtype
+ * (RFC 6839 §3.1: `application/problem+json`, `application/ld+json`…).
+ */
 export function isJsonType(contentType: string | null | undefined): boolean {
   const essence = essenceOf(contentType);
-  return essence !== null && (essence === 'application/json' || essence.endsWith('+json'));
+  return essence !== null && (essence === 'application/json' || essence === 'text/json' || essence.endsWith('+json'));
 }
 
 const TEXTUAL = new Set([
   'application/javascript',
   'application/x-javascript',
   'application/ecmascript',
+  'application/x-ecmascript',
   'application/xml',
   'application/x-ndjson',
   'application/ndjson',
