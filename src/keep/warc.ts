@@ -108,7 +108,8 @@ async function cutTornTail(handle: FileHandle, path: string, size: number, gzip:
  *
  * Each exchange is a `request` and a `response` record, each naming the other in `WARC-Concurrent-To`, appended
  * with one write: a killed run leaves only whole records, plus at most one torn exchange at the very end (a write
- * cut by SIGKILL or a full disk; a failed write is cut back off the file when possible). Writes are queued, so
+ * cut by SIGKILL or power loss), which `open({ append: true })` cuts off before a resumed run adds to the file; a
+ * write that fails (a full disk) is cut back off at once. Writes are queued, so
  * exchanges land in the order `writeExchange` was called, never interleaved.
  */
 export class WarcWriter {
