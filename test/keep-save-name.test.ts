@@ -127,6 +127,8 @@ describe('escaping: nothing a URL says can leave the directory', () => {
     ['http://h/space%20', 'h/space%20'],
     ['http://h/.volley-tmp-abc', 'h/%2Evolley-tmp-abc'],
     ['http://h/.htaccess', 'h/.htaccess'],
+    ['http://con/x', '%63on/x'],
+    ['http://nul.example/x', '%6Eul.example/x'],
   ];
   it.each(table)('%s → %s', (url, expected) => {
     const name = nameOf(url);
