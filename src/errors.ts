@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'PARSE',
   'ROBOTS_DISALLOWED',
   'CANCELLED',
+  'WRITE',
+  'HOST_SKIPPED',
+  'INVALID_REQUEST',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

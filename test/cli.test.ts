@@ -122,7 +122,7 @@ describe('inputs and outputs', () => {
     expect(r.code).toBe(0);
     const text = readFileSync(out, 'utf8');
     const [header, row] = text.trim().split('\n');
-    expect(header).toBe('url,finalUrl,ok,status,errorCode,errorMessage,contentType,bytes,elapsedMs,attempts,redirects,title,description,links,data.heads');
+    expect(header).toBe('url,finalUrl,ok,status,errorCode,errorMessage,contentType,etag,lastModified,bytes,elapsedMs,attempts,redirects,title,description,links,data.heads');
     expect(row).toContain('"Hello, ""world"""');
     expect(row).toContain('"[""Hello, \\""world\\""""]"');
     expect(row).toContain(',true,200,');
