@@ -28,7 +28,7 @@ const PIECE = /^(\d+)\s*(?:\.\.\s*(\d+))?$/;
 export function parseAccept(spec: AcceptSpec = DEFAULT_ACCEPT, name = 'accept'): StatusPredicate {
   const table = new Uint8Array(MAX_STATUS + 1);
   const bad = (piece: unknown, why = ''): RangeError => {
-    const shown = typeof piece === 'string' ? piece : Array.isArray(piece) ? `[${piece.map(String).join(', ')}]` : String(piece);
+    const shown = typeof piece === 'string' ? piece : Array.isArray(piece) ? `[${piece.map(String).join(', ')}]` : show(piece);
     const type = typeof piece === 'string' ? '' : ` (${Array.isArray(piece) ? 'array' : typeof piece})`;
     return new RangeError(`Expected \`${name}\` to be status codes or ranges like 200..299, got \`${shown}\`${type}${why}`);
   };
@@ -61,4 +61,13 @@ export function parseAccept(spec: AcceptSpec = DEFAULT_ACCEPT, name = 'accept'):
     throw bad(spec);
   }
   return (status) => table[status] === 1;
+}
+
+function show(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
 }

@@ -40,6 +40,11 @@ export class HostBreaker {
     return this.maxHostErrors > 0;
   }
 
+  /** Hosts held in memory: those with a failure streak under way, and the skipped ones. Healthy hosts cost nothing. */
+  get size(): number {
+    return this.counting.size + this.tripped.size;
+  }
+
   /**
    * Records how one attempt to `host` ended: `'response'` when any response arrived (any status), else the
    * attempt's error code. Returns true only for the call that tripped the breaker, so the caller can fail the host's
