@@ -1,23 +1,31 @@
-import { createReadStream, existsSync, openSync, closeSync, fstatSync, readSync, ftruncateSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { existsSync, openSync, closeSync, fstatSync, readSync, ftruncateSync } from 'node:fs';
+import { readJsonlRows, type JsonlRow } from './jsonl-rows.js';
 
 /**
- * URLs that already have a final result in a previous run's JSONL output. CANCELLED rows are not final: those
- * URLs run again. A line cut short by a killed run is skipped here and cut off the file by `trimPartialLine`.
+ * Codes whose rows are not final for `--resume`: the URL runs again. CANCELLED (the run stopped before it finished)
+ * and HOST_SKIPPED (its host looked dead tonight; tomorrow it may be back).
+ */
+const NOT_FINAL: ReadonlySet<unknown> = new Set(['CANCELLED', 'HOST_SKIPPED']);
+
+/** True when a previous run's row settles its URL, so `--resume` skips it. */
+export function isFinalRow(row: JsonlRow): boolean {
+  const error = row.error as { code?: unknown } | null | undefined;
+  return !NOT_FINAL.has(error?.code);
+}
+
+/** Adds the row's URL to `done` when the row is final: one step of `finishedUrls`, for readers that do more. */
+export function noteFinished(done: Set<string>, row: JsonlRow): void {
+  if (isFinalRow(row)) done.add(row.url);
+}
+
+/**
+ * URLs that already have a final result in a previous run's JSONL output (streamed; a missing file has none).
+ * CANCELLED and HOST_SKIPPED rows are not final: those URLs run again. A line cut short by a killed run is skipped
+ * here and cut off the file by `trimPartialLine`. To read `--since` validators in the same pass, use `readPreviousRun`.
  */
 export async function finishedUrls(path: string): Promise<Set<string>> {
   const done = new Set<string>();
-  if (!existsSync(path)) return done;
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    try {
-      const row = JSON.parse(line) as { url?: unknown; error?: { code?: unknown } | null };
-      if (typeof row.url === 'string' && row.error?.code !== 'CANCELLED') done.add(row.url);
-    } catch {
-      // A partial last line from a killed run: its URL did not finish as far as this file knows.
-    }
-  }
+  await readJsonlRows(path, (row) => noteFinished(done, row));
   return done;
 }
 
