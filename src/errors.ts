@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'PARSE',
   'ROBOTS_DISALLOWED',
   'CANCELLED',
+  'INVALID_REQUEST',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
