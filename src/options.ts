@@ -82,8 +82,9 @@ export interface VolleyOptions {
    */
   http2?: boolean;
   /**
-   * Largest response header section accepted, in bytes (HTTP/1.1); a larger one fails with TOO_LARGE. Node's and
-   * undici's 16 KiB turns away real sites with big cookies; curl takes 100 KB. Ignored when `dispatcher` is given.
+   * Largest response header section accepted, in bytes; a larger one fails with TOO_LARGE. Node's and undici's
+   * 16 KiB turns away real sites with big cookies; curl takes 100 KB. HTTP/1.1 only: over HTTP/2, Node's fixed
+   * 64 KiB applies. Ignored when `dispatcher` is given.
    * @default 65536 (64 KiB)
    */
   maxHeaderSize?: number;

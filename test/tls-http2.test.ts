@@ -6,7 +6,8 @@ import { DEFAULTS, normalizeOptions } from '../src/options.js';
 import { createSecureTestServer, TEST_TLS, type SecureTestServer } from './fixtures/tls-server.js';
 import { createTestServer } from './fixtures/server.js';
 
-const fast = { retries: 0, retryBaseMs: 5 };
+// One parse thread per run: the titles prove the right page came back, and the test machines are small.
+const fast = { retries: 0, retryBaseMs: 5, threads: 1 };
 
 describe('TLS options', () => {
   let server: SecureTestServer;

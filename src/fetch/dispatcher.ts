@@ -17,8 +17,9 @@ export type DispatcherSettings = Pick<NormalizedOptions, 'proxy' | 'timeoutMs'> 
  * undici's idle timers are switched off: the per-attempt deadline is the one clock.
  *
  * The run's TLS settings (`tls`), HTTP/2 (`http2`: undici's `allowH2`, offered by ALPN, so only https origins that
- * choose h2 speak it) and header limit (`maxHeaderSize`, HTTP/1.1 responses; an h2 response's header list is
- * bounded by Node's http2 client, 64 KiB) go into this dispatcher only. Behind a proxy they apply to the origin's
+ * choose h2 speak it) and header limit (`maxHeaderSize`: HTTP/1.1 responses only; undici gives its h2 session no
+ * such setting, so an h2 response's header list is bounded by Node's http2 default, 64 KiB, and a larger one is
+ * a RESET "NGHTTP2_FRAME_SIZE_ERROR") go into this dispatcher only. Behind a proxy they apply to the origin's
  * connection through the tunnel (`requestTls`), not to the connection to the proxy.
  */
 export function createDispatcher(options: DispatcherSettings): Dispatcher {

@@ -89,8 +89,9 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const utf8 = new TextEncoder();
 
 /**
- * The run's headers with a request's own over them; names compared case-insensitively, the result's names
- * lower-cased. Returns `run` itself when `own` is empty (no copy per request): treat the result as read only.
+ * The run's headers with a request's own over them; names compared case-insensitively, the merged result's names
+ * lower-cased. Returns `run` itself, unchanged, when `own` is empty (no copy per request; the run's names are
+ * lower-cased already by normalizeOptions): treat the result as read only.
  */
 export function mergeHeaders(run: Readonly<Record<string, string>>, own: Readonly<Record<string, string>>): Record<string, string> {
   let merged: Record<string, string> | null = null;
