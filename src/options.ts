@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { availableParallelism } from 'node:os';
 import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
 import { VERSION } from './version.js';
+import { normalizeTls, type NormalizedTls, type TlsOptions } from './fetch/tls.js';
 
 /** Counters handed to `onProgress` after every finished URL and on every host pause. */
 export interface Progress {
@@ -67,6 +68,33 @@ export interface VolleyOptions {
   respectRobots?: boolean;
   /** Drop repeated URLs (exact match after WHATWG parsing). Remembers every URL seen, so memory grows with the list. @default false */
   dedupe?: boolean;
+  /**
+   * TLS for the run's connections: `{ rejectUnauthorized: false }` accepts any certificate (testing only), `ca`
+   * adds trusted CA certificates (PEM) to Node's roots, `cert` + `key` a client certificate (PEM). Behind a proxy
+   * they apply to the origin, not to the proxy. Ignored when `dispatcher` is given.
+   * @default Node's defaults: certificates checked against Node's bundled roots
+   */
+  tls?: TlsOptions;
+  /**
+   * Offer HTTP/2 to https origins (ALPN; undici's `allowH2`): those that choose it get one multiplexed connection.
+   * Off by default: undici's HTTP/2 client is younger than its HTTP/1.1 one. Ignored when `dispatcher` is given.
+   * @default false
+   */
+  http2?: boolean;
+  /**
+   * Largest response header section accepted, in bytes; a larger one fails with TOO_LARGE. Node's and undici's
+   * 16 KiB turns away real sites with big cookies; curl takes 100 KB. HTTP/1.1 only: over HTTP/2, Node's fixed
+   * 64 KiB applies. Ignored when `dispatcher` is given.
+   * @default 65536 (64 KiB)
+   */
+  maxHeaderSize?: number;
+  /**
+   * Retry POST and PATCH like GET: also after a TIMEOUT or RESET, when the server may already have acted on the
+   * request. DANGEROUS: a payment or an insert may happen twice. Without it (RFC 9110 §9.2.2) they are retried
+   * only when the request provably never reached the server (DNS, CONNECT, TLS) or on 429/503 with Retry-After.
+   * @default false
+   */
+  retryUnsafe?: boolean;
   /** Called after every finished URL. Must not throw. */
   onProgress?: (progress: Progress) => void;
 }
@@ -94,6 +122,11 @@ export interface NormalizedOptions {
   perHostDelayMs: number;
   respectRobots: boolean;
   dedupe: boolean;
+  /** null: Node's TLS defaults. */
+  tls: NormalizedTls | null;
+  http2: boolean;
+  maxHeaderSize: number;
+  retryUnsafe: boolean;
   onProgress: ((progress: Progress) => void) | undefined;
 }
 
@@ -117,6 +150,7 @@ export const DEFAULTS = {
   maxRedirects: 10,
   maxBytes: 10 * 1024 * 1024,
   method: 'GET',
+  maxHeaderSize: 64 * 1024,
   parseTimeoutMs: 10_000,
 } as const;
 
@@ -176,6 +210,14 @@ function extractSpec(spec: ExtractSpec | undefined): NormalizedExtract {
   }
 }
 
+function tlsOption(value: unknown): NormalizedTls | null {
+  try {
+    return normalizeTls(value);
+  } catch (err) {
+    throw err instanceof TypeError ? optionError(err, 'tls') : err;
+  }
+}
+
 /** Validates user options once, at the edge; messages name the option and echo the bad value and its type. */
 export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -228,6 +270,10 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     perHostDelayMs: integer('perHostDelayMs', o.perHostDelayMs, 0, 0),
     respectRobots: boolean('respectRobots', o.respectRobots),
     dedupe: boolean('dedupe', o.dedupe),
+    tls: tlsOption(o.tls),
+    http2: boolean('http2', o.http2),
+    maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, DEFAULTS.maxHeaderSize, 1024, 16 * 1024 * 1024),
+    retryUnsafe: boolean('retryUnsafe', o.retryUnsafe),
     onProgress: o.onProgress,
   };
 }
