@@ -7,7 +7,10 @@ import { classifyError } from './fetch/classify.js';
 import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { HostGates } from './schedule/host-gate.js';
-import { processUrl, type RunContext } from './schedule/process-url.js';
+import { processUrl } from './schedule/process-url.js';
+import { fetchRobotsTxt, type RunContext } from './schedule/request.js';
+import { Parking } from './schedule/parking.js';
+import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
 import { createParsePool } from './parse/pool.js';
 import type { PageParser } from './parse/types.js';
@@ -16,6 +19,22 @@ import type { PageParser } from './parse/types.js';
 export interface IndexedResult {
   index: number;
   result: FetchResult;
+}
+
+/** A finished URL waiting for the consumer, with the bytes it holds in the budget until then. */
+interface ReadyEntry extends IndexedResult {
+  hold: Hold;
+}
+
+/**
+ * Parts a test may put in place of the run's own, to watch or slow down one stage. Not public API: `fetchAll` and
+ * `fetchEach` pass none.
+ */
+export interface PipelineParts {
+  /** Replaces the parse pool (and is not destroyed by the run). */
+  parser?: PageParser;
+  /** Replaces the run's byte budget (its limit is then the budget's, not `maxBufferedBytes`). */
+  budget?: ByteBudget;
 }
 
 /**
@@ -65,7 +84,7 @@ class Wakeup {
  * already taken still yields exactly one result, CANCELLED if unfinished. Owned resources (dispatcher, parse
  * threads) are released before the generator returns.
  */
-export async function* runPipeline(source: Source, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
+export async function* runPipeline(source: Source, options: NormalizedOptions, parts: PipelineParts = {}): AsyncGenerator<IndexedResult> {
   const iterator = iteratorOf(source);
   const controller = new AbortController();
   const signal = controller.signal;
@@ -85,7 +104,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   };
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
-  let parser: PageParser | null = options.extract && options.method === 'GET' && !options.signal?.aborted ? createParsePool(options) : null;
+  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted;
+  let parser: PageParser | null = parts.parser ?? (willParse ? createParsePool(options) : null);
+  const ownsParser = !parts.parser;
   const roomFreed = new Wakeup();
   const ctx: RunContext = {
     options,
@@ -97,20 +118,17 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0),
       options.concurrency,
     ),
+    budget: parts.budget ?? new ByteBudget(options.maxBufferedBytes),
+    // A URL that parks lowers the demand: the feeder may take another.
+    parking: new Parking(() => roomFreed.notify()),
     parser: () => (parser ??= createParsePool(options)),
-    park: (delta) => {
-      parked += delta;
-      if (delta > 0) roomFreed.notify();
-    },
-    robots: options.respectRobots ? new RobotsRules(dispatcher, client, options.userAgent) : null,
+    robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     signal,
   };
 
   const window = options.concurrency + READ_AHEAD;
   const maxDemand = options.concurrency * DEMAND_FACTOR;
-  /** URLs in flight that are waiting on something other than a global slot (see DEMAND_FACTOR). */
-  let parked = 0;
-  const ready: IndexedResult[] = [];
+  const ready: ReadyEntry[] = [];
   const wakeup = new Wakeup();
   const seen = options.dedupe ? new Set<string>() : null;
   const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
@@ -124,7 +142,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     progress.active = ctx.global.activeCount;
     options.onProgress({ ...progress });
   };
-  const complete = (entry: IndexedResult): void => {
+  const complete = (entry: ReadyEntry): void => {
     ready.push(entry);
     progress.done++;
     if (entry.result.ok) progress.ok++;
@@ -144,7 +162,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
-        while ((progress.inFlight + ready.length >= window || progress.inFlight - parked >= maxDemand) && !signal.aborted) {
+        while ((progress.inFlight + ready.length >= window || progress.inFlight - ctx.parking.count >= maxDemand) && !signal.aborted) {
           await roomFreed.wait();
         }
         if (signal.aborted) break;
@@ -163,13 +181,14 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
         }
         progress.started++;
         progress.inFlight++;
-        void processUrl(ctx, item)
+        const hold = ctx.budget.hold();
+        void processUrl(ctx, item, hold)
           // processUrl turns every failure into a result; this is the net under that promise, so that no
           // URL is ever lost to an unexpected throw.
           .catch((err: unknown) => failedResult(item.input, classifyError(err, { timedOut: false, cancelled: signal.aborted, timeoutMs: options.timeoutMs })))
           .then((result) => {
             progress.inFlight--;
-            complete({ index: item.index, result });
+            complete({ index: item.index, result, hold });
           });
       }
     } catch (err) {
@@ -184,7 +203,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   try {
     for (;;) {
       while (ready.length > 0) {
-        const entry = ready.shift() as IndexedResult;
+        const entry = ready.shift() as ReadyEntry;
+        // Taken by the consumer: its bytes are the consumer's now, and may let the next request start.
+        entry.hold.release();
         roomFreed.notify();
         yield entry;
       }
@@ -202,7 +223,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     if (sourceDone) await feeding;
     else void Promise.resolve(iterator.return?.()).catch(() => {});
     await Promise.allSettled([
-      (parser as PageParser | null)?.destroy(),
+      ownsParser ? (parser as PageParser | null)?.destroy() : undefined,
       ownedDispatcher?.destroy(),
     ]);
   }
