@@ -48,8 +48,8 @@ export const READ_AHEAD = 1024;
  * URLs that want a global slot now, as a multiple of `concurrency`: enough queued that a freed slot is taken at
  * once, few enough that a bulk run keeps a small live set (each URL in flight holds promises and closures: a
  * full read-ahead window of them cost ~10 µs per URL in GC on small pages) and that Ctrl-C has few URLs that
- * were taken but never requested. URLs parked elsewhere (behind a busy host, in backoff, in the parse stage)
- * do not count, so read-ahead still finds other hosts' work, up to the window.
+ * were taken but never requested. Parked URLs (behind a busy host, in backoff, behind robots.txt, in the parse
+ * stage: schedule/parking.ts) do not count, so read-ahead still finds other hosts' work, up to the window.
  */
 const DEMAND_FACTOR = 2;
 

@@ -6,7 +6,8 @@
  *
  * A URL is parked only through `during` or `until`, which leave exactly once however the wait ends (a value, a
  * throw, an abort), so no wait site can leave the count unbalanced. A wait that is not a URL's own (a robots.txt
- * request, shared by the URLs of its host, which park on it themselves) is not parked.
+ * request, shared by the URLs of its host, which park on it themselves) is not parked; nor is a request waiting
+ * for room in the byte budget, which holds its global slot (see schedule/request.ts).
  */
 export class Parking {
   private parked = 0;
