@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MockAgent } from 'undici';
+import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fetchAll, fetchEach, type FetchResult } from '../src/index.js';
 import { READ_AHEAD } from '../src/pipeline.js';
 import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+/** Answers a held-back request with an HTML page titled `title`. */
+function sendPage(res: ServerResponse, title: string): void {
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end(htmlPage(title));
+}
 
 /** Handles that keep a process alive, by kind (a TTY is the test runner's own). */
 const activeHandles = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
@@ -28,10 +35,7 @@ describe('order', () => {
     let release = (): void => {};
     const s = await createTestServer({
       '/last': (_q, res) => {
-        release = () => {
-          res.writeHead(200, { 'content-type': 'text/html' });
-          res.end(htmlPage('last'));
-        };
+        release = () => sendPage(res, 'last');
       },
     });
     try {
@@ -188,10 +192,7 @@ describe('cancellation', () => {
     const s = await createTestServer({
       // Answered once all five hanging requests are at the server, so they are in flight when the loop ends.
       '/first': (_q, res) => {
-        answerFirst = () => {
-          res.writeHead(200, { 'content-type': 'text/html' });
-          res.end(htmlPage('first'));
-        };
+        answerFirst = () => sendPage(res, 'first');
         if (arrived === 5) answerFirst();
       },
       '/hang-here': (_q, res) => {
