@@ -1,5 +1,6 @@
-// `npm run bench [-- --quick] [-- --reps N]`: volley against the raw-undici floor and a naive cheerio baseline,
-// side by side in one run on this machine, with every answer checked. Writes bench/results/latest.{json,md}.
+// `npm run bench [-- --quick] [-- --reps N] [-- --only W1,W5]`: volley against the raw-undici floor and a naive
+// cheerio baseline, side by side in one run on this machine, with every answer checked. Writes
+// bench/results/latest.{json,md}.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, createWriteStream } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -12,20 +13,30 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
+if (args.includes('--help')) {
+  console.log(`npm run bench [-- options]
+  --quick        small lists (about a minute); figures printed, not asserted
+  --reps N       repetitions per contestant (default 2; medians reported)
+  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,startup (default: all)`);
+  process.exit(0);
+}
+const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : null;
+const only = onlyArg === null ? null : new Set(onlyArg.split(',').map((x) => x.trim().toUpperCase()));
+const selected = (id) => only === null || only.has(id.toUpperCase());
 const CLI = join(root, 'dist/cli/main.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const work = join(tmpdir(), `volley-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
 const SIZES = quick
-  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000] }
-  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000] };
+  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [100, 500] }
+  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500] };
 const DELAY_MS = 100;
 const WORKLOADS = [
   { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast' },
   { id: 'W2', name: 'latency-bound (+100 ms)', kind: 'small', n: SIZES.w2, concurrency: 100, links: false, port: 'slow' },
   { id: 'W3', name: 'parse-heavy (~150 KB, links)', kind: 'big', n: SIZES.w3, concurrency: 32, links: true, port: 'fast' },
-];
+].filter((w) => selected(w.id));
 const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
 
 if (!existsSync(CLI)) {
@@ -112,6 +123,19 @@ function memoryRun(base, n) {
   });
 }
 
+/**
+ * W5: peak RSS of the CLI on ~1 MB link-heavy pages (about 12,000 links each) with one parse thread, so that
+ * parsing is slower than fetching: a small and a 5x larger list. Flat means the bytes waiting for the parser
+ * are bounded (maxBufferedBytes), not the list's length times the page size.
+ */
+function parseBoundRun(base, n) {
+  const list = join(work, `w5-${n}.txt`);
+  writeFileSync(list, urlsFor({ base, kind: 'huge', n }).join('\n'));
+  const m = measured(process.execPath, [CLI, '-i', list, '-o', '/dev/null', '-q', '--no-progress', '-c', '32', '--per-host', '32', '--retries', '0', '--links', '--threads', '1']);
+  rmSync(list, { force: true });
+  return { n, wall: m.wall, rssMb: m.rssMb, exit: m.status };
+}
+
 function startupTimes(base) {
   const time = (cmdArgs) => median(Array.from({ length: 5 }, () => measured(process.execPath, cmdArgs).wall * 1000));
   return {
@@ -147,11 +171,18 @@ try {
   }
   const fastBase = `http://127.0.0.1:${ports.fast}`;
   const memory = [];
-  for (const n of SIZES.w4) {
+  for (const n of selected('W4') ? SIZES.w4 : []) {
     memory.push(await memoryRun(fastBase, n));
     console.error(`W4 ${n} URLs: peak RSS ${memory.at(-1).rssMb?.toFixed(0)} MB in ${memory.at(-1).wall.toFixed(1)} s`);
   }
-  const startup = startupTimes(fastBase);
+  const parseBound = [];
+  for (const n of selected('W5') ? SIZES.w5 : []) {
+    parseBound.push(parseBoundRun(fastBase, n));
+    const last = parseBound.at(-1);
+    console.error(`W5 ${n} URLs: peak RSS ${last.rssMb?.toFixed(0)} MB in ${last.wall.toFixed(1)} s${last.exit === 0 ? '' : `  EXIT ${last.exit}`}`);
+    if (last.exit !== 0) failures++;
+  }
+  const startup = selected('startup') ? startupTimes(fastBase) : {};
 
   const summary = {};
   for (const w of WORKLOADS) {
@@ -169,7 +200,7 @@ try {
       };
     }
   }
-  const s = (w, c) => summary[w][c];
+  const s = (w, c) => summary[w]?.[c] ?? {};
   const ratio = (a, b) => (a && b ? a / b : null);
   const w2Ideal = (Math.ceil(SIZES.w2 / 100) * DELAY_MS) / 1000;
   const ratios = {
@@ -179,6 +210,7 @@ try {
     w3NaiveOverVolley: ratio(s('W3', 'naive').wall, s('W3', 'volley-lib').wall),
     w3VolleyOverFloor: ratio(s('W3', 'volley-lib').wall, s('W3', 'floor').wall),
     w4RssGrowth: memory.length === 2 && memory[0].rssMb ? memory[1].rssMb / memory[0].rssMb - 1 : null,
+    w5RssGrowth: parseBound.length === 2 && parseBound[0].rssMb ? parseBound[1].rssMb / parseBound[0].rssMb - 1 : null,
   };
   const machine = {
     cores: cpus().length,
@@ -191,11 +223,11 @@ try {
     mode: quick ? 'quick' : 'full',
     reps,
   };
-  const result = { machine, sizes: SIZES, summary, ratios, memory, startup, runs };
+  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, startup, runs };
 
   const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const md = [];
-  md.push(`# volley benchmark (${machine.mode})`, '');
+  md.push(`# volley benchmark (${machine.mode}${only ? `, only ${[...only].join(',')}` : ''})`, '');
   md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}. Median of ${reps} runs per contestant, order alternated.`, '');
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Server: a separate Node process on 127.0.0.1 (second port adds ${DELAY_MS} ms).`, '');
   md.push('| workload | contestant | wall s | req/s | CPU s | peak RSS MB | loop p99 ms | checked |', '|---|---|---|---|---|---|---|---|');
@@ -206,12 +238,20 @@ try {
     }
   }
   md.push('', '| ratio | measured | target |', '|---|---|---|');
-  md.push(`| W1 volley / floor | ${f(ratios.w1VolleyOverFloor)}x | ≤ 1.3x |`);
-  md.push(`| W2 volley / ideal (${w2Ideal} s) | ${f(ratios.w2VolleyOverIdeal)}x (floor ${f(ratios.w2FloorOverIdeal)}x) | ≤ 1.1x |`);
-  md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);
-  md.push(`| W3 volley event-loop p99 | ${f(s('W3', 'volley-lib').loopP99Ms, 1)} ms | < 50 ms |`);
-  md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${ratios.w4RssGrowth === null ? '–' : `${(ratios.w4RssGrowth * 100).toFixed(0)}%`} growth | within 20% |`);
-  md.push(`| start-up: node -e 0 / --version / --help / one URL | ${f(startup.bareNodeMs, 0)} / ${f(startup.versionMs, 0)} / ${f(startup.helpMs, 0)} / ${f(startup.oneUrlMs, 0)} ms | |`);
+  const growth = (g) => (g === null ? '–' : `${(g * 100).toFixed(0)}%`);
+  if (selected('W1')) md.push(`| W1 volley / floor | ${f(ratios.w1VolleyOverFloor)}x | ≤ 1.3x |`);
+  if (selected('W2')) md.push(`| W2 volley / ideal (${w2Ideal} s) | ${f(ratios.w2VolleyOverIdeal)}x (floor ${f(ratios.w2FloorOverIdeal)}x) | ≤ 1.1x |`);
+  if (selected('W3')) {
+    md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);
+    md.push(`| W3 volley event-loop p99 | ${f(s('W3', 'volley-lib').loopP99Ms, 1)} ms | < 50 ms |`);
+  }
+  if (selected('W4')) md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${growth(ratios.w4RssGrowth)} growth | within 20% |`);
+  if (selected('W5')) {
+    md.push(`| W5 ~1 MB pages, c32, links, 1 thread: peak RSS ${parseBound.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB (${f(m.wall, 1)} s)`).join(', ')} | ${growth(ratios.w5RssGrowth)} growth | within 20%, under 400 MB |`);
+  }
+  if (selected('startup')) {
+    md.push(`| start-up: node -e 0 / --version / --help / one URL | ${f(startup.bareNodeMs, 0)} / ${f(startup.versionMs, 0)} / ${f(startup.helpMs, 0)} / ${f(startup.oneUrlMs, 0)} ms | |`);
+  }
   md.push('', 'Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time.');
   const text = md.join('\n');
   mkdirSync(join(root, 'bench/results'), { recursive: true });

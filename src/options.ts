@@ -66,7 +66,14 @@ export interface VolleyOptions {
   perHostDelayMs?: number;
   /** Fetch each host's robots.txt once and skip what it disallows (RFC 9309). @default false */
   respectRobots?: boolean;
-  /** Drop repeated URLs (exact match after WHATWG parsing). Remembers every URL seen, so memory grows with the list. @default false */
+  /**
+   * Drop repeated URLs: a URL equal to one already taken (after WHATWG parsing, the fragment dropped) is skipped
+   * and gets **no result**, the one exception to "one result per input URL". `fetchEach` yields one result per
+   * distinct URL, and `fetchAll` resolves to one entry per distinct URL, in the order of first appearance (no
+   * holes where the repeats were). Lines that are not valid http(s) URLs are never de-duplicated: each gets its
+   * own INVALID_URL or UNSUPPORTED_SCHEME result. Remembers every URL seen, so memory grows with the list.
+   * @default false
+   */
   dedupe?: boolean;
   /**
    * TLS for the run's connections: `{ rejectUnauthorized: false }` accepts any certificate (testing only), `ca`
@@ -95,6 +102,17 @@ export interface VolleyOptions {
    * @default false
    */
   retryUnsafe?: boolean;
+  /**
+   * Most bytes held between fetching and the consumer: bodies waiting for or inside the parser, and results not
+   * yet taken (each counted by its body's size). While they are at or above this, no new request starts, so
+   * fetching slows to the pace of the parser and of the consumer instead of filling memory. Requests already on
+   * the wire still land, so the bytes held can pass it by up to `concurrency` bodies; a body larger than the whole
+   * budget is fetched when nothing else is held, and goes through alone. 32 MiB holds three bodies at the
+   * `maxBytes` cap, or thousands of ordinary pages, which keeps every parse thread fed, at a small fraction of
+   * what a crawl host has; Scrapy's equivalent (`SCRAPER_SLOT_MAX_ACTIVE_SIZE`) is 5 MB.
+   * @default 33554432 (32 MiB)
+   */
+  maxBufferedBytes?: number;
   /** Called after every finished URL. Must not throw. */
   onProgress?: (progress: Progress) => void;
 }
@@ -127,6 +145,7 @@ export interface NormalizedOptions {
   http2: boolean;
   maxHeaderSize: number;
   retryUnsafe: boolean;
+  maxBufferedBytes: number;
   onProgress: ((progress: Progress) => void) | undefined;
 }
 
@@ -152,6 +171,7 @@ export const DEFAULTS = {
   method: 'GET',
   maxHeaderSize: 64 * 1024,
   parseTimeoutMs: 10_000,
+  maxBufferedBytes: 32 * 1024 * 1024,
 } as const;
 
 export const DEFAULT_USER_AGENT = `volley/${VERSION}`;
@@ -274,6 +294,7 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     http2: boolean('http2', o.http2),
     maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, DEFAULTS.maxHeaderSize, 1024, 16 * 1024 * 1024),
     retryUnsafe: boolean('retryUnsafe', o.retryUnsafe),
+    maxBufferedBytes: integer('maxBufferedBytes', o.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1, Number.MAX_SAFE_INTEGER),
     onProgress: o.onProgress,
   };
 }

@@ -8,7 +8,10 @@ import { toUrlItem } from './source/url-input.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
 import { HostGates } from './schedule/host-gate.js';
-import { processUrl, type RunContext } from './schedule/process-url.js';
+import { processUrl } from './schedule/process-url.js';
+import { fetchRobotsTxt, type RunContext } from './schedule/request.js';
+import { Parking } from './schedule/parking.js';
+import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
 import { createParsePool } from './parse/pool.js';
 import type { PageParser } from './parse/types.js';
@@ -17,6 +20,22 @@ import type { PageParser } from './parse/types.js';
 export interface IndexedResult {
   index: number;
   result: FetchResult;
+}
+
+/** A finished URL waiting for the consumer, with the bytes it holds in the budget until then. */
+interface ReadyEntry extends IndexedResult {
+  hold: Hold;
+}
+
+/**
+ * Parts a test may put in place of the run's own, to watch or slow down one stage. Not public API: `fetchAll` and
+ * `fetchEach` pass none.
+ */
+export interface PipelineParts {
+  /** Replaces the parse pool (and is not destroyed by the run). */
+  parser?: PageParser;
+  /** Replaces the run's byte budget (its limit is then the budget's, not `maxBufferedBytes`). */
+  budget?: ByteBudget;
 }
 
 /**
@@ -30,8 +49,8 @@ export const READ_AHEAD = 1024;
  * URLs that want a global slot now, as a multiple of `concurrency`: enough queued that a freed slot is taken at
  * once, few enough that a bulk run keeps a small live set (each URL in flight holds promises and closures: a
  * full read-ahead window of them cost ~10 µs per URL in GC on small pages) and that Ctrl-C has few URLs that
- * were taken but never requested. URLs parked elsewhere (behind a busy host, in backoff, in the parse stage)
- * do not count, so read-ahead still finds other hosts' work, up to the window.
+ * were taken but never requested. Parked URLs (behind a busy host, in backoff, behind robots.txt, in the parse
+ * stage: schedule/parking.ts) do not count, so read-ahead still finds other hosts' work, up to the window.
  */
 const DEMAND_FACTOR = 2;
 
@@ -66,7 +85,7 @@ class Wakeup {
  * already taken still yields exactly one result, CANCELLED if unfinished. Owned resources (dispatcher, parse
  * threads) are released before the generator returns.
  */
-export async function* runPipeline(source: Source, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
+export async function* runPipeline(source: Source, options: NormalizedOptions, parts: PipelineParts = {}): AsyncGenerator<IndexedResult> {
   const iterator = iteratorOf(source);
   const controller = new AbortController();
   const signal = controller.signal;
@@ -86,7 +105,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   };
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
-  let parser: PageParser | null = options.extract && options.method === 'GET' && !options.signal?.aborted ? createParsePool(options) : null;
+  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted;
+  let parser: PageParser | null = parts.parser ?? (willParse ? createParsePool(options) : null);
+  const ownsParser = !parts.parser;
   const roomFreed = new Wakeup();
   const ctx: RunContext = {
     options,
@@ -98,20 +119,17 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0),
       options.concurrency,
     ),
+    budget: parts.budget ?? new ByteBudget(options.maxBufferedBytes),
+    // A URL that parks lowers the demand: the feeder may take another.
+    parking: new Parking(() => roomFreed.notify()),
     parser: () => (parser ??= createParsePool(options)),
-    park: (delta) => {
-      parked += delta;
-      if (delta > 0) roomFreed.notify();
-    },
-    robots: options.respectRobots ? new RobotsRules(dispatcher, client, options.userAgent) : null,
+    robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     signal,
   };
 
   const window = options.concurrency + READ_AHEAD;
   const maxDemand = options.concurrency * DEMAND_FACTOR;
-  /** URLs in flight that are waiting on something other than a global slot (see DEMAND_FACTOR). */
-  let parked = 0;
-  const ready: IndexedResult[] = [];
+  const ready: ReadyEntry[] = [];
   const wakeup = new Wakeup();
   const seen = options.dedupe ? new Set<string>() : null;
   const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
@@ -132,7 +150,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
       controller.abort(err);
     }
   };
-  const complete = (entry: IndexedResult): void => {
+  const complete = (entry: ReadyEntry): void => {
     ready.push(entry);
     progress.done++;
     if (entry.result.ok) progress.ok++;
@@ -152,7 +170,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
-        while ((progress.inFlight + ready.length >= window || progress.inFlight - parked >= maxDemand) && !signal.aborted) {
+        while ((progress.inFlight + ready.length >= window || progress.inFlight - ctx.parking.count >= maxDemand) && !signal.aborted) {
           await roomFreed.wait();
         }
         if (signal.aborted) break;
@@ -171,7 +189,8 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
         }
         progress.started++;
         progress.inFlight++;
-        void processUrl(ctx, item)
+        const hold = ctx.budget.hold();
+        void processUrl(ctx, item, hold)
           // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
           // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
           // caller learns of it instead of reading it as one more failed URL.
@@ -182,7 +201,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
           })
           .then((result) => {
             progress.inFlight--;
-            complete({ index: item.index, result });
+            complete({ index: item.index, result, hold });
           });
       }
     } catch (err) {
@@ -197,7 +216,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
   try {
     for (;;) {
       while (ready.length > 0) {
-        const entry = ready.shift() as IndexedResult;
+        const entry = ready.shift() as ReadyEntry;
+        // Taken by the consumer: its bytes are the consumer's now, and may let the next request start.
+        entry.hold.release();
         roomFreed.notify();
         yield entry;
       }
@@ -216,7 +237,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions): 
     if (sourceDone) await feeding;
     else void Promise.resolve(iterator.return?.()).catch(() => {});
     await Promise.allSettled([
-      (parser as PageParser | null)?.destroy(),
+      ownsParser ? (parser as PageParser | null)?.destroy() : undefined,
       ownedDispatcher?.destroy(),
     ]);
   }

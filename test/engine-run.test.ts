@@ -1,10 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MockAgent } from 'undici';
+import type { ServerResponse } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fetchAll, fetchEach, type FetchResult } from '../src/index.js';
 import { READ_AHEAD } from '../src/pipeline.js';
-import { createTestServer, type TestServer } from './fixtures/server.js';
+import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+/** Answers a held-back request with an HTML page titled `title`. */
+function sendPage(res: ServerResponse, title: string): void {
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end(htmlPage(title));
+}
+
+/** Handles that keep a process alive, by kind (a TTY is the test runner's own). */
+const activeHandles = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+const countOf = (list: string[], kind: string): number => list.filter((r) => r === kind).length;
+/** Sockets (client and this process's test servers alike), timers, and worker threads (their MessagePorts). */
+const HANDLE_KINDS = ['TCPSocketWrap', 'Timeout', 'MessagePort'];
 
 let server: TestServer;
 let other: TestServer;
@@ -18,15 +31,31 @@ afterAll(async () => {
 
 describe('order', () => {
   it('yields results in completion order from fetchEach, and in input order from fetchAll', async () => {
-    const urls = [`${server.url}/slow?ms=800&k=order`, `${server.url}/ok?t=a`, `${server.url}/ok?t=b`];
-    const seen: string[] = [];
-    for await (const r of fetchEach(urls, { retries: 0 })) seen.push(r.url);
-    expect(seen[seen.length - 1]).toBe(urls[0]);
-    expect(seen).toHaveLength(3);
+    // The first URL is answered only once the consumer has seen the other two: it finishes last by construction.
+    let release = (): void => {};
+    const s = await createTestServer({
+      '/last': (_q, res) => {
+        release = () => sendPage(res, 'last');
+      },
+    });
+    try {
+      const urls = [`${s.url}/last`, `${s.url}/ok?t=a`, `${s.url}/ok?t=b`];
+      const seen: string[] = [];
+      for await (const r of fetchEach(urls, { retries: 0 })) {
+        seen.push(r.url);
+        if (seen.length === 2) release();
+      }
+      expect(seen).toEqual([expect.stringContaining('/ok?t='), expect.stringContaining('/ok?t='), urls[0]]);
 
-    const all = await fetchAll(urls, { retries: 0 });
-    expect(all.map((r) => r.url)).toEqual(urls);
-    expect(all[0]).toMatchObject({ ok: true, title: 'slow 800' });
+      const pending = fetchAll(urls, { retries: 0 });
+      await vi.waitFor(() => expect(s.hits('/last')).toBe(2), { timeout: 10_000 });
+      release();
+      const all = await pending;
+      expect(all.map((r) => r.url)).toEqual(urls);
+      expect(all[0]).toMatchObject({ ok: true, title: 'last' });
+    } finally {
+      await s.close();
+    }
   });
 
   it('accepts any iterable: a Set, a generator, an async generator', async () => {
@@ -43,10 +72,22 @@ describe('order', () => {
     expect((await fetchAll(asyncGen())).map((r) => r.title)).toEqual(['x', 'y']);
   });
 
-  it('drops repeated URLs with dedupe, keeping the first', async () => {
+  it('drops repeated URLs with dedupe: no result for a repeat, one entry per distinct URL, invalid lines kept', async () => {
     const u = `${server.url}/ok?t=dup`;
-    const results = await fetchAll([u, u, `${u}#frag`, `${server.url}/ok?t=other`], { dedupe: true, extract: false });
-    expect(results.map((r) => r.url)).toEqual([u, `${server.url}/ok?t=other`]);
+    const other = `${server.url}/ok?t=other`;
+    const input = [u, 'not a url', u, `${u}#frag`, 'not a url', other, u];
+    // fetchAll: one entry per distinct URL in the order of first appearance, no holes where the repeats were.
+    const results = await fetchAll(input, { dedupe: true, extract: false });
+    expect(results.map((r) => r.url)).toEqual([u, 'not a url', 'not a url', other]);
+    expect(Object.keys(results)).toHaveLength(4);
+    expect(results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'INVALID_URL', 'INVALID_URL', 'ok']);
+    expect(server.hits('/ok?t=dup')).toBe(1);
+    // fetchEach: the same results, in completion order.
+    const each: string[] = [];
+    for await (const r of fetchEach(input, { dedupe: true, extract: false })) each.push(r.url);
+    expect(each.sort()).toEqual([u, 'not a url', 'not a url', other].sort());
+    // Without dedupe, every line gets its result.
+    expect(await fetchAll(input, { extract: false })).toHaveLength(input.length);
   });
 });
 
@@ -130,9 +171,12 @@ describe('cancellation', () => {
   it('resolves fetchAll with CANCELLED results when the signal fires', async () => {
     const controller = new AbortController();
     const pending = fetchAll([`${server.url}/hang?c=1`, `${server.url}/hang?c=2`], { signal: controller.signal, timeoutMs: 60_000 });
-    setTimeout(() => controller.abort(), 100);
+    // Cancelled once both requests are at the server: they are cut off on the wire.
+    await vi.waitFor(() => expect(server.hits('/hang?c=1') + server.hits('/hang?c=2')).toBe(2), { timeout: 10_000 });
+    controller.abort();
     const results = await pending;
     expect(results.map((r) => r.error?.code)).toEqual(['CANCELLED', 'CANCELLED']);
+    expect(results.map((r) => r.error?.stage)).toEqual(['request', 'request']);
   });
 
   it('starts nothing when the signal is already aborted', async () => {
@@ -141,15 +185,44 @@ describe('cancellation', () => {
     expect(server.hits('/ok?t=never')).toBe(0);
   });
 
-  it('cancels in-flight work when the consumer leaves the loop early', async () => {
-    const urls = [`${server.url}/ok?t=first`, ...Array.from({ length: 5 }, (_, i) => `${server.url}/hang?early=${i}`)];
-    let count = 0;
-    for await (const r of fetchEach(urls, { timeoutMs: 60_000, extract: false })) {
-      count++;
-      expect(r.ok).toBe(true);
-      break;
+  it('aborts in-flight requests when the consumer leaves the loop early, and leaves no socket or thread behind', async () => {
+    let arrived = 0;
+    let closed = 0;
+    let answerFirst = (): void => {};
+    const s = await createTestServer({
+      // Answered once all five hanging requests are at the server, so they are in flight when the loop ends.
+      '/first': (_q, res) => {
+        answerFirst = () => sendPage(res, 'first');
+        if (arrived === 5) answerFirst();
+      },
+      '/hang-here': (_q, res) => {
+        res.once('close', () => closed++);
+        if (++arrived === 5) answerFirst();
+      },
+    });
+    try {
+      const before = activeHandles();
+      const urls = [`${s.url}/first`, ...Array.from({ length: 5 }, (_, i) => `${s.url}/hang-here?i=${i}`)];
+      const seen: string[] = [];
+      // Parsing is on, so the run has worker threads to release too.
+      for await (const r of fetchEach(urls, { timeoutMs: 60_000, concurrency: 8, perHost: 8, threads: 1 })) {
+        seen.push(r.title ?? '');
+        break;
+      }
+      expect(seen).toEqual(['first']);
+      expect(arrived).toBe(5);
+      // Leaving the loop waited for the run to end: its parse threads are gone already ...
+      expect(countOf(activeHandles(), 'MessagePort')).toBeLessThanOrEqual(countOf(before, 'MessagePort'));
+      // ... and the five requests were aborted (they would hang for a minute): the server sees their connections
+      // close, and no socket (client or server side) outlives the run.
+      await vi.waitFor(() => expect(closed).toBe(5), { timeout: 5_000 });
+      await vi.waitFor(() => {
+        const after = activeHandles();
+        for (const kind of HANDLE_KINDS) expect([kind, countOf(after, kind)]).toEqual([kind, Math.min(countOf(after, kind), countOf(before, kind))]);
+      }, { timeout: 5_000 });
+    } finally {
+      await s.close();
     }
-    expect(count).toBe(1);
   });
 });
 
@@ -206,9 +279,12 @@ describe('bounded memory', () => {
         yield `not-a-url-${i}`;
       }
     }
-    const iterator = fetchEach(source(), { concurrency: 4 })[Symbol.asyncIterator]();
+    const iterator = fetchEach(source(), { concurrency: 4, extract: false })[Symbol.asyncIterator]();
     await iterator.next();
-    await new Promise((r) => setTimeout(r, 50));
+    // Invalid lines finish without I/O: the feeder fills the window (results waiting for the consumer count in
+    // it) and stops. Wait until it is full, then give it turns of the event loop to overrun it if it would.
+    await vi.waitFor(() => expect(pulled).toBeGreaterThanOrEqual(4 + READ_AHEAD), { timeout: 10_000 });
+    for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
     expect(pulled).toBeLessThanOrEqual(4 + READ_AHEAD + 1);
     await iterator.return?.();
   });
@@ -216,14 +292,15 @@ describe('bounded memory', () => {
 
 describe('clean ending', () => {
   it('leaves no sockets, timers or threads behind after a run', async () => {
-    const active = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
-    const count = (list: string[], kind: string) => list.filter((r) => r === kind).length;
-    const before = active();
+    const before = activeHandles();
     const results = await fetchAll([`${server.url}/ok?t=clean`, `${server.url}/hang?clean=1`], { timeoutMs: 300, retries: 0 });
     expect(results.map((r) => r.error?.code ?? 'ok')).toEqual(['ok', 'TIMEOUT']);
-    await new Promise((r) => setTimeout(r, 50));
-    const after = active();
-    for (const kind of ['TCPSocketWrap', 'Timeout', 'MessagePort']) expect(count(after, kind)).toBeLessThanOrEqual(count(before, kind));
+    // Threads are joined before fetchAll resolves; a destroyed socket's handle closes within a turn or two.
+    expect(countOf(activeHandles(), 'MessagePort')).toBeLessThanOrEqual(countOf(before, 'MessagePort'));
+    await vi.waitFor(() => {
+      const after = activeHandles();
+      for (const kind of HANDLE_KINDS) expect([kind, countOf(after, kind)]).toEqual([kind, Math.min(countOf(after, kind), countOf(before, kind))]);
+    }, { timeout: 5_000 });
   });
 });
 

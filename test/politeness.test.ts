@@ -3,10 +3,11 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fetchAll } from '../src/index.js';
+import { fetchAll, fetchEach } from '../src/index.js';
 import { backoffMs } from '../src/schedule/retry-policy.js';
 import { parseRetryAfter } from '../src/fetch/headers.js';
 import { closedPort, createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+import { createHostFarm } from './fixtures/host-farm.js';
 
 const robotsRoute = (body: string, status = 200) => ({
   '/robots.txt': (_req: unknown, res: import('node:http').ServerResponse) => {
@@ -168,6 +169,99 @@ describe('robots.txt (RFC 9309)', () => {
       const [r] = await fetchAll([`${t.url}/ok?t=x`], { respectRobots: true, retries: 0 });
       expect(r?.ok).toBe(allowed);
       if (!allowed) expect(r?.error?.code).toBe('ROBOTS_DISALLOWED');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('holds robots.txt requests to the global limit too: 200 hosts at -c 4 never see more than 4 requests at once', async () => {
+    // robots.txt answers after a delay, so without the limit all 200 would be in flight together.
+    const farm = await createHostFarm(200, (req, res, later) => {
+      if (req.url === '/robots.txt') {
+        return later(30, () => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('User-agent: *\nDisallow: /private\n');
+        });
+      }
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(htmlPage(req.url ?? ''));
+    });
+    try {
+      const urls = farm.origins.flatMap((o) => [`${o}/a`, `${o}/b`, `${o}/private`]);
+      const results = await fetchAll(urls, { respectRobots: true, concurrency: 4, retries: 0, extract: false });
+      expect(results.map((r) => r.error?.code ?? 'ok')).toEqual(urls.map((u) => (u.endsWith('/private') ? 'ROBOTS_DISALLOWED' : 'ok')));
+      expect(farm.requests.filter((r) => r.endsWith('/robots.txt'))).toHaveLength(200);
+      expect(farm.requests).toHaveLength(200 + 400);
+      expect(farm.maxInFlight).toBeLessThanOrEqual(4);
+      expect(farm.maxInFlight).toBeGreaterThan(1);
+    } finally {
+      await farm.close();
+    }
+  });
+
+  it("holds a robots.txt request to its host's limit and pacing", async () => {
+    const t = await createTestServer(robotsRoute('User-agent: *\nAllow: /\n'));
+    try {
+      const results = await fetchAll([1, 2].map((i) => `${t.url}/ok?rp=${i}`), { respectRobots: true, perHostDelayMs: 300, extract: false });
+      expect(results.every((r) => r.ok)).toBe(true);
+      expect(t.log.requests.map((q) => q.path)).toEqual(['/robots.txt', '/ok?rp=1', '/ok?rp=2']);
+      // Three request starts, each at least the delay after the one before: robots.txt is paced like a page.
+      expect(span(t.log.requests.map((q) => q.at))).toBeGreaterThanOrEqual(2 * 300 - 100);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("parks only its own host's URLs while a robots.txt is on its way", async () => {
+    let answerRobots = (): void => {};
+    const robotsAsked = new Promise<void>((resolve) => {
+      answerRobots = resolve;
+    });
+    await withTwoServers(
+      async (a, b) => {
+        const urls = [`${a.url}/ok?t=a1`, ...Array.from({ length: 6 }, (_, i) => `${b.url}/ok?t=b${i}`), `${a.url}/ok?t=a2`];
+        const seen: string[] = [];
+        // Host a's robots.txt is answered only after every URL of host b has its result: were b's URLs queued
+        // behind it, this would never end.
+        for await (const r of fetchEach(urls, { respectRobots: true, concurrency: 2, perHost: 2, extract: false, retries: 0 })) {
+          seen.push(r.title ?? r.url);
+          if (seen.filter((u) => u.includes('t=b')).length === 6) answerRobots();
+        }
+        expect(seen).toHaveLength(8);
+        expect(seen.slice(0, 6).every((u) => u.includes('t=b'))).toBe(true);
+        expect(a.hits('/robots.txt')).toBe(1);
+      },
+      {
+        '/robots.txt': (_q, res) =>
+          void robotsAsked.then(() => {
+            res.writeHead(404);
+            res.end();
+          }),
+      },
+      robotsRoute('User-agent: *\nAllow: /\n'),
+    );
+  });
+
+  it.each([
+    [5, 'ROBOTS_DISALLOWED'],
+    [6, 'ok'],
+  ])('follows %i robots.txt redirects: %s (more than five: unavailable, allow all)', async (redirects, expected) => {
+    const go = (res: import('node:http').ServerResponse, location: string) => {
+      res.writeHead(301, { location });
+      res.end();
+    };
+    const t = await createTestServer({
+      '/robots.txt': (_q, res) => go(res, `/chain?n=${redirects - 1}`),
+      '/chain': (_q, res, url) => {
+        const n = Number(url.searchParams.get('n'));
+        go(res, n > 1 ? `/chain?n=${n - 1}` : '/rules.txt');
+      },
+      ...{ '/rules.txt': robotsRoute('User-agent: *\nDisallow: /\n')['/robots.txt'] },
+    });
+    try {
+      const [r] = await fetchAll([`${t.url}/ok?t=x`], { respectRobots: true, retries: 0, extract: false });
+      expect(r?.error?.code ?? 'ok').toBe(expected);
+      expect(t.hits('/rules.txt')).toBe(redirects === 5 ? 1 : 0);
     } finally {
       await t.close();
     }

@@ -22,6 +22,6 @@ export function check(rows, { kind, n, links }) {
 }
 
 export function urlsFor({ base, kind, n }) {
-  const prefix = kind === 'big' ? 'b' : 's';
+  const prefix = kind === 'huge' ? 'h' : kind === 'big' ? 'b' : 's';
   return Array.from({ length: n }, (_, i) => `${base}/${prefix}/${i}`);
 }

@@ -59,6 +59,34 @@ export function bigPage(i) {
   return { title, links: links.length, html: `<!doctype html><html lang="en">${head}${body}</html>` };
 }
 
+/** W5: the body every ~1 MB page shares (rendered once): ~12,000 unique absolute links in list items. */
+let hugeBody = null;
+export const HUGE_LINKS = 12_000;
+function hugeBodyHtml() {
+  if (hugeBody === null) {
+    const r = rng(7);
+    const items = Array.from({ length: HUGE_LINKS }, (_, k) => `<li><a href="https://site${k % 23}.example/h/${k}?q=${Math.floor(r() * 1e6)}">${words(r, 3)}</a> ${words(r, 1)}</li>`);
+    hugeBody = `<body><main><ul>${items.join('\n')}</ul></main></body>`;
+  }
+  return hugeBody;
+}
+
+/**
+ * W5: a ~1 MB link-heavy page (about 12,000 links), the shape that made fetched bodies pile up in front of a slow
+ * parser. Only the title differs between pages, so the server renders them on request instead of holding
+ * 1,500 MB of pages.
+ */
+export function hugePage(i) {
+  const [head, tail] = hugePageParts(i);
+  return { title: `Huge page ${i}`, links: HUGE_LINKS, html: head + tail };
+}
+
+/** The two halves of hugePage(i).html: its own head, and the tail every huge page shares (so a server can keep one copy). */
+export function hugePageParts(i) {
+  return [`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Huge page ${i}</title></head>`, `${hugeBodyHtml()}</html>`];
+}
+
 export function page(kind, i) {
+  if (kind === 'huge') return hugePage(i);
   return kind === 'big' ? bigPage(i) : smallPage(i);
 }

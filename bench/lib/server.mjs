@@ -2,20 +2,28 @@
 // a contestant's main thread. Pages are rendered once into memory. Two ports: one answers at once, the other
 // after a fixed delay (the latency-bound workload). Prints {"fast": port, "slow": port} when ready.
 import { createServer } from 'node:http';
-import { page } from './corpus.mjs';
+import { hugePageParts, page } from './corpus.mjs';
 
 const [smallCount, bigCount, delayMs] = process.argv.slice(2).map(Number);
 const small = Array.from({ length: smallCount }, (_, i) => Buffer.from(page('small', i).html));
 const big = Array.from({ length: bigCount }, (_, i) => Buffer.from(page('big', i).html));
+const hugeTail = Buffer.from(hugePageParts(0)[1]);
 
 function handler(delay) {
   return (req, res) => {
-    const m = /^\/(s|b)\/(\d+)$/.exec(req.url ?? '');
-    const body = m ? (m[1] === 's' ? small : big)[Number(m[2])] : undefined;
+    const m = /^\/(s|b|h)\/(\d+)$/.exec(req.url ?? '');
+    // W5's ~1 MB pages differ only in their head: one shared tail is kept, and any index is served.
+    const body = !m ? undefined : m[1] === 'h' ? [Buffer.from(hugePageParts(Number(m[2]))[0]), hugeTail] : (m[1] === 's' ? small : big)[Number(m[2])];
     const send = () => {
       if (!body) {
         res.writeHead(404);
         return res.end();
+      }
+      if (Array.isArray(body)) {
+        const [head, tail] = body;
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': head.length + tail.length });
+        res.write(head);
+        return res.end(tail);
       }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': body.length });
       res.end(body);

@@ -1,8 +1,6 @@
 import robotsParserModule from 'robots-parser';
-import type { Dispatcher } from 'undici';
-import { FetchError } from '../errors.js';
-import { fetchOnce, type ClientSettings } from '../fetch/client.js';
-import { nextHop } from '../fetch/redirects.js';
+import { FetchError, type ErrorCode } from '../errors.js';
+import type { HttpResponse } from '../fetch/client.js';
 
 export interface RobotsVerdict {
   allowed: boolean;
@@ -42,14 +40,25 @@ export function compileRobots(robotsUrl: string, text: string): Robot {
 type Rules = { kind: 'parsed'; robots: Robot } | { kind: 'allow-all' } | { kind: 'disallow-all' };
 
 /** RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; more is not needed. */
-const ROBOTS_MAX_BYTES = 512 * 1024;
+export const ROBOTS_MAX_BYTES = 512 * 1024;
 /** RFC 9309 §2.3.1.2: at least five consecutive redirects are followed; more means unavailable. */
-const ROBOTS_MAX_REDIRECTS = 5;
+export const ROBOTS_MAX_REDIRECTS = 5;
+
+/**
+ * How a robots.txt is fetched: the caller requests it as it requests every URL (a global slot, its host's slot and
+ * pacing), following up to ROBOTS_MAX_REDIRECTS redirects and reading at most ROBOTS_MAX_BYTES, and hands back
+ * the last response or why there is none.
+ */
+export type RobotsFetcher = (robotsUrl: URL) => Promise<HttpResponse | FetchError>;
+
+/** Failures that say the redirects of a robots.txt led nowhere usable: the file is unavailable (RFC 9309 §2.3.1.2). */
+const REDIRECT_FAILURES: ReadonlySet<ErrorCode> = new Set(['TOO_MANY_REDIRECTS', 'INVALID_URL', 'UNSUPPORTED_SCHEME']);
 /** Origins whose rules are remembered; beyond this the oldest are dropped (and fetched again if needed). */
 const MAX_ORIGINS = 10_000;
 
 /**
- * robots.txt per origin, fetched once per run and shared by every URL of that origin. Matching is
+ * robots.txt per origin, fetched once per run (through `fetchRobots`, under the same limits as every request)
+ * and shared by every URL of that origin; only that origin's URLs wait for it. Matching is
  * robots-parser's (longest match wins, Allow wins a tie, `*` and `$` wildcards, groups of one agent merged).
  * Unavailable (4xx) means allow all; unreachable (5xx, 429, network failure) means disallow all: RFC 9309 §2.3.1.3–4.
  */
@@ -57,13 +66,12 @@ export class RobotsRules {
   private readonly cache = new Map<string, Promise<Rules>>();
 
   constructor(
-    private readonly dispatcher: Dispatcher,
-    private readonly client: ClientSettings,
     private readonly userAgent: string,
+    private readonly fetchRobots: RobotsFetcher,
   ) {}
 
-  async check(url: URL, signal: AbortSignal): Promise<RobotsVerdict> {
-    const rules = await this.rulesFor(url.origin, signal);
+  async check(url: URL): Promise<RobotsVerdict> {
+    const rules = await this.rulesFor(url.origin);
     if (rules.kind === 'allow-all') return { allowed: true, crawlDelayMs: null };
     if (rules.kind === 'disallow-all') return { allowed: false, crawlDelayMs: null };
     const allowed = rules.robots.isAllowed(url.href, this.userAgent) ?? true;
@@ -71,43 +79,31 @@ export class RobotsRules {
     return { allowed, crawlDelayMs: typeof delay === 'number' && delay > 0 ? delay * 1000 : null };
   }
 
-  private rulesFor(origin: string, signal: AbortSignal): Promise<Rules> {
+  private rulesFor(origin: string): Promise<Rules> {
     let rules = this.cache.get(origin);
     if (!rules) {
       if (this.cache.size >= MAX_ORIGINS) this.cache.delete(this.cache.keys().next().value as string);
-      rules = this.load(origin, signal);
+      rules = this.load(origin);
       this.cache.set(origin, rules);
     }
     return rules;
   }
 
-  private async load(origin: string, signal: AbortSignal): Promise<Rules> {
+  private async load(origin: string): Promise<Rules> {
     const robotsUrl = new URL('/robots.txt', origin);
-    const settings = { ...this.client, maxBytes: ROBOTS_MAX_BYTES };
+    let res: HttpResponse | FetchError;
     try {
-      let target = robotsUrl;
-      let headers = settings.headers;
-      for (let redirects = 0; ; redirects++) {
-        const res = await fetchOnce(this.dispatcher, target, 'GET', true, settings, signal, headers);
-        if (res.location !== null) {
-          // RFC 9309 §2.3.1.2: follow at least five redirects; beyond that the file counts as unavailable.
-          if (redirects >= ROBOTS_MAX_REDIRECTS) return { kind: 'allow-all' };
-          const hop = nextHop(target, res.location, headers);
-          if (hop instanceof FetchError) return { kind: 'allow-all' };
-          target = hop.url;
-          headers = hop.headers;
-          continue;
-        }
-        if (res.status >= 200 && res.status < 300) {
-          // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
-          const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
-          return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
-        }
-        if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
-        return { kind: 'disallow-all' };
-      }
+      res = await this.fetchRobots(robotsUrl);
     } catch {
       return { kind: 'disallow-all' };
     }
+    if (res instanceof FetchError) return { kind: REDIRECT_FAILURES.has(res.code) ? 'allow-all' : 'disallow-all' };
+    if (res.status >= 200 && res.status < 300) {
+      // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
+      const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
+      return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
+    }
+    if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
+    return { kind: 'disallow-all' };
   }
 }

@@ -1,174 +1,74 @@
-import type { Dispatcher } from 'undici';
-import type { LimitFunction } from 'p-limit';
-import { FetchError, cancelledAt, redactUrl } from '../errors.js';
-import { classifyError } from '../fetch/classify.js';
+import { FetchError } from '../errors.js';
 import { failedResult, toResultError, type FetchResult } from '../result.js';
-import type { NormalizedOptions } from '../options.js';
 import type { UrlItem } from '../source/url-input.js';
-import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/client.js';
+import type { HttpResponse } from '../fetch/client.js';
 import { sleep } from '../sleep.js';
 import { isHtml } from '../parse/content-type.js';
-import { nextHop } from '../fetch/redirects.js';
-import type { PageParser } from '../parse/types.js';
-import type { HostGates } from './host-gate.js';
+import type { Hold } from './byte-budget.js';
+import { followRedirects } from './redirect-chain.js';
+import { attempt, cancelledBefore, type RequestSpec, type RunContext } from './request.js';
 import { backoffMs, isRetryableError, isRetryableStatus } from './retry-policy.js';
-import type { RobotsRules } from '../robots/robots-rules.js';
 
-/** Everything a URL's processing needs from its run; built once per run. */
-export interface RunContext {
-  options: NormalizedOptions;
-  client: ClientSettings;
-  dispatcher: Dispatcher;
-  global: LimitFunction;
-  hosts: HostGates;
-  /** Created on the first HTML page, so runs that parse nothing start no threads. */
-  parser: () => PageParser;
-  robots: RobotsRules | null;
-  signal: AbortSignal;
-  /** +1 when a URL starts waiting on something other than a global slot, -1 when it stops (the feeder's demand). */
-  park: (delta: 1 | -1) => void;
-}
-
-/** Awaits `promise` with the URL counted as parked meanwhile. */
-async function parkedWhile<T>(ctx: RunContext, promise: Promise<T>): Promise<T> {
-  ctx.park(1);
-  try {
-    return await promise;
-  } finally {
-    ctx.park(-1);
-  }
-}
+export type { RunContext } from './request.js';
 
 /** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
 const HEAD_REFUSED = new Set([405, 501]);
 
-/** For a URL the run was cancelled around before (another) request went out. */
-function cancelled(attempts = 0): FetchError {
-  return cancelledAt(attempts === 0 ? 'queued' : 'backoff');
-}
-
-/** One attempt through the host gate, then a global slot: the host wait never holds a global slot. */
-async function attempt(
-  ctx: RunContext,
-  url: URL,
-  method: 'GET' | 'HEAD',
-  readBody: boolean,
-  headers: Record<string, string>,
-  attemptsSoFar: number,
-): Promise<HttpResponse | FetchError> {
-  const gate = ctx.hosts.get(url.host);
-  // Parked while the host holds this request back (busy, paced or paused). A free host lets it through within
-  // `run` itself, and then it is never counted as parked at all.
-  let atGate = true;
-  let parked = false;
-  const leaveGate = (): void => {
-    atGate = false;
-    if (parked) {
-      parked = false;
-      ctx.park(-1);
-    }
-  };
-  const done = gate.run(() => {
-    leaveGate();
-    return ctx.global(async () => {
-      if (ctx.signal.aborted) throw cancelled(attemptsSoFar);
-      const res = await fetchOnce(ctx.dispatcher, url, method, readBody, ctx.client, ctx.signal, headers);
-      // Pause the host before this request gives up its slot, so the next request to it waits too.
-      if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
-      return res;
-    });
-  }, ctx.signal);
-  if (atGate) {
-    parked = true;
-    ctx.park(1);
-  }
-  try {
-    return await done;
-  } catch (err) {
-    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
-  } finally {
-    leaveGate();
-    ctx.hosts.release(url.host);
-  }
-}
-
 /**
  * The life of one URL: for each hop of its redirect chain, the robots check and attempts with retries (backoff
  * with jitter, Retry-After honoured and capped, the host paused meanwhile), each hop through its own host's gate;
- * then the parse stage. Always resolves to a result, never rejects.
+ * then the parse stage. The body is counted in `hold`, the URL's share of the byte budget, from the moment it
+ * lands until the pipeline hands the result to the consumer. Always resolves to a result, never rejects.
  */
-export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchResult> {
+export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Promise<FetchResult> {
   if (item.error || !item.url) return failedResult(item.input, item.error ?? new FetchError('INVALID_URL', 'no URL'));
-  const { options } = ctx;
+  const { options, parking } = ctx;
   const started = performance.now();
   // Every result reaching here is a fresh object of this URL's own: stamped in place rather than copied.
   const finish = (result: FetchResult): FetchResult => {
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
   };
-  let url = item.url;
-  let headers = ctx.client.headers;
-  let redirects = 0;
-  /** URLs of this chain so far, to name a loop as one (kept only once a chain starts). */
-  let chain: Set<string> | null = null;
   let attempts = 0;
-  // finalUrl is where the last response came from: set once any response arrived (a status is known), or once a
-  // redirect moved the chain to a URL of its own.
-  const failed = (error: FetchError, status: number | null = error.status): FetchResult =>
-    finish(failedResult(item.input, error, { attempts, status, redirects, finalUrl: redirects > 0 || status !== null ? url.href : null }));
 
-  let outcome: HttpResponse | FetchError;
-  for (;;) {
+  /** One hop of the chain: its host's robots.txt, then attempts with retries. */
+  const hop = async (url: URL, headers: Record<string, string>): Promise<HttpResponse | FetchError> => {
     if (ctx.robots) {
-      const verdict = await parkedWhile(ctx, ctx.robots.check(url, ctx.signal));
-      if (ctx.signal.aborted) return failed(cancelled(attempts));
+      const verdict = await parking.during(ctx.robots.check(url));
+      if (ctx.signal.aborted) return cancelledBefore(attempts);
       if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
       if (!verdict.allowed) {
-        return failed(new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`));
+        return new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`);
       }
     }
-
-    let method = options.method;
+    const spec: RequestSpec = { url, method: options.method, readBody: options.method === 'GET', headers, settings: ctx.client };
+    let outcome: HttpResponse | FetchError;
     for (let retry = 0; ; ) {
-      if (ctx.signal.aborted) return failed(cancelled(attempts));
-      outcome = await attempt(ctx, url, method, options.method === 'GET', headers, attempts);
+      if (ctx.signal.aborted) return cancelledBefore(attempts);
+      outcome = await attempt(ctx, spec, hold, attempts);
       if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
-      if (method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
-        method = 'GET';
+      if (spec.method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
+        spec.method = 'GET';
         continue;
       }
       const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
-      if (!retryable || retry >= options.retries || ctx.signal.aborted) break;
+      if (!retryable || retry >= options.retries || ctx.signal.aborted) return outcome;
       const retryAfter = outcome instanceof FetchError ? null : outcome.retryAfterMs;
-      if (retryAfter !== null) {
-        // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
-        if (retryAfter > options.maxRetryAfterMs) break;
-      }
+      // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
+      if (retryAfter !== null && retryAfter > options.maxRetryAfterMs) return outcome;
       retry++;
-      await parkedWhile(ctx, sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal));
+      await parking.during(sleep(retryAfter ?? backoffMs(retry, options.retryBaseMs), ctx.signal));
     }
+  };
 
-    if (outcome instanceof FetchError || outcome.location === null) break;
-    // A redirect: the next hop is a request of its own, through its own host's robots.txt and gate.
-    const hop = nextHop(url, outcome.location, headers);
-    if (hop instanceof FetchError) return failed(hop, outcome.status);
-    chain ??= new Set([url.href]);
-    if (chain.has(hop.url.href)) {
-      return failed(new FetchError('TOO_MANY_REDIRECTS', `redirect loop: ${redactUrl(hop.url.href)} again after ${redirects + 1} redirects`), outcome.status);
-    }
-    if (redirects >= options.maxRedirects) {
-      return failed(
-        new FetchError('TOO_MANY_REDIRECTS', `still redirecting after ${redirects} redirects (maxRedirects is ${options.maxRedirects})`),
-        outcome.status,
-      );
-    }
-    chain.add(hop.url.href);
-    redirects++;
-    url = hop.url;
-    headers = hop.headers;
+  // A redirect's next hop is a request of its own, through its own host's robots.txt and gate.
+  const { outcome, url, redirects } = await followRedirects(item.url, ctx.client.headers, options.maxRedirects, hop);
+  if (outcome instanceof FetchError) {
+    // finalUrl is where the last response came from: set once any response arrived (a status is known), or once
+    // a redirect moved the chain to a URL of its own.
+    const status = outcome.status;
+    return finish(failedResult(item.input, outcome, { attempts, status, redirects, finalUrl: redirects > 0 || status !== null ? url.href : null }));
   }
-
-  if (outcome instanceof FetchError) return failed(outcome);
   const res = outcome;
   const base: FetchResult = {
     url: item.input,
@@ -189,11 +89,15 @@ export async function processUrl(ctx: RunContext, item: UrlItem): Promise<FetchR
     return finish(base);
   }
   if (!options.extract || !res.body || !isHtml(res.contentType)) {
+    // Nothing keeps the body: it stops counting at once.
+    hold.release();
     base.ok = true;
     return finish(base);
   }
+  // The body waits for (and sits in) the parser, and its fields wait for the consumer: counted (since it landed,
+  // see attempt) until the consumer takes the result.
   try {
-    const fields = await parkedWhile(ctx, ctx.parser().parse({ body: res.body, contentType: res.contentType, url: url.href }, ctx.signal));
+    const fields = await parking.during(ctx.parser().parse({ body: res.body, contentType: res.contentType, url: url.href }, ctx.signal));
     Object.assign(base, fields);
     base.ok = true;
     return finish(base);

@@ -1,0 +1,52 @@
+import { FetchError, redactUrl } from '../errors.js';
+import type { HttpResponse } from '../fetch/client.js';
+import { nextHop } from '../fetch/redirects.js';
+
+/** Where a redirect chain ended. */
+export interface ChainEnd {
+  /** The last response, which is not a redirect; or why the chain stopped (with the status that carried it). */
+  outcome: HttpResponse | FetchError;
+  /** The URL of the last hop requested (or refused by `hop`). */
+  url: URL;
+  /** Redirects followed. */
+  redirects: number;
+}
+
+/**
+ * Follows a chain of redirects one hop at a time (see fetch/redirects.ts for why not inside undici): `hop` makes
+ * the request(s) for one URL — for a page its robots check, retries and host gate; for robots.txt one attempt —
+ * and a redirect it returns is followed to the next URL, its credentials dropped across origins. A Location that
+ * is not a URL or not http(s), a loop, and a chain longer than `maxRedirects` end the chain with a FetchError that
+ * carries the redirect's status. The one redirect loop for pages and robots.txt alike.
+ */
+export async function followRedirects(
+  start: URL,
+  headers: Record<string, string>,
+  maxRedirects: number,
+  hop: (url: URL, headers: Record<string, string>) => Promise<HttpResponse | FetchError>,
+): Promise<ChainEnd> {
+  let url = start;
+  let redirects = 0;
+  /** URLs of this chain so far, to name a loop as one (kept only once a chain starts). */
+  let chain: Set<string> | null = null;
+  for (;;) {
+    const outcome = await hop(url, headers);
+    if (outcome instanceof FetchError || outcome.location === null) return { outcome, url, redirects };
+    const status = outcome.status;
+    const next = nextHop(url, outcome.location, headers);
+    if (next instanceof FetchError) return { outcome: new FetchError(next.code, next.message, { status }), url, redirects };
+    chain ??= new Set([url.href]);
+    if (chain.has(next.url.href)) {
+      const message = `redirect loop: ${redactUrl(next.url.href)} again after ${redirects + 1} redirects`;
+      return { outcome: new FetchError('TOO_MANY_REDIRECTS', message, { status }), url, redirects };
+    }
+    if (redirects >= maxRedirects) {
+      const message = `still redirecting after ${redirects} redirects (maxRedirects is ${maxRedirects})`;
+      return { outcome: new FetchError('TOO_MANY_REDIRECTS', message, { status }), url, redirects };
+    }
+    chain.add(next.url.href);
+    redirects++;
+    url = next.url;
+    headers = next.headers;
+  }
+}

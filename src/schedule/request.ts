@@ -1,0 +1,99 @@
+import type { Dispatcher } from 'undici';
+import type { LimitFunction } from 'p-limit';
+import { FetchError, cancelledAt } from '../errors.js';
+import { classifyError } from '../fetch/classify.js';
+import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/client.js';
+import type { NormalizedOptions } from '../options.js';
+import type { PageParser } from '../parse/types.js';
+import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRules } from '../robots/robots-rules.js';
+import type { ByteBudget, Hold } from './byte-budget.js';
+import type { HostGates } from './host-gate.js';
+import type { Parking } from './parking.js';
+import { followRedirects } from './redirect-chain.js';
+import { isRetryableStatus } from './retry-policy.js';
+
+/** Everything a URL's processing needs from its run; built once per run. */
+export interface RunContext {
+  options: NormalizedOptions;
+  client: ClientSettings;
+  dispatcher: Dispatcher;
+  /** The global concurrency slot: every request on the wire holds one. */
+  global: LimitFunction;
+  hosts: HostGates;
+  /** Bytes held between the network and the consumer (`maxBufferedBytes`). */
+  budget: ByteBudget;
+  /** URLs waiting on something other than a global slot: the feeder's demand window. */
+  parking: Parking;
+  /** Created on the first HTML page, so runs that parse nothing start no threads. */
+  parser: () => PageParser;
+  robots: RobotsRules | null;
+  signal: AbortSignal;
+}
+
+/** One request as the scheduler sees it. */
+export interface RequestSpec {
+  url: URL;
+  method: 'GET' | 'HEAD';
+  /** False for link checks: the status only, the body drained. */
+  readBody: boolean;
+  headers: Record<string, string>;
+  /** Deadline and byte cap: the run's for pages, tighter for robots.txt. */
+  settings: ClientSettings;
+}
+
+/** For a URL the run was cancelled around before (another) request went out. */
+export function cancelledBefore(attemptsSoFar: number): FetchError {
+  return cancelledAt(attemptsSoFar === 0 ? 'queued' : 'backoff');
+}
+
+/**
+ * One attempt of one request, the only way a run sends anything (robots.txt included), so the user's limits hold
+ * for every request: first its host's gate (per-host limit, pacing, a Retry-After pause), which never holds a
+ * global slot; then a global slot; then, the last moment before it goes out, room in the byte budget (a request
+ * waits for room holding its slots, so that none starts while the budget is full; nothing else could start then
+ * either).
+ *
+ * `hold` is the share of the budget of the URL the request is made for: the body is counted there before the
+ * request gives up its slot (so the next request already sees it), and the URL is parked while its host holds the
+ * request back. Null for a request that is no URL's own: robots.txt, whose body is read and dropped at once and
+ * whose waiting URLs park themselves. Never rejects: a failure is returned as a FetchError.
+ */
+export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | null, attemptsSoFar: number): Promise<HttpResponse | FetchError> {
+  const { url } = spec;
+  const gate = ctx.hosts.get(url.host);
+  const send = async (): Promise<HttpResponse> => {
+    if (ctx.budget.full) await ctx.budget.room(ctx.signal);
+    if (ctx.signal.aborted) throw cancelledBefore(attemptsSoFar);
+    const res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers);
+    if (res.body !== null) hold?.add(res.body.byteLength);
+    // Pause the host before this request gives up its slot, so the next request to it waits too.
+    if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
+    return res;
+  };
+  const throughGate = (unpark: () => void): Promise<HttpResponse> =>
+    gate.run(() => {
+      unpark();
+      return ctx.global(send);
+    }, ctx.signal);
+  try {
+    return await (hold ? ctx.parking.until(throughGate) : throughGate(noop));
+  } catch (err) {
+    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
+  } finally {
+    ctx.hosts.release(url.host);
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Fetches a robots.txt as any request is fetched (`attempt`), one attempt per hop, following up to five redirects
+ * (RFC 9309 §2.3.1.2) and reading at most ROBOTS_MAX_BYTES. The run's RobotsFetcher.
+ */
+export async function fetchRobotsTxt(ctx: RunContext, robotsUrl: URL): Promise<HttpResponse | FetchError> {
+  const settings: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
+  const end = await followRedirects(robotsUrl, ctx.client.headers, ROBOTS_MAX_REDIRECTS, (url, headers) =>
+    attempt(ctx, { url, method: 'GET', readBody: true, headers, settings }, null, 0),
+  );
+  return end.outcome;
+}
