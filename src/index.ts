@@ -3,7 +3,8 @@ import { runPipeline } from './pipeline.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
 
-export type { VolleyOptions, Progress } from './options.js';
+export type { VolleyOptions, Progress, StoredValidators, Validators } from './options.js';
+export type { AcceptSpec } from './schedule/accept.js';
 export type { FetchResult } from './result.js';
 export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
 export type { ErrorCode, ResultError } from './errors.js';

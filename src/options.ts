@@ -3,6 +3,15 @@ import { availableParallelism } from 'node:os';
 import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
 import { VERSION } from './version.js';
 import { normalizeTls, type NormalizedTls, type TlsOptions } from './fetch/tls.js';
+import { parseAccept, type AcceptSpec, type StatusPredicate } from './schedule/accept.js';
+
+/** What an earlier run stored for a URL (its result's `etag` and `lastModified`). */
+export interface StoredValidators {
+  etag?: string | null;
+  lastModified?: string | null;
+}
+
+export type Validators = Map<string, StoredValidators> | ((url: string) => StoredValidators | undefined);
 
 /** Counters handed to `onProgress` after every finished URL and on every host pause. */
 export interface Progress {
@@ -103,6 +112,26 @@ export interface VolleyOptions {
    */
   retryUnsafe?: boolean;
   /**
+   * Validators stored by an earlier run, for conditional re-fetch (RFC 9110 §13.1): a URL with an `etag` is sent
+   * `If-None-Match`, one with a `lastModified` `If-Modified-Since` (both when both are known). A `304 Not
+   * Modified` is then a success (`notModified: true`, nothing parsed) that carries the stored validators on.
+   * Looked up by the URL as given; a redirect hop to another URL sends none. A Map, or a function.
+   */
+  validators?: Validators;
+  /**
+   * Consecutive attempts to one host (`hostname:port`) failing with CONNECT, DNS, TIMEOUT, TLS or RESET after
+   * which the host is skipped for the rest of the run: its waiting and later URLs end at once as HOST_SKIPPED,
+   * never requested. Any response resets the count. 0 turns it off.
+   * @default 10
+   */
+  maxHostErrors?: number;
+  /**
+   * The statuses counted as ok: `'200..299,304,403'` or `[200, [300, 399]]`. Others fail as HTTP_STATUS. Only 2xx
+   * bodies are parsed. 304 is added when validators were sent for the URL.
+   * @default '200..299'
+   */
+  accept?: AcceptSpec;
+  /**
    * Most bytes held between fetching and the consumer: bodies waiting for or inside the parser, and results not
    * yet taken (each counted by its body's size). While they are at or above this, no new request starts, so
    * fetching slows to the pace of the parser and of the consumer instead of filling memory. Requests already on
@@ -145,6 +174,9 @@ export interface NormalizedOptions {
   http2: boolean;
   maxHeaderSize: number;
   retryUnsafe: boolean;
+  validators: ((url: string) => StoredValidators | undefined) | null;
+  maxHostErrors: number;
+  accept: StatusPredicate;
   maxBufferedBytes: number;
   onProgress: ((progress: Progress) => void) | undefined;
 }
@@ -172,6 +204,8 @@ export const DEFAULTS = {
   maxHeaderSize: 64 * 1024,
   parseTimeoutMs: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
+  maxHostErrors: 10,
+  accept: '200..299',
 } as const;
 
 export const DEFAULT_USER_AGENT = `volley/${VERSION}`;
@@ -227,6 +261,21 @@ function extractSpec(spec: ExtractSpec | undefined): NormalizedExtract {
     return normalizeExtract(spec);
   } catch (err) {
     throw err instanceof TypeError || err instanceof RangeError ? optionError(err, 'extract') : err;
+  }
+}
+
+function validatorsOption(value: unknown): NormalizedOptions['validators'] {
+  if (value === undefined) return null;
+  if (value instanceof Map) return (url) => value.get(url) as StoredValidators | undefined;
+  if (typeof value === 'function') return value as (url: string) => StoredValidators | undefined;
+  throw optionError(new TypeError(`Expected \`validators\` to be a Map or a function of the URL, got ${show(value)}`), 'validators');
+}
+
+function acceptOption(value: unknown): StatusPredicate {
+  try {
+    return parseAccept((value ?? DEFAULTS.accept) as AcceptSpec);
+  } catch (err) {
+    throw err instanceof RangeError || err instanceof TypeError ? optionError(err, 'accept') : err;
   }
 }
 
@@ -294,6 +343,9 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     http2: boolean('http2', o.http2),
     maxHeaderSize: integer('maxHeaderSize', o.maxHeaderSize, DEFAULTS.maxHeaderSize, 1024, 16 * 1024 * 1024),
     retryUnsafe: boolean('retryUnsafe', o.retryUnsafe),
+    validators: validatorsOption(o.validators),
+    maxHostErrors: integer('maxHostErrors', o.maxHostErrors, DEFAULTS.maxHostErrors, 0, 1_000_000),
+    accept: acceptOption(o.accept),
     maxBufferedBytes: integer('maxBufferedBytes', o.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1, Number.MAX_SAFE_INTEGER),
     onProgress: o.onProgress,
   };

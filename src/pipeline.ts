@@ -11,6 +11,7 @@ import { HostGates } from './schedule/host-gate.js';
 import { processUrl } from './schedule/process-url.js';
 import { fetchRobotsTxt, type RunContext } from './schedule/request.js';
 import { Parking } from './schedule/parking.js';
+import { HostBreaker } from './schedule/breaker.js';
 import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
 import { createParsePool } from './parse/pool.js';
@@ -124,6 +125,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     parking: new Parking(() => roomFreed.notify()),
     parser: () => (parser ??= createParsePool(options)),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
+    breaker: new HostBreaker(options.maxHostErrors),
     signal,
   };
 

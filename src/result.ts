@@ -15,6 +15,10 @@ export interface FetchResult extends ParsedFields {
   /** null, or `{ code, message }` with a stable code (see the README). */
   error: ResultError | null;
   contentType: string | null;
+  /** The final response's `ETag`, or null (for a 304, the stored one when the server left it out). */
+  etag: string | null;
+  /** The final response's `Last-Modified`, or null (for a 304, the stored one when the server left it out). */
+  lastModified: string | null;
   /** Body size in bytes after decompression. */
   bytes: number;
   /** From the first attempt's start to the result, retries and parsing included. */
@@ -23,6 +27,8 @@ export interface FetchResult extends ParsedFields {
   attempts: number;
   /** Redirects followed on the last attempt. */
   redirects: number;
+  /** Present (true) when the server answered 304 to the validators of an earlier run: nothing new, nothing parsed. */
+  notModified?: true;
 }
 
 /** The plain-data form of a failure, `stage` kept only where it is set (CANCELLED). */
@@ -40,6 +46,8 @@ export function failedResult(url: string, error: FetchError | ResultError, extra
     status,
     error: toResultError(error),
     contentType: null,
+    etag: null,
+    lastModified: null,
     bytes: 0,
     elapsedMs: 0,
     attempts: 0,

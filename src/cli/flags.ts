@@ -39,6 +39,8 @@ export interface CliSettings {
   progress: boolean | undefined;
   lock: string | null;
   resume: boolean;
+  /** --since FILE: the previous run whose validators are sent. */
+  since: string | null;
   shard: { index: number; count: number } | null;
 }
 
@@ -246,6 +248,21 @@ export const FLAGS = {
     help: 'With -o FILE (jsonl): skip URLs that already have a final result in FILE, append the rest',
     apply: (on, into) => void (into.cli.resume = on),
   },
+  since: {
+    type: 'string',
+    help: 'Conditional re-fetch: send the validators (ETag, Last-Modified) a previous run wrote to FILE (jsonl); a 304 is a success, marked notModified. May be the same file as -o with --resume',
+    apply: (path, into) => void (into.cli.since = path),
+  },
+  'max-host-errors': {
+    type: 'number',
+    help: 'Skip a host for the rest of the run after N consecutive connection failures or timeouts (HOST_SKIPPED; 0: never)',
+    ...sets('maxHostErrors'),
+  },
+  accept: {
+    type: 'string',
+    help: "Statuses counted as ok, e.g. '200..299,304,403' (304 is added when --since sends validators)",
+    ...sets('accept'),
+  },
   shard: {
     type: 'string',
     help: 'K/N: keep only URLs whose host hashes to shard K of N (K from 0), for splitting one list over N machines',
@@ -268,7 +285,7 @@ export type FlagName = keyof typeof FLAGS;
 /** A fresh draft: every CLI setting as if its flag were absent. */
 export function newDraft(): Draft {
   return {
-    cli: { inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, shard: null },
+    cli: { inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, since: null, shard: null },
     options: {},
     extract: { enabled: FLAGS.extract.default, links: false, select: {} },
   };

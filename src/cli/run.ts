@@ -11,7 +11,10 @@ import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
 import { ProgressLine } from './progress.js';
 import { shardOf } from './shard.js';
-import { finishedUrls, trimPartialLine } from './resume.js';
+import { resolve } from 'node:path';
+import { trimPartialLine } from './resume.js';
+import { readPreviousRun } from './previous-run.js';
+import type { SinceEntry } from './since.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -78,10 +81,17 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
 
   try {
     let skip: Set<string> | null = null;
+    let validators: Map<string, SinceEntry> | null = null;
     if (config.resume && config.output) {
-      skip = await finishedUrls(config.output);
+      // One pass over the file when --since names it too.
+      const sameFile = config.since !== null && resolve(config.since) === resolve(config.output);
+      const previous = await readPreviousRun(config.output, { resume: true, since: sameFile });
+      skip = previous.finished;
+      if (sameFile) validators = previous.validators;
       trimPartialLine(config.output);
     }
+    if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
+    const runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
     let source: AsyncIterable<SourceLine> = urlsOf(plan, io.stdin);
     if (config.shard) {
       const { index, count } = config.shard;
@@ -140,7 +150,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
     try {
-      const results = fetchEach(source, { ...options, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
+      const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
         if (ending !== 'EPIPE') await sink.write(result);

@@ -1,5 +1,7 @@
 import type { FetchResult } from '../result.js';
 
+const SKIPPED_HOSTS_LISTED = 10;
+
 /** Running tallies for the end-of-run summary: counts only, so memory is flat however long the list. */
 export class Tally {
   total = 0;
@@ -8,6 +10,10 @@ export class Tally {
   readonly byError = new Map<string, number>();
   /** CANCELLED rows of URLs that were read ahead but never requested: a cancelled run's user asks "how many?". */
   neverRequested = 0;
+  /** 304s to the validators of --since: ok, and nothing new. */
+  notModified = 0;
+  /** Hosts the circuit breaker skipped (HOST_SKIPPED rows): dead hosts only, so a small set. */
+  readonly skippedHosts = new Set<string>();
   private readonly startedAt = performance.now();
 
   add(result: FetchResult): void {
@@ -17,6 +23,18 @@ export class Tally {
     this.byStatusClass.set(cls, (this.byStatusClass.get(cls) ?? 0) + 1);
     if (result.error) this.byError.set(result.error.code, (this.byError.get(result.error.code) ?? 0) + 1);
     if (result.error?.stage === 'queued') this.neverRequested++;
+    if (result.notModified) this.notModified++;
+    if (result.error?.code === 'HOST_SKIPPED') this.noteSkippedHost(result.url);
+  }
+
+  private noteSkippedHost(url: string): void {
+    let host: string;
+    try {
+      host = new URL(url).host;
+    } catch {
+      return;
+    }
+    this.skippedHosts.add(host);
   }
 
   get failed(): number {
@@ -38,6 +56,12 @@ export class Tally {
       `  by status: ${list(this.byStatusClass)}`,
     ];
     if (this.byError.size > 0) lines.push(`  by error:  ${list(this.byError)}`);
+    if (this.notModified > 0) lines.push(`  not modified: ${this.notModified} (304 to the validators of --since)`);
+    if (this.skippedHosts.size > 0) {
+      const hosts = [...this.skippedHosts];
+      const more = hosts.length > SKIPPED_HOSTS_LISTED ? ` and ${hosts.length - SKIPPED_HOSTS_LISTED} more` : '';
+      lines.push(`  skipped hosts (--max-host-errors): ${hosts.slice(0, SKIPPED_HOSTS_LISTED).join(', ')}${more}`);
+    }
     if (this.neverRequested > 0) lines.push(`  ${this.neverRequested} of the CANCELLED were never requested (read ahead); --resume runs them`);
     return `${lines.join('\n')}\n`;
   }

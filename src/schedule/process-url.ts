@@ -4,12 +4,25 @@ import type { UrlItem } from '../source/url-input.js';
 import type { HttpResponse } from '../fetch/client.js';
 import { sleep } from '../sleep.js';
 import { isHtml } from '../parse/content-type.js';
+import { header } from '../fetch/headers.js';
+import type { StoredValidators } from '../options.js';
 import type { Hold } from './byte-budget.js';
 import { followRedirects } from './redirect-chain.js';
 import { attempt, cancelledBefore, type RequestSpec, type RunContext } from './request.js';
 import { backoffMs, isRetryableError, isRetryableStatus } from './retry-policy.js';
 
 export type { RunContext } from './request.js';
+
+/** The conditional request fields for what an earlier run stored (RFC 9110 §13.1.2, §13.1.3). */
+function conditionalHeaders(stored: StoredValidators): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  if (stored.etag) out['if-none-match'] = stored.etag;
+  if (stored.lastModified) out['if-modified-since'] = stored.lastModified;
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/** Outcomes of an attempt that never went out: not counted in `attempts`. */
+const NOT_SENT: ReadonlySet<string> = new Set(['CANCELLED', 'HOST_SKIPPED']);
 
 /** HEAD is refused by some servers; RFC 9110 lets us ask again with GET (lychee does the same). */
 const HEAD_REFUSED = new Set([405, 501]);
@@ -30,6 +43,9 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
     return result;
   };
   let attempts = 0;
+  // Validators of an earlier run belong to the URL they were stored for: sent on the first hop only.
+  const stored = options.validators?.(item.input);
+  const conditional = stored ? conditionalHeaders(stored) : null;
 
   /** One hop of the chain: its host's robots.txt, then attempts with retries. */
   const hop = async (url: URL, headers: Record<string, string>): Promise<HttpResponse | FetchError> => {
@@ -41,12 +57,13 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
         return new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`);
       }
     }
+    if (conditional && url === item.url) headers = { ...headers, ...conditional };
     const spec: RequestSpec = { url, method: options.method, readBody: options.method === 'GET', headers, settings: ctx.client };
     let outcome: HttpResponse | FetchError;
     for (let retry = 0; ; ) {
       if (ctx.signal.aborted) return cancelledBefore(attempts);
       outcome = await attempt(ctx, spec, hold, attempts);
-      if (!(outcome instanceof FetchError && outcome.code === 'CANCELLED')) attempts++;
+      if (!(outcome instanceof FetchError && NOT_SENT.has(outcome.code))) attempts++;
       if (spec.method === 'HEAD' && !(outcome instanceof FetchError) && HEAD_REFUSED.has(outcome.status)) {
         spec.method = 'GET';
         continue;
@@ -77,6 +94,8 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
     status: res.status,
     error: null,
     contentType: res.contentType,
+    etag: header(res.headers, 'etag'),
+    lastModified: header(res.headers, 'last-modified'),
     bytes: res.bytes,
     elapsedMs: 0,
     attempts,
@@ -84,8 +103,24 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
     title: null,
     description: null,
   };
-  if (res.status < 200 || res.status >= 300) {
+  if (res.status === 304 && conditional && url === item.url) {
+    // Nothing changed since the earlier run (RFC 9110 §15.4.5): a success, and its validators carry on, so that
+    // tonight's output is tomorrow's --since. A 304 may leave them out.
+    hold.release();
+    base.ok = true;
+    base.notModified = true;
+    base.etag ??= stored?.etag ?? null;
+    base.lastModified ??= stored?.lastModified ?? null;
+    return finish(base);
+  }
+  if (!options.accept(res.status)) {
     base.error = { code: 'HTTP_STATUS', message: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` };
+    return finish(base);
+  }
+  if (res.status < 200 || res.status >= 300) {
+    // An accepted status outside 2xx (`accept`: a 403 a link checker expects, say): ok, with no body to parse.
+    hold.release();
+    base.ok = true;
     return finish(base);
   }
   if (!options.extract || !res.body || !isHtml(res.contentType)) {

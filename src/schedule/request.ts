@@ -11,6 +11,7 @@ import type { HostGates } from './host-gate.js';
 import type { Parking } from './parking.js';
 import { followRedirects } from './redirect-chain.js';
 import { isRetryableStatus } from './retry-policy.js';
+import { hostSkippedError, type HostBreaker } from './breaker.js';
 
 /** Everything a URL's processing needs from its run; built once per run. */
 export interface RunContext {
@@ -27,6 +28,8 @@ export interface RunContext {
   /** Created on the first HTML page, so runs that parse nothing start no threads. */
   parser: () => PageParser;
   robots: RobotsRules | null;
+  /** Dead hosts (`maxHostErrors`): skipped for the rest of the run. */
+  breaker: HostBreaker;
   signal: AbortSignal;
 }
 
@@ -60,11 +63,24 @@ export function cancelledBefore(attemptsSoFar: number): FetchError {
  */
 export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | null, attemptsSoFar: number): Promise<HttpResponse | FetchError> {
   const { url } = spec;
+  const skippedBefore = ctx.breaker.skipped(url.host);
+  if (skippedBefore) return hostSkippedError(url.host, skippedBefore);
   const gate = ctx.hosts.get(url.host);
   const send = async (): Promise<HttpResponse> => {
     if (ctx.budget.full) await ctx.budget.room(ctx.signal);
     if (ctx.signal.aborted) throw cancelledBefore(attemptsSoFar);
-    const res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers);
+    // The host may have been found dead while this request waited for its turn: it is not sent.
+    const skipped = ctx.breaker.skipped(url.host);
+    if (skipped) throw hostSkippedError(url.host, skipped);
+    let res: HttpResponse;
+    try {
+      res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers);
+    } catch (err) {
+      if (err instanceof FetchError && err.status === null) ctx.breaker.record(url.host, err.code);
+      else ctx.breaker.record(url.host, 'response');
+      throw err;
+    }
+    ctx.breaker.record(url.host, 'response');
     if (res.body !== null) hold?.add(res.body.byteLength);
     // Pause the host before this request gives up its slot, so the next request to it waits too.
     if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
