@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { availableParallelism } from 'node:os';
 import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
 import { VERSION } from './version.js';
+import { describeValue } from './describe-value.js';
 import { normalizeTls, type NormalizedTls, type TlsOptions } from './fetch/tls.js';
 import { parseAccept, type AcceptSpec, type StatusPredicate } from './schedule/accept.js';
 
@@ -210,15 +211,7 @@ export const DEFAULTS = {
 
 export const DEFAULT_USER_AGENT = `volley/${VERSION}`;
 
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
-  return `\`${text}\` (${value === null ? 'null' : typeof value})`;
-}
+const show = (value: unknown): string => describeValue(value);
 
 function integer(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
   if (value === undefined) return fallback;

@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ERROR_CODES, fetchAll } from '../src/index.js';
 import { BEHAVIOURS, createChaosServer, type ChaosServer } from './fixtures/chaos-server.mjs';
+import { liveHeap } from './fixtures/heap.js';
 
 const SEED = 20240610;
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -48,14 +47,6 @@ function undocumented(rows: { url: string; ok: boolean; error: { code: string } 
 }
 
 describe('chaos: a server sending anything at all', () => {
-  // A full, synchronous collection without starting vitest with --expose-gc (as in engine-run.test.ts).
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const liveHeap = (): number => {
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
 
   it('mixes every behaviour of the fault server under the fixed seed', () => {
     const mix = new Set(chaosUrls(2000).map((_, n) => server.behaviourOf(n)));

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MockAgent } from 'undici';
 import type { ServerResponse } from 'node:http';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { fetchAll, fetchEach, type FetchResult } from '../src/index.js';
 import { READ_AHEAD } from '../src/pipeline.js';
 import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+import { liveHeap } from './fixtures/heap.js';
 
 /** Answers a held-back request with an HTML page titled `title`. */
 function sendPage(res: ServerResponse, title: string): void {
@@ -227,14 +226,6 @@ describe('cancellation', () => {
 });
 
 describe('bounded memory', () => {
-  // A full, synchronous collection without starting vitest with --expose-gc.
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const liveHeap = (): number => {
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  };
 
   it('streams 200,000 URLs with the source never read more than concurrency + read-ahead past the consumer', async () => {
     // A MockAgent answers in-process: this test is about the pipeline's bookkeeping, not sockets.

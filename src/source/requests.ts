@@ -1,5 +1,6 @@
 import { FetchError, redactUrl } from '../errors.js';
 import { toUrlItem, type UrlItem } from './url-input.js';
+import { describeValue } from '../describe-value.js';
 
 /**
  * A request as a value: what `fetchAll` / `fetchEach` take besides a bare URL string, and what one line of a
@@ -105,17 +106,8 @@ export function mergeHeaders(run: Readonly<Record<string, string>>, own: Readonl
   return merged ?? (run as Record<string, string>);
 }
 
-/** `value` for a message: JSON, cut to ECHO_LIMIT characters, credentials stripped, with its type. */
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
-  const cut = text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text;
-  return `\`${redactUrl(cut)}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
-}
+/** `value` for a message: cut to ECHO_LIMIT characters, credentials stripped, with its type. */
+const show = (value: unknown): string => describeValue(value, ECHO_LIMIT);
 
 /** A piece of a line for a message: at most ECHO_LIMIT characters, credentials stripped, JSON-quoted. */
 function echo(text: string): string {
