@@ -35,6 +35,16 @@ function testInternalErrorAfter(): number | null {
   return Number.isInteger(n) && n > 0 ? n : null;
 }
 
+/**
+ * Test-only: VOLLEY_TEST_SLOW_DRAIN_MS=N makes a cancelled run's drain take N ms more, standing in for output
+ * that is slow to flush (a network disk), so the suite can send a second signal while the first is still being
+ * honoured. Unset in real use.
+ */
+function testSlowDrain(): Promise<void> {
+  const ms = Number(process.env.VOLLEY_TEST_SLOW_DRAIN_MS);
+  return Number.isInteger(ms) && ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
 const DRAIN_LIMIT_MS = 3_000;
 
@@ -117,13 +127,19 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     out.on('error', onOutError);
 
     const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+      const code = signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM;
       if (ending === 'SIGINT' || ending === 'SIGTERM') {
         // The second signal: the user means it.
-        process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+        io.stderr.write(`volley: ${signal} again: stopped at once\n`);
+        process.exit(code);
       }
       ending = signal;
       controller.abort();
-      setTimeout(() => process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM), DRAIN_LIMIT_MS).unref();
+      if (!config.quiet) io.stderr.write(`volley: ${signal}: cancelling, writing what has finished (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again stops at once)\n`);
+      setTimeout(() => {
+        io.stderr.write(`volley: the run did not finish within ${DRAIN_LIMIT_MS / 1000} s of ${signal}; stopped\n`);
+        process.exit(code);
+      }, DRAIN_LIMIT_MS).unref();
     };
     const onSigint = (): void => onSignal('SIGINT');
     const onSigterm = (): void => onSignal('SIGTERM');
@@ -160,10 +176,12 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       onInternalError(err);
     } finally {
       progress?.stop();
+      // Every finished row is written (or its failure known) before the exit code is chosen. The signal
+      // handlers stay on meanwhile: a second Ctrl-C while the output drains still means "stop at once".
+      if (ending !== null) await testSlowDrain();
+      await sink.end();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
-      // Every finished row is written (or its failure known) before the exit code is chosen.
-      await sink.end();
       process.off('uncaughtException', onInternalError);
       process.off('unhandledRejection', onInternalError);
     }
