@@ -178,7 +178,7 @@ describe('robots.txt (RFC 9309)', () => {
     // robots.txt answers after a delay, so without the limit all 200 would be in flight together.
     const farm = await createHostFarm(200, (req, res, later) => {
       if (req.url === '/robots.txt') {
-        return later(30, () => {
+        return later(10, () => {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.end('User-agent: *\nDisallow: /private\n');
         });
