@@ -15,6 +15,10 @@ export interface FetchResult extends ParsedFields {
   /** null, or `{ code, message }` with a stable code (see the README). */
   error: ResultError | null;
   contentType: string | null;
+  /** The final response's `ETag`, as sent (quotes and `W/` included); null when it sent none or no response arrived. */
+  etag: string | null;
+  /** The final response's `Last-Modified`, as sent; null when it sent none or no response arrived. */
+  lastModified: string | null;
   /** Body size in bytes after decompression. */
   bytes: number;
   /** From the first attempt's start to the result, retries and parsing included. */
@@ -23,6 +27,22 @@ export interface FetchResult extends ParsedFields {
   attempts: number;
   /** Redirects followed on the last attempt. */
   redirects: number;
+  /**
+   * With `responseHeaders: true`: the final response's header fields, names lower-cased, a repeated field as an
+   * array (so `set-cookie` stays whole). Absent when no response arrived.
+   */
+  headers?: Record<string, string | string[]>;
+  /**
+   * With `body: 'text'` the body as a string, with `body: 'bytes'` as a Uint8Array (decompressed). Set on 2xx
+   * responses that have a body (HEAD responses have none); `fetchAll`'s and `fetchEach`'s types narrow it to the form asked for.
+   */
+  body?: string | Uint8Array;
+  /** With `body: 'json'`: the body parsed, when the response is JSON (`application/json`, `text/json`, any `+json` type); else null. */
+  json?: unknown;
+  /** With `save`: where the body was written, relative to `save.dir` (`/`-separated). Set only once the file is complete. */
+  savedAs?: string;
+  /** With `save`: the hex SHA-256 of the bytes written. */
+  sha256?: string;
 }
 
 /** The plain-data form of a failure, `stage` kept only where it is set (CANCELLED). */
@@ -40,6 +60,8 @@ export function failedResult(url: string, error: FetchError | ResultError, extra
     status,
     error: toResultError(error),
     contentType: null,
+    etag: null,
+    lastModified: null,
     bytes: 0,
     elapsedMs: 0,
     attempts: 0,
