@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fetchEach, type FetchResult } from '../index.js';
+import { FetchError } from '../errors.js';
 import { textOf, type SourceLine } from '../source/url-input.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
@@ -12,6 +13,7 @@ import { Tally } from './summary.js';
 import { ProgressLine } from './progress.js';
 import { shardOf } from './shard.js';
 import { finishedUrls, trimPartialLine } from './resume.js';
+import { bodyRow, savedNames } from './kept-rows.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -56,7 +58,8 @@ function encoderFor(config: CliConfig): Encoder {
   if (config.format === 'json') return jsonEncoder;
   if (config.format === 'csv') {
     const x = config.extract;
-    return csvEncoder({ canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] });
+    const shape = { canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
+    return csvEncoder({ ...shape, headers: config.options.responseHeaders === true }, { raw: config.csvRaw });
   }
   return jsonlEncoder;
 }
@@ -67,7 +70,7 @@ function encoderFor(config: CliConfig): Encoder {
  * (finished results are written, unfinished ones as CANCELLED); a second one exits at once.
  */
 export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
-  const { options } = config;
+  let { options } = config;
   const plan = planInputs(config);
 
   let releaseLock: (() => Promise<void>) | null = null;
@@ -80,6 +83,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     let skip: Set<string> | null = null;
     if (config.resume && config.output) {
       skip = await finishedUrls(config.output);
+      // Files the resumed run saved stay its URLs': no other URL is given their names.
+      if (options.save) options = { ...options, save: { ...options.save, existing: await savedNames(config.output) } };
       trimPartialLine(config.output);
     }
     let source: AsyncIterable<SourceLine> = urlsOf(plan, io.stdin);
@@ -139,15 +144,18 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const tally = new Tally();
     const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
+    let keepError: FetchError | null = null;
     try {
       const results = fetchEach(source, { ...options, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
-        if (ending !== 'EPIPE') await sink.write(result);
+        if (ending !== 'EPIPE') await sink.write(config.body ? (bodyRow(result, config.body) as FetchResult) : result);
         if (tally.total === failAfter) setImmediate(() => { throw new Error(`deliberate internal error after ${failAfter} results (VOLLEY_TEST_INTERNAL_ERROR)`); });
       }
     } catch (err) {
-      onInternalError(err);
+      // The WARC file could not be opened or closed: the output could not be written, not a bug.
+      if (err instanceof FetchError && err.code === 'WRITE') keepError = err;
+      else onInternalError(err);
     } finally {
       progress?.stop();
       process.off('SIGINT', onSigint);
@@ -166,6 +174,10 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (internalError !== null) {
       io.stderr.write(`volley: internal error (a bug; please report it): ${stackOf(internalError)}\n`);
       return EXIT.SOFTWARE;
+    }
+    if (keepError) {
+      io.stderr.write(`volley: ${keepError.message}\n`);
+      return EXIT.IO_ERROR;
     }
     if (writeError) {
       io.stderr.write(`volley: cannot write the output to ${outName}: ${writeError.message}${writeError.code && !writeError.message.includes(writeError.code) ? ` (${writeError.code})` : ''}\n`);
