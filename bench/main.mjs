@@ -33,11 +33,15 @@ const SIZES = quick
   : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500] };
 const DELAY_MS = 100;
 const WORKLOADS = [
-  { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast' },
+  // W1 also runs the CLI with --body and with --save (issue 13): what keeping the bodies costs, beside the plain run.
+  { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast', keep: true },
   { id: 'W2', name: 'latency-bound (+100 ms)', kind: 'small', n: SIZES.w2, concurrency: 100, links: false, port: 'slow' },
   { id: 'W3', name: 'parse-heavy (~150 KB, links)', kind: 'big', n: SIZES.w3, concurrency: 32, links: true, port: 'fast' },
 ].filter((w) => selected(w.id));
 const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+/** The CLI keeping what it fetched: the extra flags of each. */
+const KEEP_VARIANTS = { 'volley-cli --body': ['--body'], 'volley-cli --save': ['--save'] };
+const contestantsOf = (w) => (w.keep ? [...CONTESTANTS, ...Object.keys(KEEP_VARIANTS)] : CONTESTANTS);
 
 if (!existsSync(CLI)) {
   console.error('bench: dist/ is missing; run `npm ci` (or `npm run build`) first');
@@ -70,13 +74,21 @@ function measured(cmd, cmdArgs) {
 
 function runContestant(name, w, base) {
   const cfg = { base, kind: w.kind, n: w.n, concurrency: w.concurrency, links: w.links };
-  if (name === 'volley-cli') {
+  if (name.startsWith('volley-cli')) {
     const list = join(work, `${w.id}.txt`);
     writeFileSync(list, urlsFor(cfg).join('\n'));
     const out = join(work, `${w.id}.jsonl`);
-    const m = measured(process.execPath, [CLI, '-i', list, '-o', out, '-q', '--no-progress', '-c', String(w.concurrency), '--per-host', String(w.concurrency), '--retries', '0', ...(w.links ? ['--links'] : [])]);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
-    return { wall: m.wall, cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...check(rows, cfg), exit: m.status };
+    const saveDir = join(work, `${w.id}-save`);
+    const extra = (KEEP_VARIANTS[name] ?? []).flatMap((flag) => (flag === '--save' ? [flag, saveDir] : [flag]));
+    const m = measured(process.execPath, [CLI, '-i', list, '-o', out, '-q', '--no-progress', '-c', String(w.concurrency), '--per-host', String(w.concurrency), '--retries', '0', ...(w.links ? ['--links'] : []), ...extra]);
+    const raw = readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    rmSync(saveDir, { recursive: true, force: true });
+    const rows = raw.map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
+    const checked = check(rows, cfg);
+    // What the flag promises is there on every row: the page as a string, or a saved file's name and hash.
+    const kept = extra.includes('--body') ? raw.filter((r) => typeof r.body === 'string' && r.body.includes(r.title)).length : extra.includes('--save') ? raw.filter((r) => r.savedAs && r.sha256).length : raw.length;
+    if (kept !== raw.length) Object.assign(checked, { correct: false, problems: [...checked.problems, `${raw.length - kept} rows without what ${extra[0]} keeps`] });
+    return { wall: m.wall, cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...checked, exit: m.status };
   }
   const m = measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
   const line = m.stdout.trim().split('\n').pop();
@@ -160,12 +172,12 @@ try {
     const base = `http://127.0.0.1:${ports[w.port]}`;
     for (let rep = 0; rep < reps; rep++) {
       // Alternate the order between repetitions so no contestant always runs on a warm or cold machine.
-      const order = rep % 2 === 0 ? CONTESTANTS : [...CONTESTANTS].reverse();
+      const order = rep % 2 === 0 ? contestantsOf(w) : [...contestantsOf(w)].reverse();
       for (const name of order) {
         const r = runContestant(name, w, base);
         runs.push({ workload: w.id, contestant: name, rep, ...r });
         if (!r.correct) failures++;
-        console.error(`${w.id} ${name.padEnd(10)} rep ${rep}: ${r.wall?.toFixed(2)} s${r.correct ? '' : `  WRONG: ${r.problems?.join('; ')}`}`);
+        console.error(`${w.id} ${name.padEnd(17)} rep ${rep}: ${r.wall?.toFixed(2)} s${r.correct ? '' : `  WRONG: ${r.problems?.join('; ')}`}`);
       }
     }
   }
@@ -187,7 +199,7 @@ try {
   const summary = {};
   for (const w of WORKLOADS) {
     summary[w.id] = {};
-    for (const c of CONTESTANTS) {
+    for (const c of contestantsOf(w)) {
       const mine = runs.filter((r) => r.workload === w.id && r.contestant === c);
       const wall = median(mine.map((r) => r.wall));
       summary[w.id][c] = {
@@ -205,6 +217,8 @@ try {
   const w2Ideal = (Math.ceil(SIZES.w2 / 100) * DELAY_MS) / 1000;
   const ratios = {
     w1VolleyOverFloor: ratio(s('W1', 'volley-lib').wall, s('W1', 'floor').wall),
+    w1BodyOverPlain: ratio(s('W1', 'volley-cli --body').wall, s('W1', 'volley-cli').wall),
+    w1SaveOverPlain: ratio(s('W1', 'volley-cli --save').wall, s('W1', 'volley-cli').wall),
     w2VolleyOverIdeal: ratio(s('W2', 'volley-lib').wall, w2Ideal),
     w2FloorOverIdeal: ratio(s('W2', 'floor').wall, w2Ideal),
     w3NaiveOverVolley: ratio(s('W3', 'naive').wall, s('W3', 'volley-lib').wall),
@@ -232,14 +246,19 @@ try {
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Server: a separate Node process on 127.0.0.1 (second port adds ${DELAY_MS} ms).`, '');
   md.push('| workload | contestant | wall s | req/s | CPU s | peak RSS MB | loop p99 ms | checked |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
-    for (const c of CONTESTANTS) {
+    for (const c of contestantsOf(w)) {
       const x = s(w.id, c);
       md.push(`| ${w.id} ${w.name}, ${w.n} × c${w.concurrency} | ${c} | ${f(x.wall)} | ${f(x.rps, 0)} | ${f(x.cpu)} | ${f(x.rssMb, 0)} | ${f(x.loopP99Ms, 1)} | ${x.correct ? 'ok' : '**WRONG**'} |`);
     }
   }
   md.push('', '| ratio | measured | target |', '|---|---|---|');
   const growth = (g) => (g === null ? '–' : `${(g * 100).toFixed(0)}%`);
-  if (selected('W1')) md.push(`| W1 volley / floor | ${f(ratios.w1VolleyOverFloor)}x | ≤ 1.3x |`);
+  if (selected('W1')) {
+    md.push(`| W1 volley / floor | ${f(ratios.w1VolleyOverFloor)}x | ≤ 1.3x |`);
+    const cpu = (c) => s('W1', c).cpu;
+    md.push(`| W1 CLI --body / plain CLI | ${f(ratios.w1BodyOverPlain)}x wall, ${f(ratio(cpu('volley-cli --body'), cpu('volley-cli')))}x CPU | (cost of keeping bodies) |`);
+    md.push(`| W1 CLI --save / plain CLI | ${f(ratios.w1SaveOverPlain)}x wall, ${f(ratio(cpu('volley-cli --save'), cpu('volley-cli')))}x CPU | (cost of saving files) |`);
+  }
   if (selected('W2')) md.push(`| W2 volley / ideal (${w2Ideal} s) | ${f(ratios.w2VolleyOverIdeal)}x (floor ${f(ratios.w2FloorOverIdeal)}x) | ≤ 1.1x |`);
   if (selected('W3')) {
     md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);

@@ -3,7 +3,7 @@ import { runPipeline } from './pipeline.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
 
-export type { VolleyOptions, Progress, StoredValidators, Validators } from './options.js';
+export type { VolleyOptions, Progress, StoredValidators, Validators, BodyForm, SaveOptions, WarcOptions } from './options.js';
 export type { AcceptSpec } from './schedule/accept.js';
 export type { FetchResult } from './result.js';
 export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
@@ -23,6 +23,20 @@ export { OverlongLine, type SourceLine } from './source/url-input.js';
  */
 export type UrlSource = Iterable<SourceLine> | AsyncIterable<SourceLine>;
 
+/** The `body` form an options type asks for: a literal `'text'`, `'bytes'` or `'json'`, else unknown. */
+type BodyFormOf<O> = O extends { body?: infer B } ? B : undefined;
+
+/**
+ * A result typed for the options it was fetched with: `body` is a `string` with `body: 'text'`, a `Uint8Array`
+ * with `body: 'bytes'`; with `body: 'json'` the parsed body is in `json`. Options whose `body` is not known
+ * literally give the plain {@link FetchResult}.
+ */
+export type ResultFor<O> = [BodyFormOf<O>] extends ['text']
+  ? Omit<FetchResult, 'body'> & { body?: string }
+  : [BodyFormOf<O>] extends ['bytes']
+    ? Omit<FetchResult, 'body'> & { body?: Uint8Array }
+    : FetchResult;
+
 /**
  * Fetches every URL and yields each result as soon as it is done, in completion order (like asyncio.as_completed).
  * The source is read lazily and a slow consumer holds the run back instead of results piling up. Leaving the loop
@@ -34,11 +48,11 @@ export type UrlSource = Iterable<SourceLine> | AsyncIterable<SourceLine>;
  * @example
  * for await (const r of fetchEach(['https://example.com/'], { timeoutMs: 5000 })) console.log(r.status, r.title);
  */
-export function fetchEach(urls: UrlSource, options?: VolleyOptions): AsyncIterable<FetchResult> {
+export function fetchEach<const O extends VolleyOptions = VolleyOptions>(urls: UrlSource, options?: O): AsyncIterable<ResultFor<O>> {
   const normalized = normalizeOptions(options);
   return {
     async *[Symbol.asyncIterator]() {
-      for await (const { result } of runPipeline(urls, normalized)) yield result;
+      for await (const { result } of runPipeline(urls, normalized)) yield result as ResultFor<O>;
     },
   };
 }
@@ -48,9 +62,9 @@ export function fetchEach(urls: UrlSource, options?: VolleyOptions): AsyncIterab
  * Never rejects for a URL's failure; rejects only for invalid options or a source that throws.
  * When `options.signal` aborts, it resolves with every URL taken so far, the unfinished ones as CANCELLED.
  */
-export async function fetchAll(urls: UrlSource, options?: VolleyOptions): Promise<FetchResult[]> {
+export async function fetchAll<const O extends VolleyOptions = VolleyOptions>(urls: UrlSource, options?: O): Promise<ResultFor<O>[]> {
   const normalized = normalizeOptions(options);
-  const results: FetchResult[] = [];
-  for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result;
+  const results: ResultFor<O>[] = [];
+  for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result as ResultFor<O>;
   return results;
 }

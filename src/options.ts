@@ -10,9 +10,42 @@ import { parseAccept, type AcceptSpec, type StatusPredicate } from './schedule/a
 export interface StoredValidators {
   etag?: string | null;
   lastModified?: string | null;
+  /** With `save`: the file that run wrote, repeated on a 304 (the body it holds is still current). */
+  savedAs?: string;
+  sha256?: string;
 }
 
 export type Validators = Map<string, StoredValidators> | ((url: string) => StoredValidators | undefined);
+import type { BodyForm } from './keep/body-form.js';
+import { DEFAULT_SAVE_NAME, SaveNamer } from './keep/save-name.js';
+
+export type { BodyForm } from './keep/body-form.js';
+
+/** The `save` option: where 2xx bodies are written. */
+export interface SaveOptions {
+  /** The directory; created when missing. Nothing is ever written outside it. */
+  dir: string;
+  /**
+   * The file name template, relative to `dir`: `{host}`, `{path}`, `{sha256}`, `{index}` (the URL's place in the
+   * input, from 0), `{ext}`. Checked at start-up. @default '{host}/{path}'
+   */
+  name?: string;
+  /**
+   * Names an earlier run already gave (its rows' `savedAs`, when resuming): never given to another URL, so a
+   * resumed run cannot overwrite an earlier run's file with a different URL's body.
+   */
+  existing?: Iterable<string>;
+}
+
+/** The `warc` option in full. */
+export interface WarcOptions {
+  /** The WARC file. */
+  path: string;
+  /** One gzip member per record. @default path.endsWith('.gz') */
+  gzip?: boolean;
+  /** Add to an existing file (a resumed run) after cutting off a record a killed run left torn. @default false */
+  append?: boolean;
+}
 
 /** Counters handed to `onProgress` after every finished URL and on every host pause. */
 export interface Progress {
@@ -143,6 +176,33 @@ export interface VolleyOptions {
    * @default 33554432 (32 MiB)
    */
   maxBufferedBytes?: number;
+  /**
+   * Add `headers` to each result: the final response's header fields, names lower-cased, a repeated field as an
+   * array (so `set-cookie` stays whole). Not called `headers`, which is the request headers. (CLI: `--headers`.)
+   * @default false
+   */
+  responseHeaders?: boolean;
+  /**
+   * Keep each 2xx body in its result: `'text'` as `body`, a string decoded as HTML is (BOM, Content-Type charset,
+   * `<meta>` prescan for HTML, UTF-8 for JSON and other types, windows-1252 last); `'bytes'` as `body`, a
+   * Uint8Array of the decompressed body; `'json'` as `json`, the body parsed when the response is JSON (else
+   * `json: null`; a JSON response that does not parse fails with PARSE). A kept body counts against
+   * `maxBufferedBytes` until the consumer takes its result.
+   * @default undefined (no body kept)
+   */
+  body?: BodyForm;
+  /**
+   * Write each 2xx body to a file under `dir`, named by `name` (default `{host}/{path}`), atomically (a temporary
+   * file renamed into place); the result gets `savedAs` and `sha256` once the file is complete. A file that cannot
+   * be written makes that result fail with WRITE; the run goes on.
+   */
+  save?: SaveOptions;
+  /**
+   * Write every response received (redirect hops and error statuses included) to a WARC/1.1 file as a `request`
+   * and a `response` record: a path, or `{ path, gzip, append }`. A result is yielded only once its records are
+   * written; a record that cannot be written makes that result fail with WRITE.
+   */
+  warc?: string | WarcOptions;
   /** Called after every finished URL. Must not throw. */
   onProgress?: (progress: Progress) => void;
 }
@@ -179,6 +239,11 @@ export interface NormalizedOptions {
   maxHostErrors: number;
   accept: StatusPredicate;
   maxBufferedBytes: number;
+  responseHeaders: boolean;
+  body: BodyForm | null;
+  /** `name` is a checked template; `existing`, the names already taken. */
+  save: { dir: string; name: string; existing: string[] } | null;
+  warc: { path: string; gzip: boolean; append: boolean } | null;
   onProgress: ((progress: Progress) => void) | undefined;
 }
 
@@ -280,6 +345,53 @@ function tlsOption(value: unknown): NormalizedTls | null {
   }
 }
 
+const BODY_FORMS: readonly BodyForm[] = ['text', 'bytes', 'json'];
+
+function bodyForm(value: unknown): BodyForm | null {
+  if (value === undefined) return null;
+  if (!BODY_FORMS.includes(value as BodyForm)) {
+    throw optionError(new TypeError(`Expected \`body\` to be 'text', 'bytes' or 'json', got ${show(value)}`), 'body');
+  }
+  return value as BodyForm;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function saveOption(value: unknown): NormalizedOptions['save'] {
+  if (value === undefined) return null;
+  if (!isPlainObject(value) || typeof value.dir !== 'string' || value.dir.trim() === '') {
+    throw optionError(new TypeError(`Expected \`save\` to be { dir, name? } with a non-empty \`dir\`, got ${show(value)}`), 'save');
+  }
+  const name = value.name === undefined ? DEFAULT_SAVE_NAME : value.name;
+  try {
+    // Checked here, so a bad template fails at start-up; each run makes its own namer.
+    void new SaveNamer(name as string);
+  } catch (err) {
+    throw err instanceof TypeError ? optionError(err, 'save') : err;
+  }
+  const existing = value.existing === undefined ? [] : value.existing;
+  if (typeof existing !== 'object' || existing === null || typeof (existing as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw optionError(new TypeError(`Expected \`save.existing\` to be an Iterable of relative paths, got ${show(existing)}`), 'save');
+  }
+  return { dir: value.dir, name: name as string, existing: [...(existing as Iterable<unknown>)].filter((p): p is string => typeof p === 'string') };
+}
+
+function warcOption(value: unknown): NormalizedOptions['warc'] {
+  if (value === undefined) return null;
+  const o = typeof value === 'string' ? { path: value } : value;
+  if (!isPlainObject(o) || typeof o.path !== 'string' || o.path.trim() === '') {
+    throw optionError(new TypeError(`Expected \`warc\` to be a file path or { path, gzip?, append? }, got ${show(value)}`), 'warc');
+  }
+  for (const key of ['gzip', 'append'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw optionError(new TypeError(`Expected \`warc.${key}\` to be a boolean, got ${show(o[key])}`), 'warc');
+    }
+  }
+  return { path: o.path, gzip: (o.gzip as boolean | undefined) ?? o.path.endsWith('.gz'), append: (o.append as boolean | undefined) ?? false };
+}
+
 /** Validates user options once, at the edge; messages name the option and echo the bad value and its type. */
 export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -340,6 +452,10 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     maxHostErrors: integer('maxHostErrors', o.maxHostErrors, DEFAULTS.maxHostErrors, 0, 1_000_000),
     accept: acceptOption(o.accept),
     maxBufferedBytes: integer('maxBufferedBytes', o.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1, Number.MAX_SAFE_INTEGER),
+    responseHeaders: boolean('responseHeaders', o.responseHeaders),
+    body: bodyForm(o.body),
+    save: saveOption(o.save),
+    warc: warcOption(o.warc),
     onProgress: o.onProgress,
   };
 }

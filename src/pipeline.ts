@@ -16,6 +16,7 @@ import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
 import { createParsePool } from './parse/pool.js';
 import type { PageParser } from './parse/types.js';
+import type { KeepStage } from './keep/keep-stage.js';
 
 /** A result with its place in the input, so `fetchAll` can put results back in input order. */
 export interface IndexedResult {
@@ -88,6 +89,9 @@ class Wakeup {
  */
 export async function* runPipeline(source: Source, options: NormalizedOptions, parts: PipelineParts = {}): AsyncGenerator<IndexedResult> {
   const iterator = iteratorOf(source);
+  // body, save, warc (issue 13): loaded only when asked for. The WARC file is opened before anything is fetched,
+  // so a path that cannot be written fails the run at once (the caller gets the WRITE error).
+  const keep = await openKeepStage(options, iterator);
   const controller = new AbortController();
   const signal = controller.signal;
   // Every in-flight request, backoff sleep and parse task listens on the run's signal: thousands at once is normal.
@@ -126,6 +130,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     parser: () => (parser ??= createParsePool(options)),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     breaker: new HostBreaker(options.maxHostErrors),
+    keep,
     signal,
   };
 
@@ -192,7 +197,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         progress.started++;
         progress.inFlight++;
         const hold = ctx.budget.hold();
-        void processUrl(ctx, item, hold)
+        let processed = processUrl(ctx, item, hold)
           // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
           // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
           // caller learns of it instead of reading it as one more failed URL.
@@ -200,7 +205,10 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
             bug ??= { error: err };
             controller.abort(err);
             return failedResult(item.input, cancelledAt('request'));
-          })
+          });
+        // A row only after what it claims: its WARC records are written.
+        if (keep) processed = processed.then((result) => keep.settle(item, result));
+        void processed
           .then((result) => {
             progress.inFlight--;
             complete({ index: item.index, result, hold });
@@ -242,5 +250,21 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
       ownsParser ? (parser as PageParser | null)?.destroy() : undefined,
       ownedDispatcher?.destroy(),
     ]);
+    // Every URL's records are written by now (settle); a failure no row reported rejects the run.
+    await keep?.close();
+  }
+}
+
+/** The run's keep stage, its WARC file open; null when the run keeps nothing. */
+async function openKeepStage(options: NormalizedOptions, iterator: AsyncIterator<unknown> | Iterator<unknown>): Promise<KeepStage | null> {
+  if (options.body === null && options.save === null && options.warc === null) return null;
+  try {
+    const { KeepStage } = await import('./keep/keep-stage.js');
+    const keep = new KeepStage(options);
+    await keep.open();
+    return keep;
+  } catch (err) {
+    void Promise.resolve(iterator.return?.()).catch(() => {});
+    throw err;
   }
 }

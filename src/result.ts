@@ -15,9 +15,9 @@ export interface FetchResult extends ParsedFields {
   /** null, or `{ code, message }` with a stable code (see the README). */
   error: ResultError | null;
   contentType: string | null;
-  /** The final response's `ETag`, or null (for a 304, the stored one when the server left it out). */
+  /** The final response's `ETag`, as sent (quotes and `W/` included); null when it sent none or no response arrived (for a 304 to --since, the stored one when the server left it out). */
   etag: string | null;
-  /** The final response's `Last-Modified`, or null (for a 304, the stored one when the server left it out). */
+  /** The final response's `Last-Modified`, as sent; null when it sent none or no response arrived. */
   lastModified: string | null;
   /** Body size in bytes after decompression. */
   bytes: number;
@@ -29,6 +29,22 @@ export interface FetchResult extends ParsedFields {
   redirects: number;
   /** Present (true) when the server answered 304 to the validators of an earlier run: nothing new, nothing parsed. */
   notModified?: true;
+  /**
+   * With `responseHeaders: true`: the final response's header fields, names lower-cased, a repeated field as an
+   * array (so `set-cookie` stays whole). Absent when no response arrived.
+   */
+  headers?: Record<string, string | string[]>;
+  /**
+   * With `body: 'text'` the body as a string, with `body: 'bytes'` as a Uint8Array (decompressed). Set on 2xx
+   * responses that have a body (HEAD responses have none); `fetchAll`'s and `fetchEach`'s types narrow it to the form asked for.
+   */
+  body?: string | Uint8Array;
+  /** With `body: 'json'`: the body parsed, when the response is JSON (`application/json`, `text/json`, any `+json` type); else null. */
+  json?: unknown;
+  /** With `save`: where the body was written, relative to `save.dir` (`/`-separated). Set only once the file is complete. */
+  savedAs?: string;
+  /** With `save`: the hex SHA-256 of the bytes written. */
+  sha256?: string;
 }
 
 /** The plain-data form of a failure, `stage` kept only where it is set (CANCELLED). */

@@ -75,6 +75,12 @@ describe('flags -> library options', () => {
     select: [['-s', 'h=h1', '-s', 'next = a.next@href', '-s', 'all[]=li'], { options: { extract: { links: false, select: { h: 'h1', next: ' a.next@href', 'all[]': 'li' } } } }],
     links: [['--links'], { options: { extract: { links: true, select: {} } } }],
     extract: [['--no-extract', '--links', '-s', 'h=h1'], { options: { extract: false }, extract: null }],
+    body: [['--body', 'base64'], { body: 'base64', options: { body: 'bytes' } }],
+    headers: [['--headers'], { options: { responseHeaders: true } }],
+    save: [['--save', 'out'], { options: { save: { dir: 'out' } } }],
+    'save-name': [['--save', 'out', '--save-name', '{index}.{ext}'], { options: { save: { dir: 'out', name: '{index}.{ext}' } } }],
+    warc: [['--warc', 'a.warc.gz'], { options: { warc: 'a.warc.gz' } }],
+    'csv-raw': [['-f', 'csv', '--csv-raw'], { csvRaw: true }],
     header: [['-H', 'X-A: 1', '-H', 'x-b:two: parts'], { options: { headers: { 'X-A': '1', 'x-b': 'two: parts' } } }],
     'user-agent': [['-A', 'bot/1 (+https://example.com/bot)'], { options: { userAgent: 'bot/1 (+https://example.com/bot)' } }],
     proxy: [['--proxy', 'http://proxy:3128'], { options: { proxy: 'http://proxy:3128' } }],
@@ -155,6 +161,8 @@ describe('defaults', () => {
       resume: false,
       since: null,
       shard: null,
+      body: null,
+      csvRaw: false,
     });
   });
 

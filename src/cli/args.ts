@@ -93,6 +93,19 @@ function parser(argv: string[]) {
     });
 }
 
+/** `--body` given alone is `--body=text` (its `bare` value): a word after it that is not one of its choices is left as an input. */
+function withBareValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') return [...out, ...argv.slice(i)];
+    const name = token.slice(2);
+    const flag = token.startsWith('--') && Object.hasOwn(FLAGS, name) ? (FLAGS[name as FlagName] as Flag) : null;
+    out.push(flag?.type === 'choice' && flag.bare !== undefined && !flag.choices.includes(argv[i + 1] ?? '') ? `${token}=${flag.bare}` : token);
+  }
+  return out;
+}
+
 /** One value of a flag that is not repeatable, as typed. */
 function single(name: string, raw: unknown): string {
   if (Array.isArray(raw)) throw new UsageError(`--${name} was given more than once: ${raw.map((v) => JSON.stringify(String(v))).join(', ')}`);
@@ -173,6 +186,7 @@ export interface ParseContext {
  * nothing: no file is opened (whether a word names a file is decided when the run starts, in `planInputs`).
  */
 export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: ParseContext = {}): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
+  argv = withBareValues(argv);
   let output = '';
   let a: Record<string, unknown> & { _: (string | number)[] };
   try {
@@ -192,6 +206,10 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: Pa
   const { cli } = draft;
   if (cli.resume && !cli.output) throw new UsageError('--resume needs -o FILE: it reads what that file already holds');
   if (cli.resume && cli.format !== 'jsonl') throw new UsageError(`--resume works with -f jsonl only, got -f ${cli.format}`);
+  if (cli.body && cli.format === 'csv') throw new UsageError('--body does not fit in CSV: use -f jsonl (or -f json), which carry bodies as strings or base64');
+  if (cli.csvRaw && cli.format !== 'csv') throw new UsageError(`--csv-raw applies to -f csv only, got -f ${cli.format}`);
+  // A resumed run adds to the archive of the run it resumes.
+  if (cli.resume && typeof draft.options.warc === 'string') draft.options.warc = { path: draft.options.warc, append: true };
 
   const options: VolleyOptions = {
     ...draft.options,

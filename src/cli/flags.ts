@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { DEFAULTS, DEFAULT_USER_AGENT, type VolleyOptions } from '../options.js';
+import type { BodyOutputMode } from '../keep/body-form.js';
+import { DEFAULT_SAVE_NAME, SaveNamer } from '../keep/save-name.js';
 import { formatDuration } from './duration.js';
 import { UsageError } from './usage-error.js';
 
@@ -42,6 +44,10 @@ export interface CliSettings {
   /** --since FILE: the previous run whose validators are sent. */
   since: string | null;
   shard: { index: number; count: number } | null;
+  /** `--body`: how JSONL/JSON rows carry the body (the library keeps it as bytes, or parses it for `json`). */
+  body: BodyOutputMode | null;
+  /** `--csv-raw`: CSV cells without the formula escape. */
+  csvRaw: boolean;
 }
 
 /** What the flags write into. `extract` is gathered from three flags and becomes `options.extract` at the end. */
@@ -83,7 +89,11 @@ export type Flag =
   | FlagBase<'duration'>
   | FlagBase<'boolean'>
   | FlagBase<'list'>
-  | (FlagBase<'choice'> & { choices: readonly string[] });
+  | (FlagBase<'choice'> & {
+      choices: readonly string[];
+      /** The value of the flag given alone (`--body` is `--body text`): a word after it that is not a choice is not its value. */
+      bare?: string;
+    });
 
 /**
  * The `option` and `apply` of a flag that sets one library option as it is. The flag's value type must be one the
@@ -193,6 +203,48 @@ export const FLAGS = {
     help: 'Parse HTML pages; --no-extract gives status, size and timing only',
     apply: (on, into) => void (into.extract.enabled = on),
   },
+  body: {
+    type: 'choice', choices: ['text', 'json', 'base64'], bare: 'text', option: 'body',
+    help: 'Add each 2xx body: text (a string when textual, else base64 with "bodyEncoding": "base64"), json (parsed, as "json"), base64. JSONL and JSON output only; --body alone is text',
+    apply: (mode: BodyOutputMode, into) => {
+      into.cli.body = mode;
+      // Rows are written by the CLI: it takes the bytes and decides string or base64 per Content-Type.
+      into.options.body = mode === 'json' ? 'json' : 'bytes';
+    },
+  },
+  headers: {
+    type: 'boolean',
+    help: 'Add the response header fields (names lower-cased, repeated ones as arrays); one JSON column in CSV',
+    ...sets('responseHeaders'),
+  },
+  save: {
+    type: 'string', option: 'save',
+    help: 'Write each 2xx body to a file under DIR (atomically; never outside DIR); adds savedAs and sha256',
+    apply: (dir, into) => void (into.options.save = { dir }),
+  },
+  'save-name': {
+    type: 'string', defaultText: DEFAULT_SAVE_NAME,
+    help: 'File names under --save DIR, from {host} {path} {sha256} {index} {ext}',
+    apply: (name, into) => {
+      if (!into.options.save) throw new UsageError('--save-name needs --save DIR');
+      try {
+        void new SaveNamer(name);
+      } catch (err) {
+        throw new UsageError(`--save-name: ${(err as Error).message}`);
+      }
+      into.options.save = { ...into.options.save, name };
+    },
+  },
+  warc: {
+    type: 'string', option: 'warc',
+    help: 'Write every response (redirect hops and error statuses too) as WARC/1.1 records to FILE, gzipped per record when FILE ends in .gz; with --resume, appended to',
+    apply: (path, into) => void (into.options.warc = path),
+  },
+  'csv-raw': {
+    type: 'boolean',
+    help: "CSV cells exactly as received, without the ' put before a leading =, +, -, @, tab or CR (a spreadsheet formula)",
+    apply: (on, into) => void (into.cli.csvRaw = on),
+  },
   header: {
     type: 'list', alias: 'H', option: 'headers',
     help: "Extra request header 'Name: value'",
@@ -285,7 +337,10 @@ export type FlagName = keyof typeof FLAGS;
 /** A fresh draft: every CLI setting as if its flag were absent. */
 export function newDraft(): Draft {
   return {
-    cli: { inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, since: null, shard: null },
+    cli: {
+      inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, since: null, shard: null,
+      body: null, csvRaw: false,
+    },
     options: {},
     extract: { enabled: FLAGS.extract.default, links: false, select: {} },
   };

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fetchEach, type FetchResult } from '../index.js';
+import { FetchError } from '../errors.js';
 import { textOf, type SourceLine } from '../source/url-input.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
@@ -15,6 +16,7 @@ import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
+import { bodyRow, savedNames } from './kept-rows.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -69,7 +71,8 @@ function encoderFor(config: CliConfig): Encoder {
   if (config.format === 'json') return jsonEncoder;
   if (config.format === 'csv') {
     const x = config.extract;
-    return csvEncoder({ canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] });
+    const shape = { canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
+    return csvEncoder({ ...shape, headers: config.options.responseHeaders === true }, { raw: config.csvRaw });
   }
   return jsonlEncoder;
 }
@@ -80,7 +83,7 @@ function encoderFor(config: CliConfig): Encoder {
  * (finished results are written, unfinished ones as CANCELLED); a second one exits at once.
  */
 export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
-  const { options } = config;
+  let { options } = config;
   const plan = planInputs(config);
 
   let releaseLock: (() => Promise<void>) | null = null;
@@ -98,6 +101,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       const previous = await readPreviousRun(config.output, { resume: true, since: sameFile });
       skip = previous.finished;
       if (sameFile) validators = previous.validators;
+      // Files the resumed run saved stay its URLs': no other URL is given their names.
+      if (options.save) options = { ...options, save: { ...options.save, existing: await savedNames(config.output) } };
       trimPartialLine(config.output);
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
@@ -165,15 +170,18 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const tally = new Tally();
     const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
+    let keepError: FetchError | null = null;
     try {
       const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
-        if (ending !== 'EPIPE') await sink.write(result);
+        if (ending !== 'EPIPE') await sink.write(config.body ? (bodyRow(result, config.body) as FetchResult) : result);
         if (tally.total === failAfter) setImmediate(() => { throw new Error(`deliberate internal error after ${failAfter} results (VOLLEY_TEST_INTERNAL_ERROR)`); });
       }
     } catch (err) {
-      onInternalError(err);
+      // The WARC file could not be opened or closed: the output could not be written, not a bug.
+      if (err instanceof FetchError && err.code === 'WRITE') keepError = err;
+      else onInternalError(err);
     } finally {
       progress?.stop();
       // Every finished row is written (or its failure known) before the exit code is chosen. The signal
@@ -194,6 +202,10 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (internalError !== null) {
       io.stderr.write(`volley: internal error (a bug; please report it): ${stackOf(internalError)}\n`);
       return EXIT.SOFTWARE;
+    }
+    if (keepError) {
+      io.stderr.write(`volley: ${keepError.message}\n`);
+      return EXIT.IO_ERROR;
     }
     if (writeError) {
       io.stderr.write(`volley: cannot write the output to ${outName}: ${writeError.message}${writeError.code && !writeError.message.includes(writeError.code) ? ` (${writeError.code})` : ''}\n`);

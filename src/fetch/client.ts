@@ -6,6 +6,9 @@ import { classifyError } from './classify.js';
 import { startDeadline } from './deadline.js';
 import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
+import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
+
+export type { Exchange, Truncation } from './exchange.js';
 
 /** What one attempt brought back. `body` is a fresh, unshared buffer, so its ArrayBuffer may be transferred. */
 export interface HttpResponse {
@@ -25,6 +28,12 @@ export interface ClientSettings {
   timeoutMs: number;
   maxBytes: number;
   headers: Record<string, string>;
+  /**
+   * Called with every response received, before `fetchOnce` returns or throws (the WARC recorder). When set, the
+   * bodies of redirects and error statuses are read up to `maxBytes` for it instead of drained, and a body cut
+   * short (TOO_LARGE, a reset, the deadline) is handed over as far as it was read, marked `truncated`.
+   */
+  onExchange?: (exchange: Exchange) => void;
 }
 
 /** Bodies of error responses are drained up to this much so the connection can be reused; past it, it is closed. */
@@ -45,7 +54,7 @@ function ignore(): void {}
  * Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte.
  * Plain 'data' events rather than `for await`: the async iterator costs measurably more per response.
  */
-function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number): Promise<Uint8Array> {
+function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number, kept?: Uint8Array[]): Promise<Uint8Array> {
   let decoded: Readable;
   try {
     decoded = decodedBody(body, contentEncoding);
@@ -54,11 +63,13 @@ function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: stri
     return Promise.reject(err);
   }
   return new Promise<Uint8Array>((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    // `kept`, when given, sees the chunks as they come: what a record of a body cut short holds.
+    const chunks: Uint8Array[] = kept ?? [];
     let total = 0;
     decoded.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) {
+        if (kept) chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
         discard(decoded);
         discard(body);
         reject(new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`));
@@ -86,6 +97,21 @@ function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: stri
   });
 }
 
+/** A body that is not kept (a redirect's, an error status's), read for the record up to `maxBytes`; never rejects. */
+async function readForRecord(
+  body: Dispatcher.ResponseData['body'],
+  contentEncoding: string | null,
+  maxBytes: number,
+  timedOut: () => boolean,
+): Promise<{ payload: Uint8Array; truncated: Truncation | null }> {
+  const kept: Uint8Array[] = [];
+  try {
+    return { payload: await readCapped(body, contentEncoding, maxBytes, kept), truncated: null };
+  } catch (err) {
+    return { payload: joinChunks(kept), truncated: truncationOf(err, timedOut()) };
+  }
+}
+
 /**
  * One request under one deadline (`readBody: false` for link checks: status only, body drained). Throws a
  * FetchError for anything that is not a response; a non-2xx response is returned (its body drained, not kept)
@@ -105,6 +131,24 @@ export async function fetchOnce(
   const deadline = startDeadline(settings.timeoutMs, runSignal);
   // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
   let status: number | null = null;
+  const record = settings.onExchange;
+  // For the record (--warc): when the request started, the response's head, and the body as far as it was read.
+  const date = record ? new Date() : null;
+  let head: { statusText: string; headers: HeaderFields } | null = null;
+  const kept: Uint8Array[] | undefined = record ? [] : undefined;
+  const recordOf = (payload: Uint8Array, truncated: Truncation | null): Exchange => ({
+    url: url.href,
+    method,
+    requestHeaders: headers,
+    date: date as Date,
+    status: status as number,
+    statusText: head?.statusText ?? '',
+    httpVersion: '1.1',
+    responseHeaders: head?.headers ?? {},
+    payload,
+    contentEncoding: decodedFrom(header(head?.headers ?? {}, 'content-encoding')),
+    truncated,
+  });
   try {
     const res = await request(url, {
       dispatcher,
@@ -117,13 +161,20 @@ export async function fetchOnce(
     const contentType = header(got, 'content-type');
     const location = REDIRECT_STATUSES.has(res.statusCode) ? header(got, 'location') : null;
     const base = { status: res.statusCode, statusText: res.statusText ?? '', headers: got, location, contentType };
+    if (record) head = base;
+    const recordedBody = async (): Promise<Exchange> => {
+      const { payload, truncated } = await readForRecord(res.body, header(got, 'content-encoding'), settings.maxBytes, () => deadline.timedOut);
+      return recordOf(payload, truncated);
+    };
 
     if (location !== null) {
-      await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
+      if (record) record(await recordedBody());
+      else await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
       return { ...base, body: null, bytes: 0, retryAfterMs: null };
     }
     if (!readBody || method === 'HEAD' || res.statusCode < 200 || res.statusCode >= 300) {
-      await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
+      if (record) record(await recordedBody());
+      else await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
       return { ...base, body: null, bytes: 0, retryAfterMs: parseRetryAfter(header(got, 'retry-after'), Date.now()) };
     }
     const declared = Number(header(got, 'content-length'));
@@ -131,10 +182,13 @@ export async function fetchOnce(
       discard(res.body);
       throw new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status: res.statusCode });
     }
-    const body = await readCapped(res.body, header(got, 'content-encoding'), settings.maxBytes);
+    const body = await readCapped(res.body, header(got, 'content-encoding'), settings.maxBytes, kept);
+    record?.(recordOf(body, null));
     return { ...base, body, bytes: body.byteLength, retryAfterMs: null };
   } catch (err) {
     const error = classifyError(err, { timedOut: deadline.timedOut, cancelled: deadline.cancelled, timeoutMs: settings.timeoutMs });
+    // A kept body that failed after its response arrived: recorded as far as it was read.
+    if (record && head !== null) record(recordOf(joinChunks(kept ?? []), truncationOf(error, deadline.timedOut)));
     throw error.status === null && status !== null ? new FetchError(error.code, error.message, { status, cause: error.cause }) : error;
   } finally {
     deadline.dispose();

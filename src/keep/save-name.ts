@@ -1,5 +1,5 @@
 import { extensionForType, extensionOf } from './extensions.js';
-import { escapeChars, finishSegment, fitSegment } from './file-segment.js';
+import { escapeChars, finishSegment, fitSegment, isSafeSegment } from './file-segment.js';
 
 /** The `--save-name` default: one directory per host, the URL path below it (wget's `-x` layout). */
 export const DEFAULT_SAVE_NAME = '{host}/{path}';
@@ -173,6 +173,31 @@ export class SaveNamer {
     const name = this.claim(rendered);
     this.given.set(key, name);
     return name;
+  }
+
+  /**
+   * Marks a name an earlier run gave (a row's `savedAs`, when resuming) as taken, so that no URL of this run is
+   * given it: a resumed run never overwrites an earlier run's file with another URL's body. A path that is not a
+   * safe relative path, or that clashes with a name already known, is ignored.
+   */
+  reserve(relPath: string): void {
+    const segments = typeof relPath === 'string' ? relPath.split('/') : [];
+    if (segments.length === 0 || !segments.every(isSafeSegment)) return;
+    let dir = this.root;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const name = segments[i]!;
+      const existing = dir.children.get(fold(name));
+      if (existing?.kind === 'file') return;
+      if (existing === undefined) {
+        const next: DirNode = { kind: 'dir', name, children: new Map() };
+        dir.children.set(fold(name), next);
+        dir = next;
+      } else {
+        dir = existing;
+      }
+    }
+    const last = fold(segments.at(-1)!);
+    if (!dir.children.has(last)) dir.children.set(last, { kind: 'file' });
   }
 
   private render(url: URL, input: SaveNameInput): string[] {

@@ -2,9 +2,9 @@ import { FetchError } from '../errors.js';
 import { failedResult, toResultError, type FetchResult } from '../result.js';
 import type { UrlItem } from '../source/url-input.js';
 import type { HttpResponse } from '../fetch/client.js';
+import { header } from '../fetch/headers.js';
 import { sleep } from '../sleep.js';
 import { isHtml } from '../parse/content-type.js';
-import { header } from '../fetch/headers.js';
 import type { StoredValidators } from '../options.js';
 import type { Hold } from './byte-budget.js';
 import { followRedirects } from './redirect-chain.js';
@@ -58,7 +58,9 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
       }
     }
     if (conditional && url === item.url) headers = { ...headers, ...conditional };
-    const spec: RequestSpec = { url, method: options.method, readBody: options.method === 'GET', headers, settings: ctx.client };
+    // With --warc, the settings carry this URL's recorder: every response of every hop is archived.
+    const settings = ctx.keep ? ctx.keep.settingsFor(item, ctx.client) : ctx.client;
+    const spec: RequestSpec = { url, method: options.method, readBody: options.method === 'GET', headers, settings };
     let outcome: HttpResponse | FetchError;
     for (let retry = 0; ; ) {
       if (ctx.signal.aborted) return cancelledBefore(attempts);
@@ -103,14 +105,17 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
     title: null,
     description: null,
   };
+  if (options.responseHeaders) base.headers = headerFields(res.headers);
   if (res.status === 304 && conditional && url === item.url) {
     // Nothing changed since the earlier run (RFC 9110 §15.4.5): a success, and its validators carry on, so that
-    // tonight's output is tomorrow's --since. A 304 may leave them out.
+    // tonight's output is tomorrow's --since. A 304 may leave them out. A file saved then is still the body.
     hold.release();
     base.ok = true;
     base.notModified = true;
     base.etag ??= stored?.etag ?? null;
     base.lastModified ??= stored?.lastModified ?? null;
+    if (stored?.savedAs) base.savedAs = stored.savedAs;
+    if (stored?.sha256) base.sha256 = stored.sha256;
     return finish(base);
   }
   if (!options.accept(res.status)) {
@@ -123,22 +128,35 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
     base.ok = true;
     return finish(base);
   }
-  if (!options.extract || !res.body || !isHtml(res.contentType)) {
-    // Nothing keeps the body: it stops counting at once.
-    hold.release();
+  const body = res.body;
+  // --body and --save keep the body (keep/keep-stage.ts), alongside the parse when there is one.
+  const keeping = body !== null && ctx.keep?.keepsBody ? ctx.keep.keep(item, res, url) : null;
+  if (body === null || !options.extract || !isHtml(res.contentType)) {
     base.ok = true;
+    if (keeping) ctx.keep?.apply(base, await parking.during(keeping));
+    // Nothing keeps the body (or only a file, now complete): it stops counting at once.
+    if (!ctx.keep?.retainsBody) hold.release();
     return finish(base);
   }
   // The body waits for (and sits in) the parser, and its fields wait for the consumer: counted (since it landed,
   // see attempt) until the consumer takes the result.
   try {
-    const fields = await parking.during(ctx.parser().parse({ body: res.body, contentType: res.contentType, url: url.href }, ctx.signal));
+    // The parser takes the buffer it is given away (a transfer): a body also kept or archived goes as a copy.
+    const page = ctx.keep ? ctx.keep.forParser(body) : body;
+    const fields = await parking.during(ctx.parser().parse({ body: page, contentType: res.contentType, url: url.href }, ctx.signal));
     Object.assign(base, fields);
     base.ok = true;
-    return finish(base);
   } catch (err) {
     const error = err instanceof FetchError ? err : new FetchError('PARSE', `parser failed: ${(err as Error)?.message ?? String(err)}`);
     base.error = toResultError(error);
-    return finish(base);
   }
+  if (keeping) ctx.keep?.apply(base, await parking.during(keeping));
+  return finish(base);
+}
+
+/** The response's header fields as a result carries them: lower-cased names, repeated fields as arrays. */
+function headerFields(headers: HttpResponse['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
 }

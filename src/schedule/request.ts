@@ -4,6 +4,7 @@ import { FetchError, cancelledAt } from '../errors.js';
 import { classifyError } from '../fetch/classify.js';
 import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/client.js';
 import type { NormalizedOptions } from '../options.js';
+import type { KeepStage } from '../keep/keep-stage.js';
 import type { PageParser } from '../parse/types.js';
 import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRules } from '../robots/robots-rules.js';
 import type { ByteBudget, Hold } from './byte-budget.js';
@@ -30,6 +31,8 @@ export interface RunContext {
   robots: RobotsRules | null;
   /** Dead hosts (`maxHostErrors`): skipped for the rest of the run. */
   breaker: HostBreaker;
+  /** What `body`, `save` and `warc` keep (keep/keep-stage.ts); null when none is asked for. */
+  keep: KeepStage | null;
   signal: AbortSignal;
 }
 
@@ -107,7 +110,8 @@ function noop(): void {}
  * (RFC 9309 §2.3.1.2) and reading at most ROBOTS_MAX_BYTES. The run's RobotsFetcher.
  */
 export async function fetchRobotsTxt(ctx: RunContext, robotsUrl: URL): Promise<HttpResponse | FetchError> {
-  const settings: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
+  const own: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
+  const settings = ctx.keep ? ctx.keep.robotsSettings(own) : own;
   const end = await followRedirects(robotsUrl, ctx.client.headers, ROBOTS_MAX_REDIRECTS, (url, headers) =>
     attempt(ctx, { url, method: 'GET', readBody: true, headers, settings }, null, 0),
   );
