@@ -5,6 +5,7 @@ import { classifyError } from '../fetch/classify.js';
 import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/client.js';
 import type { NormalizedOptions } from '../options.js';
 import type { PageParser } from '../parse/types.js';
+import type { Method } from '../source/requests.js';
 import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRules } from '../robots/robots-rules.js';
 import type { ByteBudget, Hold } from './byte-budget.js';
 import type { HostGates } from './host-gate.js';
@@ -33,10 +34,12 @@ export interface RunContext {
 /** One request as the scheduler sees it. */
 export interface RequestSpec {
   url: URL;
-  method: 'GET' | 'HEAD';
+  method: Method;
   /** False for link checks: the status only, the body drained. */
   readBody: boolean;
   headers: Record<string, string>;
+  /** The request's body, buffered (sent again on a retry); null for none. */
+  body: Uint8Array | null;
   /** Deadline and byte cap: the run's for pages, tighter for robots.txt. */
   settings: ClientSettings;
 }
@@ -64,7 +67,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   const send = async (): Promise<HttpResponse> => {
     if (ctx.budget.full) await ctx.budget.room(ctx.signal);
     if (ctx.signal.aborted) throw cancelledBefore(attemptsSoFar);
-    const res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers);
+    const res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers, spec.body);
     if (res.body !== null) hold?.add(res.body.byteLength);
     // Pause the host before this request gives up its slot, so the next request to it waits too.
     if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
@@ -78,7 +81,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   try {
     return await (hold ? ctx.parking.until(throughGate) : throughGate(noop));
   } catch (err) {
-    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
+    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: spec.settings.timeoutMs });
   } finally {
     ctx.hosts.release(url.host);
   }
@@ -92,8 +95,9 @@ function noop(): void {}
  */
 export async function fetchRobotsTxt(ctx: RunContext, robotsUrl: URL): Promise<HttpResponse | FetchError> {
   const settings: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
-  const end = await followRedirects(robotsUrl, ctx.client.headers, ROBOTS_MAX_REDIRECTS, (url, headers) =>
-    attempt(ctx, { url, method: 'GET', readBody: true, headers, settings }, null, 0),
+  const get = { method: 'GET', headers: ctx.client.headers, body: null } as const;
+  const end = await followRedirects(robotsUrl, get, ROBOTS_MAX_REDIRECTS, (url, { headers }) =>
+    attempt(ctx, { url, method: 'GET', readBody: true, headers, body: null, settings }, null, 0),
   );
   return end.outcome;
 }

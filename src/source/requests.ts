@@ -1,5 +1,6 @@
 import { FetchError, redactUrl } from '../errors.js';
-import { toUrlItem, type UrlItem } from './url-input.js';
+import { RequestLine } from './request-lines.js';
+import { OverlongLine, toUrlItem, type UrlItem } from './url-input.js';
 
 /**
  * A request as a value: what `fetchAll` / `fetchEach` take besides a bare URL string, and what one line of a
@@ -11,7 +12,7 @@ export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 export type Method = (typeof METHODS)[number];
 
 /** One request, as the user writes it. Only `url` is required. */
-export interface RequestInit {
+export interface VolleyRequest {
   /** An absolute http(s) URL. */
   url: string;
   /** Case-insensitive (`post` is POST). A `body` or `json` needs a method other than GET and HEAD. @default 'GET' (or the run's method) */
@@ -202,10 +203,12 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
 }
 
 /**
- * A source item, a URL string or a {@link RequestInit} object, as a {@link RequestItem}. Never throws: a bad
+ * A source item, a URL string or a {@link VolleyRequest} object, as a {@link RequestItem}. Never throws: a bad
  * item becomes an item with an error, so it is one failed result and the run goes on.
  *
- * - A string is a GET (or `defaults.method`) of that URL: INVALID_URL / UNSUPPORTED_SCHEME as for a URL list.
+ * - A string is a GET (or `defaults.method`) of that URL: INVALID_URL / UNSUPPORTED_SCHEME as for a URL list. An
+ *   `OverlongLine` (a URL list's line over 64 KiB) is an INVALID_URL, as there.
+ * - A {@link RequestLine} (a `--requests` line) is its object, or its INVALID_REQUEST when it holds none.
  * - An object is checked field by field, and the first problem is an `INVALID_REQUEST` whose message names the
  *   field: `url` missing or not a string, an unknown field (a typo such as `metod` must not send a GET), an
  *   unknown method, bad `headers` (invalid names or values, framing headers such as content-length, one name
@@ -217,9 +220,12 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
  */
 export function toRequestItem(raw: unknown, index: number, defaults: RequestDefaults = {}): RequestItem {
   const defaultMethod = defaults.method ?? 'GET';
-  if (typeof raw === 'string') {
-    const item = toUrlItem(raw, index);
-    return { ...item, method: defaultMethod, headers: NO_HEADERS, body: null, contentType: null, meta: undefined };
+  if (typeof raw === 'string' || raw instanceof OverlongLine) {
+    const { input, url, error } = toUrlItem(raw, index);
+    return { index, input, url, error, method: defaultMethod, headers: NO_HEADERS, body: null, contentType: null, meta: undefined };
+  }
+  if (raw instanceof RequestLine) {
+    return raw.value instanceof FetchError ? failed(index, '', raw.value) : toRequestItem(raw.value, index, defaults);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof URL) {
     const what = raw instanceof URL ? 'a URL object (pass its href)' : show(raw);
@@ -307,23 +313,12 @@ export function toRequestItem(raw: unknown, index: number, defaults: RequestDefa
 }
 
 /**
- * One line of a `--requests` JSONL file as a {@link RequestItem}: a JSON object per line, as {@link RequestInit}
+ * One line of a `--requests` JSONL file as a {@link RequestItem}: a JSON object per line, as {@link VolleyRequest}
  * (a `body` can only be a string there). A line that is not JSON, or is JSON but not an object, is an
- * `INVALID_REQUEST` item whose message says which and echoes at most 200 characters of the line. Blank and `#`
- * lines are the line reader's to skip (source/lines.ts); a UTF-8 byte order mark at the start is ignored.
+ * `INVALID_REQUEST` item whose message says which and echoes at most 200 characters of the line (see
+ * {@link RequestLine}). Blank and `#` lines are the line reader's to skip (source/request-lines.ts); a UTF-8 byte
+ * order mark at the start is ignored.
  */
 export function parseRequestLine(line: string, index: number, defaults: RequestDefaults = {}): RequestItem {
-  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    // V8's message quotes a piece of the line too: stripped of credentials like the echo.
-    return failed(index, '', invalid(`line is not JSON (${redactUrl((err as Error).message)}): ${echo(text.trim())}`));
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return failed(index, '', invalid(`line is JSON but ${what}, not a request object: ${echo(text.trim())}`));
-  }
-  return toRequestItem(value, index, defaults);
+  return toRequestItem(new RequestLine(line), index, defaults);
 }
