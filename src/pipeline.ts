@@ -121,7 +121,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   };
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
-  const willParse = options.extract !== null && options.method !== 'HEAD' && !options.signal?.aborted;
+  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted;
   let parser: PageParser | null = parts.parser ?? (willParse ? createParsePool(options) : null);
   const ownsParser = !parts.parser;
   const roomFreed = new Wakeup();
