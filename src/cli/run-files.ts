@@ -46,7 +46,7 @@ export async function tlsWithFiles(files: TlsFiles, base: TlsOptions | undefined
     const path = files[name];
     if (path === null) continue;
     const pem = await readNamed(PEM_FLAGS[name], path);
-    if (!pem.includes('-----BEGIN')) throw new UsageError(`${PEM_FLAGS[name]}: ${path} holds no PEM block (-----BEGIN …-----)`);
+    if (!pem.includes('-----BEGIN')) throw new UsageError(`${PEM_FLAGS[name]} ${path}: no PEM block (-----BEGIN …-----) in the file`);
     tls[name] = pem;
   }
   try {
