@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { check, urlsFor } from './lib/check.mjs';
+import { jsonBody } from './lib/api.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -17,7 +18,7 @@ if (args.includes('--help')) {
   console.log(`npm run bench [-- options]
   --quick        small lists (about a minute); figures printed, not asserted
   --reps N       repetitions per contestant (default 2; medians reported)
-  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,startup (default: all)`);
+  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,H2,startup (default: all)`);
   process.exit(0);
 }
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : null;
@@ -29,19 +30,25 @@ const work = join(tmpdir(), `volley-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
 const SIZES = quick
-  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [100, 500] }
-  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500] };
+  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [100, 500], w6: 300, h2: 300 }
+  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
 const DELAY_MS = 100;
+const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+const TEST_CA = join(root, 'test/fixtures/tls/ca.pem');
 const WORKLOADS = [
   // W1 also runs the CLI with --body and with --save (issue 13): what keeping the bodies costs, beside the plain run.
   { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast', keep: true },
   { id: 'W2', name: 'latency-bound (+100 ms)', kind: 'small', n: SIZES.w2, concurrency: 100, links: false, port: 'slow' },
   { id: 'W3', name: 'parse-heavy (~150 KB, links)', kind: 'big', n: SIZES.w3, concurrency: 32, links: true, port: 'fast' },
-].filter((w) => selected(w.id));
-const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+  // An API batch: a POST with a 1 KiB JSON body per URL, JSON answers (nothing to parse).
+  { id: 'W6', name: 'API batch (POST 1 KiB JSON)', kind: 'post', n: SIZES.w6, concurrency: 64, links: false, port: 'fast', contestants: ['floor', 'volley-lib', 'volley-cli'] },
+  // HTTP/1.1 against HTTP/2 (ALPN, one host), small pages over TLS with the test CA: reported, no target.
+  { id: 'H1', group: 'H2', name: 'HTTPS, HTTP/1.1', kind: 'small', n: SIZES.h2, concurrency: 64, links: false, port: 'tls', ca: TEST_CA, http2: false, contestants: ['floor', 'volley-lib'] },
+  { id: 'H2', group: 'H2', name: 'HTTPS, HTTP/2', kind: 'small', n: SIZES.h2, concurrency: 64, links: false, port: 'tls', ca: TEST_CA, http2: true, contestants: ['floor', 'volley-lib'] },
+].filter((w) => selected(w.group ?? w.id));
 /** The CLI keeping what it fetched: the extra flags of each. */
 const KEEP_VARIANTS = { 'volley-cli --body': ['--body'], 'volley-cli --save': ['--save'] };
-const contestantsOf = (w) => (w.keep ? [...CONTESTANTS, ...Object.keys(KEEP_VARIANTS)] : CONTESTANTS);
+const contestantsOf = (w) => w.contestants ?? (w.keep ? [...CONTESTANTS, ...Object.keys(KEEP_VARIANTS)] : CONTESTANTS);
 
 if (!existsSync(CLI)) {
   console.error('bench: dist/ is missing; run `npm ci` (or `npm run build`) first');
@@ -72,15 +79,26 @@ function measured(cmd, cmdArgs) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, wall, cpu, rssMb };
 }
 
-function runContestant(name, w, base) {
-  const cfg = { base, kind: w.kind, n: w.n, concurrency: w.concurrency, links: w.links };
-  if (name.startsWith('volley-cli')) {
+/** The CLI's input for a workload: a URL list, or for W6 a --requests file of POSTs with their JSON bodies. */
+function cliInput(w, cfg) {
+  const urls = urlsFor(cfg);
+  if (w.kind !== 'post') {
     const list = join(work, `${w.id}.txt`);
-    writeFileSync(list, urlsFor(cfg).join('\n'));
-    const out = join(work, `${w.id}.jsonl`);
+    writeFileSync(list, urls.join('\n'));
+    return ['-i', list, ...(w.links ? ['--links'] : [])];
+  }
+  const list = join(work, `${w.id}.jsonl`);
+  writeFileSync(list, urls.map((url, i) => JSON.stringify({ url, method: 'POST', json: jsonBody(i) })).join('\n'));
+  return ['--requests', list, '--no-extract'];
+}
+
+function runContestant(name, w, base) {
+  const cfg = { base, kind: w.kind, n: w.n, concurrency: w.concurrency, links: w.links, ...(w.ca ? { ca: w.ca, http2: w.http2 } : {}) };
+  if (name.startsWith('volley-cli')) {
+    const out = join(work, `${w.id}.out.jsonl`);
     const saveDir = join(work, `${w.id}-save`);
     const extra = (KEEP_VARIANTS[name] ?? []).flatMap((flag) => (flag === '--save' ? [flag, saveDir] : [flag]));
-    const m = measured(process.execPath, [CLI, '-i', list, '-o', out, '-q', '--no-progress', '-c', String(w.concurrency), '--per-host', String(w.concurrency), '--retries', '0', ...(w.links ? ['--links'] : []), ...extra]);
+    const m = measured(process.execPath, [CLI, ...cliInput(w, cfg), '-o', out, '-q', '--no-progress', '-c', String(w.concurrency), '--per-host', String(w.concurrency), '--retries', '0', ...extra]);
     const raw = readFileSync(out, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     rmSync(saveDir, { recursive: true, force: true });
     const rows = raw.map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
@@ -102,7 +120,7 @@ function runContestant(name, w, base) {
 }
 
 async function startServer() {
-  const child = spawn(process.execPath, [join(root, 'bench/lib/server.mjs'), String(Math.max(SIZES.w1, SIZES.w2)), String(SIZES.w3), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(root, 'bench/lib/server.mjs'), String(Math.max(SIZES.w1, SIZES.w2, SIZES.h2)), String(SIZES.w3), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (l) => resolve([l])));
   return { child, ports: JSON.parse(line) };
 }
@@ -169,7 +187,7 @@ const runs = [];
 let failures = 0;
 try {
   for (const w of WORKLOADS) {
-    const base = `http://127.0.0.1:${ports[w.port]}`;
+    const base = `${w.port === 'tls' ? 'https' : 'http'}://127.0.0.1:${ports[w.port]}`;
     for (let rep = 0; rep < reps; rep++) {
       // Alternate the order between repetitions so no contestant always runs on a warm or cold machine.
       const order = rep % 2 === 0 ? contestantsOf(w) : [...contestantsOf(w)].reverse();
@@ -225,6 +243,10 @@ try {
     w3VolleyOverFloor: ratio(s('W3', 'volley-lib').wall, s('W3', 'floor').wall),
     w4RssGrowth: memory.length === 2 && memory[0].rssMb ? memory[1].rssMb / memory[0].rssMb - 1 : null,
     w5RssGrowth: parseBound.length === 2 && parseBound[0].rssMb ? parseBound[1].rssMb / parseBound[0].rssMb - 1 : null,
+    w6VolleyOverFloor: ratio(s('W6', 'volley-lib').wall, s('W6', 'floor').wall),
+    w6CliOverFloor: ratio(s('W6', 'volley-cli').wall, s('W6', 'floor').wall),
+    h2OverH1Volley: ratio(s('H2', 'volley-lib').wall, s('H1', 'volley-lib').wall),
+    h2OverH1Floor: ratio(s('H2', 'floor').wall, s('H1', 'floor').wall),
   };
   const machine = {
     cores: cpus().length,
@@ -267,6 +289,11 @@ try {
   if (selected('W4')) md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${growth(ratios.w4RssGrowth)} growth | within 20% |`);
   if (selected('W5')) {
     md.push(`| W5 ~1 MB pages, c32, links, 1 thread: peak RSS ${parseBound.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB (${f(m.wall, 1)} s)`).join(', ')} | ${growth(ratios.w5RssGrowth)} growth | within 20%, under 400 MB |`);
+  }
+  if (selected('W6')) md.push(`| W6 volley / floor (POST 1 KiB JSON, c64) | ${f(ratios.w6VolleyOverFloor)}x (CLI ${f(ratios.w6CliOverFloor)}x) | |`);
+  if (selected('H2')) {
+    const h = (id, c) => f(s(id, c).wall);
+    md.push(`| H2 HTTPS small pages, c64, one host: HTTP/2 / HTTP/1.1 wall | volley ${f(ratios.h2OverH1Volley)}x (${h('H2', 'volley-lib')} s vs ${h('H1', 'volley-lib')} s), floor ${f(ratios.h2OverH1Floor)}x (${h('H2', 'floor')} s vs ${h('H1', 'floor')} s) | reported |`);
   }
   if (selected('startup')) {
     md.push(`| start-up: node -e 0 / --version / --help / one URL | ${f(startup.bareNodeMs, 0)} / ${f(startup.versionMs, 0)} / ${f(startup.helpMs, 0)} / ${f(startup.oneUrlMs, 0)} ms | |`);

@@ -2,9 +2,15 @@ import { normalizeOptions, type VolleyOptions } from './options.js';
 import { runPipeline } from './pipeline.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
+import type { VolleyRequest } from './source/requests.js';
+import type { RequestLine } from './source/request-lines.js';
 
 export type { VolleyOptions, Progress, StoredValidators, Validators, BodyForm, SaveOptions, WarcOptions } from './options.js';
 export type { AcceptSpec } from './schedule/accept.js';
+export type { TlsOptions } from './fetch/tls.js';
+/** A request as a value (`{ url, method, headers, body | json, meta, timeoutMs, retries }`), and its methods. */
+export type { VolleyRequest, Method } from './source/requests.js';
+export { METHODS } from './source/requests.js';
 export type { FetchResult } from './result.js';
 export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
 export type { ErrorCode, ResultError } from './errors.js';
@@ -16,12 +22,12 @@ export { DEFAULTS } from './options.js';
  */
 export { readUrlFile, readUrlLines } from './source/lines.js';
 export { OverlongLine, type SourceLine } from './source/url-input.js';
-
 /**
- * URLs in any form a list comes in: an array, a Set, a generator, or an async generator over a huge file (the
- * `OverlongLine`s of `readUrlFile` included: each becomes an INVALID_URL result).
+ * Request lines of a JSONL file (`-` for stdin) or a stream, one request object per line, read lazily: what the
+ * CLI's `--requests` reads. A line that is not a JSON object comes as a `RequestLine` holding why, and becomes an
+ * INVALID_REQUEST result.
  */
-export type UrlSource = Iterable<SourceLine> | AsyncIterable<SourceLine>;
+export { readRequestFile, readRequestLines, RequestLine } from './source/request-lines.js';
 
 /** The `body` form an options type asks for: a literal `'text'`, `'bytes'` or `'json'`, else unknown. */
 type BodyFormOf<O> = O extends { body?: infer B } ? B : undefined;
@@ -38,7 +44,20 @@ export type ResultFor<O> = [BodyFormOf<O>] extends ['text']
     : FetchResult;
 
 /**
- * Fetches every URL and yields each result as soon as it is done, in completion order (like asyncio.as_completed).
+ * One item of a source: a URL string, a request object, or a line as `readUrlFile` / `readRequestFile` read it.
+ * A malformed request object is that item's INVALID_REQUEST result, never an exception.
+ */
+export type SourceItem = SourceLine | VolleyRequest | RequestLine;
+
+/**
+ * URLs and requests in any form a list comes in: an array, a Set, a generator, or an async generator over a huge
+ * file (the `OverlongLine`s of `readUrlFile` included: each becomes an INVALID_URL result). Items may be mixed.
+ */
+export type UrlSource = Iterable<SourceItem> | AsyncIterable<SourceItem>;
+
+/**
+ * Fetches every URL (or request) and yields each result as soon as it is done, in completion order (like
+ * asyncio.as_completed). A request's `meta` comes back as its result's `meta`.
  * The source is read lazily and a slow consumer holds the run back instead of results piling up. Leaving the loop
  * early (break) cancels what is in flight and releases every socket and thread.
  *
@@ -47,6 +66,9 @@ export type ResultFor<O> = [BodyFormOf<O>] extends ['text']
  *
  * @example
  * for await (const r of fetchEach(['https://example.com/'], { timeoutMs: 5000 })) console.log(r.status, r.title);
+ * @example
+ * const requests = records.map((record) => ({ url: 'https://api.example.com/items', method: 'POST', json: record, meta: record.id }));
+ * for await (const r of fetchEach(requests)) console.log(r.meta, r.status);
  */
 export function fetchEach<const O extends VolleyOptions = VolleyOptions>(urls: UrlSource, options?: O): AsyncIterable<ResultFor<O>> {
   const normalized = normalizeOptions(options);
@@ -58,7 +80,7 @@ export function fetchEach<const O extends VolleyOptions = VolleyOptions>(urls: U
 }
 
 /**
- * Fetches every URL and resolves to one result per input URL, in input order (like asyncio.gather).
+ * Fetches every URL (or request) and resolves to one result per input item, in input order (like asyncio.gather).
  * Never rejects for a URL's failure; rejects only for invalid options or a source that throws.
  * When `options.signal` aborts, it resolves with every URL taken so far, the unfinished ones as CANCELLED.
  */

@@ -46,6 +46,7 @@ export interface WarcOptions {
   /** Add to an existing file (a resumed run) after cutting off a record a killed run left torn. @default false */
   append?: boolean;
 }
+import { METHODS, type Method } from './source/requests.js';
 
 /** Counters handed to `onProgress` after every finished URL and on every host pause. */
 export interface Progress {
@@ -81,8 +82,12 @@ export interface VolleyOptions {
   maxRedirects?: number;
   /** Largest body kept, in bytes, counted after decompression. @default 10485760 (10 MiB) */
   maxBytes?: number;
-  /** `GET`, or `HEAD` for link checks (falls back to GET on 405/501; no body, no parsing). @default 'GET' */
-  method?: 'GET' | 'HEAD';
+  /**
+   * The method of every URL string, and of every request object that does not name its own: GET, HEAD, POST, PUT,
+   * PATCH, DELETE or OPTIONS (case-insensitive). `HEAD` is for link checks (falls back to GET on 405/501; no body,
+   * no parsing). POST and PATCH are retried only when safe (see `retryUnsafe`). @default 'GET'
+   */
+  method?: Method;
   /** Extra request headers, sent on every request (robots.txt included). */
   headers?: Record<string, string>;
   /** The User-Agent header, and the product token matched in robots.txt. @default 'volley/VERSION' */
@@ -217,7 +222,7 @@ export interface NormalizedOptions {
   maxRetryAfterMs: number;
   maxRedirects: number;
   maxBytes: number;
-  method: 'GET' | 'HEAD';
+  method: Method;
   headers: Record<string, string>;
   userAgent: string;
   signal: AbortSignal | undefined;
@@ -398,8 +403,10 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     throw new TypeError(`Expected options to be an object, got ${show(options)}`);
   }
   const o = options;
-  const method = o.method ?? DEFAULTS.method;
-  if (method !== 'GET' && method !== 'HEAD') throw optionError(new RangeError(`Expected \`method\` to be 'GET' or 'HEAD', got ${show(method)}`), 'method');
+  const method = (typeof o.method === 'string' ? o.method.toUpperCase() : (o.method ?? DEFAULTS.method)) as Method;
+  if (!(METHODS as readonly unknown[]).includes(method)) {
+    throw optionError(new RangeError(`Expected \`method\` to be one of ${METHODS.join(', ')}, got ${show(o.method)}`), 'method');
+  }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw optionError(new TypeError(`Expected \`signal\` to be an AbortSignal, got ${show(o.signal)}`), 'signal');
   }

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
 import { cancelledAt } from './errors.js';
-import { toUrlItem } from './source/url-input.js';
+import { toRequestItem, type RequestItem } from './source/requests.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
 import { HostGates } from './schedule/host-gate.js';
@@ -58,6 +58,22 @@ const DEMAND_FACTOR = 2;
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
+/**
+ * What `dedupe` compares: the method and the URL. A request with a body, headers or `meta` of its own is a piece
+ * of work of its own (two POSTs of two records to one URL), never a repeat: null. Items that failed validation are
+ * never de-duplicated either (each gets its own row).
+ */
+function dedupeKey(item: RequestItem): string | null {
+  if (item.url === null || item.body !== null || item.meta !== undefined || Object.keys(item.headers).length > 0) return null;
+  return item.method === 'GET' ? item.url.href : `${item.method} ${item.url.href}`;
+}
+
+/** The result with the request's `meta` as its second field, after `url` (where JSON rows show it). */
+function withMeta(result: FetchResult, meta: unknown): FetchResult {
+  const { url, ...rest } = result;
+  return { url, meta, ...rest };
+}
+
 function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
   if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
     return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -65,7 +81,7 @@ function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> 
   if (source && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof source !== 'string') {
     return (source as Iterable<unknown>)[Symbol.iterator]();
   }
-  throw new TypeError(`Expected \`urls\` to be an Iterable or AsyncIterable of strings, got \`${String(source)}\` (${typeof source})`);
+  throw new TypeError(`Expected \`urls\` to be an Iterable or AsyncIterable of URL strings or request objects, got \`${String(source)}\` (${typeof source})`);
 }
 
 /** A one-shot wake-up that can be re-armed: the loop sleeps on it until something changes. */
@@ -139,6 +155,8 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   const ready: ReadyEntry[] = [];
   const wakeup = new Wakeup();
   const seen = options.dedupe ? new Set<string>() : null;
+  // A URL string, or a request object that names no method, takes the run's.
+  const defaults = { method: options.method };
   const progress: Progress = { started: 0, done: 0, ok: 0, failed: 0, inFlight: 0, active: 0, pausedHosts: 0 };
   let sourceDone = false;
   let sourceError: unknown = null;
@@ -186,13 +204,14 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
           // A value pulled just as the run was cancelled was never started: it is not counted or reported.
           break;
         }
-        const item = toUrlItem(next.value, index++);
-        if (seen && item.url) {
-          if (seen.has(item.url.href)) {
+        const item = toRequestItem(next.value, index++, defaults);
+        const key = seen && dedupeKey(item);
+        if (key) {
+          if (seen.has(key)) {
             index--;
             continue;
           }
-          seen.add(item.url.href);
+          seen.add(key);
         }
         progress.started++;
         progress.inFlight++;
@@ -211,7 +230,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         void processed
           .then((result) => {
             progress.inFlight--;
-            complete({ index: item.index, result, hold });
+            complete({ index: item.index, result: item.meta === undefined ? result : withMeta(result, item.meta), hold });
           });
       }
     } catch (err) {

@@ -6,6 +6,8 @@ import type { ParsedFields } from './parse/types.js';
 export interface FetchResult extends ParsedFields {
   /** The URL as given (trimmed). */
   url: string;
+  /** The request object's `meta`, untouched (the same value); absent for URL strings and requests without one. */
+  meta?: unknown;
   /** Where the last response came from, after redirects; null when no response arrived. */
   finalUrl: string | null;
   /** True when the final response is 2xx and its body was read (and parsed, for HTML). */

@@ -85,7 +85,17 @@ describe('flags -> library options', () => {
     'user-agent': [['-A', 'bot/1 (+https://example.com/bot)'], { options: { userAgent: 'bot/1 (+https://example.com/bot)' } }],
     proxy: [['--proxy', 'http://proxy:3128'], { options: { proxy: 'http://proxy:3128' } }],
     threads: [['--threads', '3'], { options: { threads: 3 } }],
-    method: [['--method', 'HEAD'], { options: { method: 'HEAD' } }],
+    method: [['-X', 'PATCH'], { options: { method: 'PATCH' } }],
+    requests: [['--requests', 'a.jsonl', '--requests', '-'], { requestFiles: ['a.jsonl', '-'] }],
+    data: [['-X', 'POST', '-d', 'a=1&b=2'], { requestBody: { flag: 'data', value: 'a=1&b=2' }, options: { method: 'POST' } }],
+    json: [['-X', 'PUT', '--json', '@body.json'], { requestBody: { flag: 'json', value: '@body.json' }, options: { method: 'PUT' } }],
+    insecure: [['-k'], { options: { tls: { rejectUnauthorized: false } } }],
+    ca: [['--ca', 'ca.pem'], { tlsFiles: { ca: 'ca.pem', cert: null, key: null } }],
+    cert: [['--cert', 'c.pem', '--key', 'k.pem'], { tlsFiles: { ca: null, cert: 'c.pem', key: 'k.pem' } }],
+    key: [['--key', 'k.pem', '--cert', 'c.pem'], { tlsFiles: { ca: null, cert: 'c.pem', key: 'k.pem' } }],
+    http2: [['--http2'], { options: { http2: true } }],
+    'max-header-size': [['--max-header-size', '131072'], { options: { maxHeaderSize: 131_072 } }],
+    'retry-unsafe': [['--retry-unsafe'], { options: { retryUnsafe: true } }],
     rate: [['--rate', '0.5'], { options: { perHostRate: 0.5 } }],
     delay: [['--delay', '500ms'], { options: { perHostDelayMs: 500 } }],
     'respect-robots': [['--respect-robots'], { options: { respectRobots: true } }],
@@ -163,6 +173,9 @@ describe('defaults', () => {
       shard: null,
       body: null,
       csvRaw: false,
+      requestFiles: [],
+      requestBody: null,
+      tlsFiles: { ca: null, cert: null, key: null },
     });
   });
 
@@ -194,7 +207,12 @@ describe('usage errors name the flag and echo the value', () => {
     [['-t', '20000'], '--timeout 20000 would be 20000 seconds (a bare number is seconds; before durations had units it was milliseconds): write the unit, as in 20000ms or 20s'],
     [['--delay', '-1'], '--delay expects a duration such as 30s, 500ms, 2m or 1h (a bare number is seconds), got "-1"'],
     [['-f', 'xml'], '--format expects one of jsonl, csv, json, got "xml"'],
-    [['--method', 'PUT'], '--method expects one of GET, HEAD, got "PUT"'],
+    [['--method', 'FETCH'], '--method expects one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got "FETCH"'],
+    [['-d', 'a=1'], '-d/--data sends a body, which GET cannot carry: add -X POST (or -X PUT, -X PATCH)'],
+    [['-X', 'HEAD', '--json', '{}'], '--json sends a body, which HEAD cannot carry: add -X POST (or -X PUT, -X PATCH)'],
+    [['--cert', 'c.pem'], '--cert needs --key (its private key)'],
+    [['--key', 'k.pem'], '--key needs --cert (the client certificate it belongs to)'],
+    [['--max-header-size', '100'], 'Expected --max-header-size to be an integer from 1024 to 16777216, got `100` (number)'],
     [['-o', ''], '--output expects a value, got ""'],
     [['-A', ' '], '--user-agent expects a value, got ""'],
     [['--shard', '4/4'], '--shard expects K/N with 0 <= K < N (K counts from 0, like a Kubernetes completion index), got "4/4"'],
@@ -213,13 +231,24 @@ describe('usage errors name the flag and echo the value', () => {
     expect(await usageError([...argv, 'http://x/'])).toBe(message);
   });
 
+  it('wants --json text to be JSON', async () => {
+    expect(await usageError(['-X', 'POST', '--json', '{a:1}', 'http://x/'])).toMatch(/^--json expects JSON text \(or @FILE\), got "\{a:1\}": .*position 1/);
+  });
+
+  it('wants a list for -d and --json: --requests lines carry their own bodies', async () => {
+    expect(await usageError(['--requests', 'r.jsonl', '-X', 'POST', '-d', 'x'])).toBe(
+      '-d/--data is the body of every URL of a list (arguments, -i); --requests lines carry their own "body" or "json"',
+    );
+    expect((await config(['--requests', 'r.jsonl', '-X', 'POST'])).requestFiles).toEqual(['r.jsonl']);
+  });
+
   it('wants a value after a flag that takes one', async () => {
     expect(await usageError(['http://x/', '-o'])).toBe('Not enough arguments following: o');
     expect(await usageError(['http://x/', '-t'])).toBe('Not enough arguments following: t');
   });
 
   it('says how to read stdin when no URLs are given, and that - is missing when a pipe is waiting', async () => {
-    expect(await usageError([])).toMatchInlineSnapshot(`"no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin"`);
+    expect(await usageError([])).toMatchInlineSnapshot(`"no URLs given: pass URLs or files as arguments, -i FILE, --requests FILE, or - to read stdin"`);
     expect(await usageError(['-q'], true)).toMatchInlineSnapshot(`"no URLs given; to read the URLs coming in on stdin, add '-' (as in \`cat urls.txt | volley -\`)"`);
   });
 });

@@ -3,7 +3,7 @@ import { FetchError } from '../src/errors.js';
 import type { HttpResponse } from '../src/fetch/client.js';
 import { ByteBudget } from '../src/schedule/byte-budget.js';
 import { Parking } from '../src/schedule/parking.js';
-import { followRedirects } from '../src/schedule/redirect-chain.js';
+import { followRedirects, type HopRequest } from '../src/schedule/redirect-chain.js';
 
 describe('Parking: the count behind the demand window', () => {
   it('parks for the length of a wait and leaves however it ends', async () => {
@@ -88,6 +88,7 @@ describe('followRedirects: the one redirect loop for pages and robots.txt', () =
     bytes: 0,
     retryAfterMs: null,
   });
+  const get = (headers: Record<string, string> = {}): HopRequest => ({ method: 'GET', headers, body: null });
 
   it('follows hop by hop, dropping credentials across origins, and reports where it ended', async () => {
     const seen: [string, Record<string, string>][] = [];
@@ -96,7 +97,7 @@ describe('followRedirects: the one redirect loop for pages and robots.txt', () =
       'http://a.test/2': response(302, 'http://b.test/3'),
       'http://b.test/3': response(200),
     };
-    const end = await followRedirects(new URL('http://a.test/1'), { authorization: 'x', accept: '*/*' }, 10, async (url, headers) => {
+    const end = await followRedirects(new URL('http://a.test/1'), get({ authorization: 'x', accept: '*/*' }), 10, async (url, { headers }) => {
       seen.push([url.href, headers]);
       return answers[url.href]!;
     });
@@ -111,14 +112,14 @@ describe('followRedirects: the one redirect loop for pages and robots.txt', () =
   });
 
   it('names a loop, the cap and a bad Location with the status of the redirect that carried them', async () => {
-    const loop = await followRedirects(new URL('http://a.test/x'), {}, 10, async (url) => response(302, url.pathname === '/x' ? '/y' : '/x'));
+    const loop = await followRedirects(new URL('http://a.test/x'), get(), 10, async (url) => response(302, url.pathname === '/x' ? '/y' : '/x'));
     expect(loop.outcome).toMatchObject({ code: 'TOO_MANY_REDIRECTS', status: 302 });
     expect((loop.outcome as FetchError).message).toContain('redirect loop');
-    const long = await followRedirects(new URL('http://a.test/0'), {}, 3, async (url) => response(301, `/${Number(url.pathname.slice(1)) + 1}`));
+    const long = await followRedirects(new URL('http://a.test/0'), get(), 3, async (url) => response(301, `/${Number(url.pathname.slice(1)) + 1}`));
     expect(long).toMatchObject({ redirects: 3, outcome: { code: 'TOO_MANY_REDIRECTS', status: 301 } });
-    const ftp = await followRedirects(new URL('http://a.test/'), {}, 3, async () => response(307, 'ftp://a.test/file'));
+    const ftp = await followRedirects(new URL('http://a.test/'), get(), 3, async () => response(307, 'ftp://a.test/file'));
     expect(ftp).toMatchObject({ redirects: 0, outcome: { code: 'UNSUPPORTED_SCHEME', status: 307 } });
-    const failed = await followRedirects(new URL('http://a.test/'), {}, 3, async () => new FetchError('CONNECT', 'refused'));
+    const failed = await followRedirects(new URL('http://a.test/'), get(), 3, async () => new FetchError('CONNECT', 'refused'));
     expect(failed).toMatchObject({ redirects: 0, outcome: { code: 'CONNECT' } });
   });
 });

@@ -127,7 +127,7 @@ describe('limits', () => {
   it('validates options at the edge, naming the option and the value', async () => {
     expect(() => fetchEach([], { concurrency: 0 })).toThrow('Expected `concurrency` to be an integer from 1 to 100000, got `0` (number)');
     expect(() => fetchEach([], { timeoutMs: 3_000_000_000 })).toThrow(/`timeoutMs`.*3000000000/);
-    expect(() => fetchEach([], { method: 'POST' as 'GET' })).toThrow("Expected `method` to be 'GET' or 'HEAD', got `POST` (string)");
+    expect(() => fetchEach([], { method: 'FETCH' as 'GET' })).toThrow('Expected `method` to be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, got `FETCH` (string)');
     expect(() => fetchEach([], { extract: { select: { x: 'div[' } } })).toThrow(/Invalid CSS selector for `x`/);
     expect(() => fetchEach([], { proxy: 'nope' })).toThrow(/`proxy`/);
     await expect(fetchAll([], { retries: -1 })).rejects.toThrow(RangeError);

@@ -41,6 +41,8 @@ const EXAMPLES: [string, string][] = [
   ['volley -i urls.txt -f csv -o out.csv --links', 'CSV with every link of each page'],
   ["volley urls.txt -s 'h1=h1' -s 'next=a.next@href' -s 'items[]=li'", 'CSS extraction: text, attribute, all matches'],
   ['volley urls.txt --method HEAD -c 100 -t 10s', 'link check: status only, 10 seconds per request'],
+  ['volley --requests calls.jsonl -o out.jsonl', 'API batch: one request object per line, its "meta" back in its row'],
+  ["volley urls.txt -X POST --json '{\"ping\":true}'", 'the same JSON body to every URL'],
   ['volley urls.txt --rate 2 --delay 500ms --respect-robots', 'polite: 2 requests/s and 500 ms apart per host, robots.txt obeyed'],
   ['volley urls.txt -o out.jsonl --resume --lock /tmp/volley.lock -q', 'cron: no overlap, picks up where a killed run stopped'],
   ['volley urls.txt --shard $JOB_COMPLETION_INDEX/4', 'one of 4 machines: a stable split by host'],
@@ -56,7 +58,9 @@ Exit codes: 0 every URL ok, 1 some URL not ok, 2 usage or configuration error, 7
 
 Ctrl-C once: stop taking URLs, abort what is in flight, write every finished result (unfinished ones as CANCELLED), print the summary. Twice: exit at once.
 
-Error codes in results: INVALID_URL UNSUPPORTED_SCHEME DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
+Requests (--requests FILE): one JSON object per line, {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; a line that is not one is an INVALID_REQUEST row. POST and PATCH are retried only when they never reached the server (DNS, CONNECT, TLS) or on 429/503 with Retry-After (RFC 9110 §9.2.2).
+
+Error codes in results: INVALID_URL UNSUPPORTED_SCHEME INVALID_REQUEST DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
 Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
 
 /** The yargs setup, derived from the flag table. Values are taken as strings, so that a bad one is echoed as typed. */
@@ -166,6 +170,32 @@ function usageErrorOf(err: OptionError): UsageError {
   return new UsageError(err.message.includes(quoted) ? err.message.replace(quoted, label) : `--${name}: ${err.message}`);
 }
 
+/**
+ * The request flags checked against each other: a body needs a method that carries one (curl's `-d` quietly
+ * turns GET into POST; here the method is said, so that a list is never POSTed by surprise), and a URL list to go
+ * with; `--json` text must be JSON; `--cert` comes with `--key`; stdin is read once.
+ */
+function checkRequestFlags(cli: CliSettings, options: VolleyOptions, plainInputs: boolean): void {
+  const body = cli.requestBody;
+  if (body !== null) {
+    const flag = body.flag === 'data' ? '-d/--data' : '--json';
+    const method = options.method ?? 'GET';
+    if (method === 'GET' || method === 'HEAD') {
+      throw new UsageError(`${flag} sends a body, which ${method} cannot carry: add -X POST (or -X PUT, -X PATCH)`);
+    }
+    if (!plainInputs) throw new UsageError(`${flag} is the body of every URL of a list (arguments, -i); --requests lines carry their own "body" or "json"`);
+    if (body.flag === 'json' && !body.value.startsWith('@')) {
+      try {
+        JSON.parse(body.value);
+      } catch (err) {
+        throw new UsageError(`--json expects JSON text (or @FILE), got ${JSON.stringify(body.value.slice(0, 200))}: ${(err as Error).message}`);
+      }
+    }
+  }
+  const { cert, key } = cli.tlsFiles;
+  if ((cert === null) !== (key === null)) throw new UsageError(cert === null ? '--key needs --cert (the client certificate it belongs to)' : '--cert needs --key (its private key)');
+}
+
 /** Whether stdin is a pipe, socket or file (`cat list | volley`, `volley < list`), not a terminal or /dev/null. */
 function stdinHasData(): boolean {
   try {
@@ -204,6 +234,7 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: Pa
     if (a[name] !== undefined) applyFlag(name, flag, a[name], draft);
   }
   const { cli } = draft;
+  checkRequestFlags(cli, draft.options, a._.length + cli.inputFiles.length > 0);
   if (cli.resume && !cli.output) throw new UsageError('--resume needs -o FILE: it reads what that file already holds');
   if (cli.resume && cli.format !== 'jsonl') throw new UsageError(`--resume works with -f jsonl only, got -f ${cli.format}`);
   if (cli.body && cli.format === 'csv') throw new UsageError('--body does not fit in CSV: use -f jsonl (or -f json), which carry bodies as strings or base64');
@@ -224,13 +255,13 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: Pa
   }
 
   const inputs = a._.map(String);
-  if (inputs.length === 0 && cli.inputFiles.length === 0) {
+  if (inputs.length === 0 && cli.inputFiles.length === 0 && cli.requestFiles.length === 0) {
     // Stdin is read only when asked for (`-`): a cron job whose list went missing must fail, not read an empty
     // stdin and exit 0. But a pipe into a bare `volley` almost surely meant `-`, so say so.
     throw new UsageError(
       stdinPiped()
         ? "no URLs given; to read the URLs coming in on stdin, add '-' (as in `cat urls.txt | volley -`)"
-        : 'no URLs given: pass URLs or files as arguments, -i FILE, or - to read stdin',
+        : 'no URLs given: pass URLs or files as arguments, -i FILE, --requests FILE, or - to read stdin',
     );
   }
   return { kind: 'run', config: { ...cli, inputs, options, extract } };

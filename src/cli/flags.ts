@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULTS, DEFAULT_USER_AGENT, type VolleyOptions } from '../options.js';
 import type { BodyOutputMode } from '../keep/body-form.js';
 import { DEFAULT_SAVE_NAME, SaveNamer } from '../keep/save-name.js';
+import { METHODS } from '../source/requests.js';
 import { formatDuration } from './duration.js';
 import { UsageError } from './usage-error.js';
 
@@ -48,6 +49,24 @@ export interface CliSettings {
   body: BodyOutputMode | null;
   /** `--csv-raw`: CSV cells without the formula escape. */
   csvRaw: boolean;
+  /** `--requests` files, in order; `-` is stdin. */
+  requestFiles: string[];
+  /** `-d` / `--json` as typed (`@FILE` is read when the run starts): the body of every plain URL. */
+  requestBody: CliBody | null;
+  /** `--ca`, `--cert`, `--key`: PEM file paths, read when the run starts (run-files.ts). */
+  tlsFiles: TlsFiles;
+}
+
+/** A body for every URL of a plain list: `-d` (`data`) or `--json`, as typed: text, `@FILE`, or `@-` for stdin. */
+export interface CliBody {
+  flag: 'data' | 'json';
+  value: string;
+}
+
+export interface TlsFiles {
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
 }
 
 /** What the flags write into. `extract` is gathered from three flags and becomes `options.extract` at the end. */
@@ -266,9 +285,59 @@ export const FLAGS = {
     ...sets('threads'),
   },
   method: {
-    type: 'choice', choices: ['GET', 'HEAD'],
-    help: 'HEAD checks links without bodies (falls back to GET on 405/501)',
+    type: 'choice', alias: 'X', choices: METHODS,
+    help: 'Method of every URL, and of --requests lines that name none. HEAD checks links without bodies (GET on 405/501); POST and PATCH are retried only when they never reached the server, or on 429/503 with Retry-After',
     ...sets('method'),
+  },
+  requests: {
+    type: 'list',
+    help: 'Read requests from FILE (- for stdin), one JSON object per line: {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; "meta" comes back in the row',
+    apply: (files, into) => void into.cli.requestFiles.push(...files),
+  },
+  data: {
+    type: 'string', alias: 'd',
+    help: "Send this body with every URL (@FILE sends the file's bytes as they are, @- stdin), as application/x-www-form-urlencoded unless -H sets a Content-Type; needs -X POST, PUT or PATCH",
+    apply: (value, into) => void (into.cli.requestBody = { flag: 'data', value }),
+  },
+  json: {
+    type: 'string',
+    help: 'Send this JSON (or @FILE, @-) with every URL, with Content-Type and Accept: application/json (curl --json); needs -X POST, PUT or PATCH',
+    apply: (value, into) => void (into.cli.requestBody = { flag: 'json', value }),
+  },
+  insecure: {
+    type: 'boolean', alias: 'k', option: 'tls',
+    help: 'Accept any TLS certificate (expired, self-signed, for another name): for testing only; the summary says certificates were not checked',
+    apply: (on, into) => void (on && (into.options.tls = { ...into.options.tls, rejectUnauthorized: false })),
+  },
+  ca: {
+    type: 'string',
+    help: "Also trust the CA certificates in this PEM file (added to Node's bundled roots), such as a company's internal CA",
+    apply: (path, into) => void (into.cli.tlsFiles.ca = path),
+  },
+  cert: {
+    type: 'string',
+    help: 'Present this client certificate (PEM file; with --key) to servers that ask for one',
+    apply: (path, into) => void (into.cli.tlsFiles.cert = path),
+  },
+  key: {
+    type: 'string',
+    help: 'The private key of --cert (PEM file, unencrypted)',
+    apply: (path, into) => void (into.cli.tlsFiles.key = path),
+  },
+  http2: {
+    type: 'boolean',
+    help: "Offer HTTP/2 to https origins (ALPN): those that take it get one multiplexed connection. Off by default: undici's HTTP/2 client is younger than its HTTP/1.1 one",
+    ...sets('http2'),
+  },
+  'max-header-size': {
+    type: 'number',
+    help: 'Largest response header section accepted, in bytes (HTTP/1.1; h2 stops at 64 KiB); a larger one is TOO_LARGE',
+    ...sets('maxHeaderSize'),
+  },
+  'retry-unsafe': {
+    type: 'boolean',
+    help: 'DANGEROUS: retry POST and PATCH after timeouts and resets too, when the server may already have acted on them (an order placed twice)',
+    ...sets('retryUnsafe'),
   },
   rate: {
     type: 'number', defaultText: 'unlimited',
@@ -339,7 +408,7 @@ export function newDraft(): Draft {
   return {
     cli: {
       inputFiles: [], output: null, format: FLAGS.format.default, quiet: false, progress: undefined, lock: null, resume: false, since: null, shard: null,
-      body: null, csvRaw: false,
+      body: null, csvRaw: false, requestFiles: [], requestBody: null, tlsFiles: { ca: null, cert: null, key: null },
     },
     options: {},
     extract: { enabled: FLAGS.extract.default, links: false, select: {} },

@@ -1,11 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { readUrlFile } from '../source/lines.js';
+import { readRequestFile, type RequestLine } from '../source/request-lines.js';
 import type { SourceLine } from '../source/url-input.js';
 import type { CliConfig } from './args.js';
 import { UsageError } from './usage-error.js';
 
-export type Input = { kind: 'url'; value: string } | { kind: 'file'; path: string };
+export type Input = { kind: 'url'; value: string } | { kind: 'file'; path: string } | { kind: 'requests'; path: string };
 
 /** A NUL byte this early means a binary file, not a list (the test grep and git use). */
 const SNIFF_BYTES = 8 * 1024;
@@ -39,11 +40,11 @@ function checkListFile(path: string, flag: string | null): void {
 }
 
 /**
- * What to read, in order: the positional words, then the -i files. A word with `://` is a URL (a bad one becomes an
+ * What to read, in order: the positional words, then the -i files, then the --requests files. A word with `://` is a URL (a bad one becomes an
  * INVALID_URL or UNSUPPORTED_SCHEME result, as in a file); `-` is stdin; any other word must name a readable text
  * file. Throws UsageError; reads at most the first 8 KiB of each file.
  */
-export function planInputs(config: Pick<CliConfig, 'inputs' | 'inputFiles'>): Input[] {
+export function planInputs(config: Pick<CliConfig, 'inputs' | 'inputFiles'> & { requestFiles?: string[] }): Input[] {
   const plan: Input[] = config.inputs.map((word) => {
     if (word === '-') return { kind: 'file', path: word };
     if (word.includes('://')) return { kind: 'url', value: word };
@@ -54,14 +55,19 @@ export function planInputs(config: Pick<CliConfig, 'inputs' | 'inputFiles'>): In
     if (path !== '-') checkListFile(path, '--input');
     plan.push({ kind: 'file', path });
   }
-  if (plan.filter((i) => i.kind === 'file' && i.path === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
+  for (const path of config.requestFiles ?? []) {
+    if (path !== '-') checkListFile(path, '--requests');
+    plan.push({ kind: 'requests', path });
+  }
+  if (plan.filter((i) => i.kind !== 'url' && i.path === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   return plan;
 }
 
-/** The URL lines of the plan, read lazily, in order. */
-export async function* urlsOf(plan: Input[], stdin: Readable): AsyncGenerator<SourceLine> {
+/** The URL lines and request lines of the plan, read lazily, in order. */
+export async function* urlsOf(plan: Input[], stdin: Readable): AsyncGenerator<SourceLine | RequestLine> {
   for (const input of plan) {
     if (input.kind === 'url') yield input.value;
+    else if (input.kind === 'requests') yield* readRequestFile(input.path, stdin);
     else yield* readUrlFile(input.path, stdin);
   }
 }

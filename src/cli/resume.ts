@@ -13,13 +13,22 @@ export function isFinalRow(row: JsonlRow): boolean {
   return !NOT_FINAL.has(error?.code);
 }
 
-/** Adds the row's URL to `done` when the row is final: one step of `finishedUrls`, for readers that do more. */
+/**
+ * How `--resume` identifies a piece of work: its URL, and its `meta` too when it has one, so that two requests to
+ * one URL carrying different records (two POSTs) are two pieces of work. `meta` is compared as JSON text: a
+ * request line's and the row's (written from the same parsed value) serialise alike.
+ */
+export function workKey(url: string, meta: unknown): string {
+  return meta === undefined ? url : `${url}\n${JSON.stringify(meta)}`;
+}
+
+/** Adds the row's work (`workKey`) to `done` when the row is final: one step of `finishedUrls`, for readers that do more. */
 export function noteFinished(done: Set<string>, row: JsonlRow): void {
-  if (isFinalRow(row)) done.add(row.url);
+  if (isFinalRow(row)) done.add(workKey(row.url, row.meta));
 }
 
 /**
- * URLs that already have a final result in a previous run's JSONL output (streamed; a missing file has none).
+ * Work (`workKey`: URLs, with their `meta` when rows carry one) that already has a final result in a previous run's JSONL output (streamed; a missing file has none).
  * CANCELLED and HOST_SKIPPED rows are not final: those URLs run again. A line cut short by a killed run is skipped
  * here and cut off the file by `trimPartialLine`. To read `--since` validators in the same pass, use `readPreviousRun`.
  */

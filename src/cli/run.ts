@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { fetchEach, type FetchResult } from '../index.js';
+import { fetchEach, type FetchResult, type SourceItem } from '../index.js';
 import { FetchError } from '../errors.js';
-import { textOf, type SourceLine } from '../source/url-input.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
 import { jsonEncoder } from '../sink/json.js';
@@ -11,12 +10,13 @@ import { EXIT, type CliConfig } from './args.js';
 import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
 import { ProgressLine } from './progress.js';
-import { shardOf } from './shard.js';
 import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
 import { bodyRow, savedNames } from './kept-rows.js';
+import { selector, type InputItem } from './work.js';
+import { readPlainBody, tlsWithFiles, withPlainBody } from './run-files.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -50,20 +50,19 @@ function testSlowDrain(): Promise<void> {
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
 const DRAIN_LIMIT_MS = 3_000;
 
-async function* filtered(source: AsyncIterable<SourceLine>, keep: (url: string) => boolean): AsyncGenerator<SourceLine> {
-  for await (const line of source) if (keep(textOf(line))) yield line;
+async function* filtered<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of source) if (keep(item)) yield item;
+}
+
+async function* mapped<T, U>(source: AsyncIterable<T>, map: (item: T) => U): AsyncGenerator<U> {
+  for await (const item of source) yield map(item);
 }
 
 /** Counts the URL lines of the inputs in the background, for the progress bar; null when stdin is among them. */
-async function countTotal(plan: Input[], config: CliConfig, skip: Set<string> | null): Promise<number | null> {
-  if (plan.some((i) => i.kind === 'file' && i.path === '-')) return null;
+async function countTotal(plan: Input[], keep: ((item: InputItem) => boolean) | null): Promise<number | null> {
+  if (plan.some((i) => i.kind !== 'url' && i.path === '-')) return null;
   let n = 0;
-  for await (const line of urlsOf(plan, process.stdin)) {
-    const url = textOf(line);
-    if (config.shard && shardOf(url, config.shard.count) !== config.shard.index) continue;
-    if (skip?.has(url)) continue;
-    n++;
-  }
+  for await (const item of urlsOf(plan, process.stdin)) if (keep === null || keep(item)) n++;
   return n;
 }
 
@@ -71,7 +70,8 @@ function encoderFor(config: CliConfig): Encoder {
   if (config.format === 'json') return jsonEncoder;
   if (config.format === 'csv') {
     const x = config.extract;
-    const shape = { canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
+    const meta = config.requestFiles.length > 0;
+    const shape = { meta, canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
     return csvEncoder({ ...shape, headers: config.options.responseHeaders === true }, { raw: config.csvRaw });
   }
   return jsonlEncoder;
@@ -83,8 +83,9 @@ function encoderFor(config: CliConfig): Encoder {
  * (finished results are written, unfinished ones as CANCELLED); a second one exits at once.
  */
 export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
-  let { options } = config;
   const plan = planInputs(config);
+  let options = { ...config.options, tls: await tlsWithFiles(config.tlsFiles, config.options.tls) };
+  const body = await readPlainBody(config.requestBody, options.headers, plan, io.stdin);
 
   let releaseLock: (() => Promise<void>) | null = null;
   if (config.lock) {
@@ -107,15 +108,11 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
     const runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
-    let source: AsyncIterable<SourceLine> = urlsOf(plan, io.stdin);
-    if (config.shard) {
-      const { index, count } = config.shard;
-      source = filtered(source, (url) => shardOf(url, count) === index);
-    }
-    if (skip && skip.size > 0) {
-      const done = skip;
-      source = filtered(source, (url) => !done.has(url.trim()));
-    }
+    const keep = selector(config, skip);
+    let lines: AsyncIterable<InputItem> = urlsOf(plan, io.stdin);
+    if (keep) lines = filtered(lines, keep);
+    let source: AsyncIterable<SourceItem> = lines;
+    if (body) source = mapped(lines, (item) => withPlainBody(item, body));
 
     const out: Writable = config.output ? createWriteStream(config.output, { flags: config.resume ? 'a' : 'w' }) : io.stdout;
     const outName = config.output ?? 'stdout';
@@ -165,7 +162,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
     const progress = showProgress ? new ProgressLine(io.stderr, config.progress === true) : null;
     if (progress) {
-      void countTotal(plan, config, skip).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
+      void countTotal(plan, keep).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
     const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
@@ -196,6 +193,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const writeError = ending === 'EPIPE' ? null : sink.error;
     if (ending === 'EPIPE' && internalError === null) return EXIT.OK;
     if (!config.quiet) {
+      if (options.tls?.rejectUnauthorized === false) io.stderr.write('volley: warning: TLS certificates were not checked (--insecure): any server could have answered for these hosts\n');
       const note = internalError !== null ? 'stopped by an internal error' : ending === 'SIGINT' ? 'interrupted' : ending === 'SIGTERM' ? 'terminated' : skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
       io.stderr.write(tally.render(note));
     }

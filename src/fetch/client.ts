@@ -9,6 +9,7 @@ import { REDIRECT_STATUSES } from './redirects.js';
 import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
 
 export type { Exchange, Truncation } from './exchange.js';
+import type { Method } from '../source/requests.js';
 
 /** What one attempt brought back. `body` is a fresh, unshared buffer, so its ArrayBuffer may be transferred. */
 export interface HttpResponse {
@@ -113,7 +114,8 @@ async function readForRecord(
 }
 
 /**
- * One request under one deadline (`readBody: false` for link checks: status only, body drained). Throws a
+ * One request under one deadline (`readBody: false` for link checks: status only, body drained), with its `requestBody`
+ * (buffered, so that a retry or a 307/308 can send it again; undici sets Content-Length from it). Throws a
  * FetchError for anything that is not a response; a non-2xx response is returned (its body drained, not kept)
  * for the caller's retry policy to judge, and a redirect with its `location` for the caller to follow (one hop
  * at a time: see redirects.ts). undici's decompress interceptor is not used: it prints an ExperimentalWarning,
@@ -122,11 +124,12 @@ async function readForRecord(
 export async function fetchOnce(
   dispatcher: Dispatcher,
   url: URL,
-  method: 'GET' | 'HEAD',
+  method: Method,
   readBody: boolean,
   settings: ClientSettings,
   runSignal: AbortSignal,
   headers: Record<string, string> = settings.headers,
+  requestBody: Uint8Array | null = null,
 ): Promise<HttpResponse> {
   const deadline = startDeadline(settings.timeoutMs, runSignal);
   // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
@@ -154,6 +157,7 @@ export async function fetchOnce(
       dispatcher,
       method,
       headers,
+      body: requestBody,
       signal: deadline.signal,
     });
     status = res.statusCode;

@@ -1,15 +1,16 @@
 import { FetchError } from '../errors.js';
 import { failedResult, toResultError, type FetchResult } from '../result.js';
-import type { UrlItem } from '../source/url-input.js';
+import { mergeHeaders, type RequestItem } from '../source/requests.js';
 import type { HttpResponse } from '../fetch/client.js';
 import { header } from '../fetch/headers.js';
 import { sleep } from '../sleep.js';
 import { isHtml } from '../parse/content-type.js';
 import type { StoredValidators } from '../options.js';
 import type { Hold } from './byte-budget.js';
-import { followRedirects } from './redirect-chain.js';
+import { followRedirects, type HopRequest } from './redirect-chain.js';
 import { attempt, cancelledBefore, type RequestSpec, type RunContext } from './request.js';
 import { backoffMs, isRetryableError, isRetryableStatus } from './retry-policy.js';
+import { mayRetry } from './retry-safety.js';
 
 export type { RunContext } from './request.js';
 
@@ -33,7 +34,7 @@ const HEAD_REFUSED = new Set([405, 501]);
  * then the parse stage. The body is counted in `hold`, the URL's share of the byte budget, from the moment it
  * lands until the pipeline hands the result to the consumer. Always resolves to a result, never rejects.
  */
-export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Promise<FetchResult> {
+export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold): Promise<FetchResult> {
   if (item.error || !item.url) return failedResult(item.input, item.error ?? new FetchError('INVALID_URL', 'no URL'));
   const { options, parking } = ctx;
   const started = performance.now();
@@ -46,9 +47,14 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
   // Validators of an earlier run belong to the URL they were stored for: sent on the first hop only.
   const stored = options.validators?.(item.input);
   const conditional = stored ? conditionalHeaders(stored) : null;
+  // A request's own timeoutMs and retries override the run's.
+  const retries = item.retries ?? options.retries;
+  const own = item.timeoutMs === undefined ? ctx.client : { ...ctx.client, timeoutMs: item.timeoutMs };
+  // With --warc, the settings carry this URL's recorder: every response of every hop is archived.
+  const settings = ctx.keep ? ctx.keep.settingsFor(item, own) : own;
 
   /** One hop of the chain: its host's robots.txt, then attempts with retries. */
-  const hop = async (url: URL, headers: Record<string, string>): Promise<HttpResponse | FetchError> => {
+  const hop = async (url: URL, request: HopRequest): Promise<HttpResponse | FetchError> => {
     if (ctx.robots) {
       const verdict = await parking.during(ctx.robots.check(url));
       if (ctx.signal.aborted) return cancelledBefore(attempts);
@@ -57,10 +63,9 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
         return new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`);
       }
     }
-    if (conditional && url === item.url) headers = { ...headers, ...conditional };
-    // With --warc, the settings carry this URL's recorder: every response of every hop is archived.
-    const settings = ctx.keep ? ctx.keep.settingsFor(item, ctx.client) : ctx.client;
-    const spec: RequestSpec = { url, method: options.method, readBody: options.method === 'GET', headers, settings };
+    const { method, body } = request;
+    const headers = conditional && url === item.url ? { ...request.headers, ...conditional } : request.headers;
+    const spec: RequestSpec = { url, method, readBody: item.method !== 'HEAD', headers, body, settings };
     let outcome: HttpResponse | FetchError;
     for (let retry = 0; ; ) {
       if (ctx.signal.aborted) return cancelledBefore(attempts);
@@ -71,7 +76,10 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
         continue;
       }
       const retryable = outcome instanceof FetchError ? isRetryableError(outcome.code) : isRetryableStatus(outcome.status);
-      if (!retryable || retry >= options.retries || ctx.signal.aborted) return outcome;
+      if (!retryable || retry >= retries || ctx.signal.aborted) return outcome;
+      // RFC 9110 §9.2.2: a POST or PATCH goes again only when it provably never reached the server (retry-safety.ts).
+      const failure = outcome instanceof FetchError ? { code: outcome.code, retryAfter: false } : { status: outcome.status, retryAfter: outcome.retryAfterMs !== null };
+      if (!mayRetry(spec.method, failure, options.retryUnsafe)) return outcome;
       const retryAfter = outcome instanceof FetchError ? null : outcome.retryAfterMs;
       // A Retry-After longer than we are willing to wait ends the retries: the server said "not now".
       if (retryAfter !== null && retryAfter > options.maxRetryAfterMs) return outcome;
@@ -81,7 +89,8 @@ export async function processUrl(ctx: RunContext, item: UrlItem, hold: Hold): Pr
   };
 
   // A redirect's next hop is a request of its own, through its own host's robots.txt and gate.
-  const { outcome, url, redirects } = await followRedirects(item.url, ctx.client.headers, options.maxRedirects, hop);
+  const first: HopRequest = { method: item.method, headers: mergeHeaders(ctx.client.headers, item.headers), body: item.body };
+  const { outcome, url, redirects } = await followRedirects(item.url, first, options.maxRedirects, hop);
   if (outcome instanceof FetchError) {
     // finalUrl is where the last response came from: set once any response arrived (a status is known), or once
     // a redirect moved the chain to a URL of its own.

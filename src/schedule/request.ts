@@ -6,6 +6,7 @@ import { fetchOnce, type ClientSettings, type HttpResponse } from '../fetch/clie
 import type { NormalizedOptions } from '../options.js';
 import type { KeepStage } from '../keep/keep-stage.js';
 import type { PageParser } from '../parse/types.js';
+import type { Method } from '../source/requests.js';
 import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRules } from '../robots/robots-rules.js';
 import type { ByteBudget, Hold } from './byte-budget.js';
 import type { HostGates } from './host-gate.js';
@@ -39,10 +40,12 @@ export interface RunContext {
 /** One request as the scheduler sees it. */
 export interface RequestSpec {
   url: URL;
-  method: 'GET' | 'HEAD';
+  method: Method;
   /** False for link checks: the status only, the body drained. */
   readBody: boolean;
   headers: Record<string, string>;
+  /** The request's body, buffered (sent again on a retry); null for none. */
+  body: Uint8Array | null;
   /** Deadline and byte cap: the run's for pages, tighter for robots.txt. */
   settings: ClientSettings;
 }
@@ -77,7 +80,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
     if (skipped) throw hostSkippedError(url.host, skipped);
     let res: HttpResponse;
     try {
-      res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers);
+      res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers, spec.body);
     } catch (err) {
       if (err instanceof FetchError && err.status === null) ctx.breaker.record(url.host, err.code);
       else ctx.breaker.record(url.host, 'response');
@@ -97,7 +100,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   try {
     return await (hold ? ctx.parking.until(throughGate) : throughGate(noop));
   } catch (err) {
-    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: ctx.options.timeoutMs });
+    return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: spec.settings.timeoutMs });
   } finally {
     ctx.hosts.release(url.host);
   }
@@ -112,8 +115,9 @@ function noop(): void {}
 export async function fetchRobotsTxt(ctx: RunContext, robotsUrl: URL): Promise<HttpResponse | FetchError> {
   const own: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
   const settings = ctx.keep ? ctx.keep.robotsSettings(own) : own;
-  const end = await followRedirects(robotsUrl, ctx.client.headers, ROBOTS_MAX_REDIRECTS, (url, headers) =>
-    attempt(ctx, { url, method: 'GET', readBody: true, headers, settings }, null, 0),
+  const get = { method: 'GET', headers: ctx.client.headers, body: null } as const;
+  const end = await followRedirects(robotsUrl, get, ROBOTS_MAX_REDIRECTS, (url, { headers }) =>
+    attempt(ctx, { url, method: 'GET', readBody: true, headers, body: null, settings }, null, 0),
   );
   return end.outcome;
 }

@@ -3,6 +3,8 @@ import type { FetchResult } from '../result.js';
 import type { Encoder } from './sink.js';
 
 export interface CsvShape {
+  /** A `meta` column after `url`: each request's `meta` as JSON (a number as itself), empty without one. @default false */
+  meta?: boolean;
   canonical: boolean;
   lang: boolean;
   links: boolean;
@@ -29,6 +31,12 @@ interface KeptFields {
   headers?: Record<string, string | string[]>;
 }
 
+/** A request's `meta` in its CSV cell: JSON text, except a number (which formula escaping must leave alone). */
+function metaCell(meta: unknown): string | number | null {
+  if (meta === undefined) return null;
+  return typeof meta === 'number' ? meta : JSON.stringify(meta);
+}
+
 /**
  * CSV through csv-stringify (RFC 4180 quoting). The columns are fixed by the extraction spec before the first
  * row, so every row has the same shape. Links are joined by spaces (a serialised URL never contains one);
@@ -38,7 +46,7 @@ interface KeptFields {
  */
 export function csvEncoder(shape: CsvShape, options: CsvOptions = {}): Encoder {
   const columns = [
-    'url', 'finalUrl', 'ok', 'status', 'errorCode', 'errorMessage', 'contentType', 'etag', 'lastModified',
+    'url', ...(shape.meta ? ['meta'] : []), 'finalUrl', 'ok', 'status', 'errorCode', 'errorMessage', 'contentType', 'etag', 'lastModified',
     'bytes', 'elapsedMs', 'attempts', 'redirects',
     'title', 'description',
     ...(shape.canonical ? ['canonical'] : []),
@@ -50,7 +58,7 @@ export function csvEncoder(shape: CsvShape, options: CsvOptions = {}): Encoder {
   const row = (result: FetchResult): unknown[] => {
     const r = result as FetchResult & KeptFields;
     return [
-      r.url, r.finalUrl, r.ok, r.status, r.error?.code ?? '', r.error?.message ?? '', r.contentType, r.etag ?? null, r.lastModified ?? null,
+      r.url, ...(shape.meta ? [metaCell(r.meta)] : []), r.finalUrl, r.ok, r.status, r.error?.code ?? '', r.error?.message ?? '', r.contentType, r.etag ?? null, r.lastModified ?? null,
       r.bytes, r.elapsedMs, r.attempts, r.redirects,
       r.title, r.description,
       ...(shape.canonical ? [r.canonical ?? null] : []),

@@ -1,5 +1,6 @@
 import { FetchError, redactUrl } from '../errors.js';
-import { toUrlItem, type UrlItem } from './url-input.js';
+import { RequestLine } from './request-lines.js';
+import { OverlongLine, toUrlItem, type UrlItem } from './url-input.js';
 import { describeValue } from '../describe-value.js';
 
 /**
@@ -12,7 +13,7 @@ export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 export type Method = (typeof METHODS)[number];
 
 /** One request, as the user writes it. Only `url` is required. */
-export interface RequestInit {
+export interface VolleyRequest {
   /** An absolute http(s) URL. */
   url: string;
   /** Case-insensitive (`post` is POST). A `body` or `json` needs a method other than GET and HEAD. @default 'GET' (or the run's method) */
@@ -165,6 +166,42 @@ function notJson(value: unknown, path: string, ancestors: object[] = []): string
   }
 }
 
+/** Nesting past this is left to `notJson`, which also finds cycles. */
+const SAFE_DEPTH = 32;
+
+/**
+ * True when JSON keeps `value` as given: `notJson`'s verdict for the common case, without building the paths it
+ * names (on a 1 KiB body that was most of a request's validation). False sends the value to `notJson` for why.
+ */
+function jsonSafe(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= SAFE_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v === undefined || !jsonSafe(v, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (value instanceof Map || value instanceof Set) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return true;
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) if (!jsonSafe(object[key], depth + 1)) return false;
+  return true;
+}
+
 function requestHeaders(value: unknown): Record<string, string> | FetchError {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return invalid(`\`headers\` must be an object of strings, got ${show(value)}`);
@@ -194,10 +231,12 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
 }
 
 /**
- * A source item, a URL string or a {@link RequestInit} object, as a {@link RequestItem}. Never throws: a bad
+ * A source item, a URL string or a {@link VolleyRequest} object, as a {@link RequestItem}. Never throws: a bad
  * item becomes an item with an error, so it is one failed result and the run goes on.
  *
- * - A string is a GET (or `defaults.method`) of that URL: INVALID_URL / UNSUPPORTED_SCHEME as for a URL list.
+ * - A string is a GET (or `defaults.method`) of that URL: INVALID_URL / UNSUPPORTED_SCHEME as for a URL list. An
+ *   `OverlongLine` (a URL list's line over 64 KiB) is an INVALID_URL, as there.
+ * - A {@link RequestLine} (a `--requests` line) is its object, or its INVALID_REQUEST when it holds none.
  * - An object is checked field by field, and the first problem is an `INVALID_REQUEST` whose message names the
  *   field: `url` missing or not a string, an unknown field (a typo such as `metod` must not send a GET), an
  *   unknown method, bad `headers` (invalid names or values, framing headers such as content-length, one name
@@ -209,9 +248,12 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
  */
 export function toRequestItem(raw: unknown, index: number, defaults: RequestDefaults = {}): RequestItem {
   const defaultMethod = defaults.method ?? 'GET';
-  if (typeof raw === 'string') {
-    const item = toUrlItem(raw, index);
-    return { ...item, method: defaultMethod, headers: NO_HEADERS, body: null, contentType: null, meta: undefined };
+  if (typeof raw === 'string' || raw instanceof OverlongLine) {
+    const { input, url, error } = toUrlItem(raw, index);
+    return { index, input, url, error, method: defaultMethod, headers: NO_HEADERS, body: null, contentType: null, meta: undefined };
+  }
+  if (raw instanceof RequestLine) {
+    return raw.value instanceof FetchError ? failed(index, '', raw.value) : toRequestItem(raw.value, index, defaults);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof URL) {
     const what = raw instanceof URL ? 'a URL object (pass its href)' : show(raw);
@@ -224,7 +266,7 @@ export function toRequestItem(raw: unknown, index: number, defaults: RequestDefa
   // meta first, so every later failure can still carry it.
   let meta: unknown;
   if (r.meta !== undefined) {
-    const why = notJson(r.meta, 'meta');
+    const why = jsonSafe(r.meta) ? null : notJson(r.meta, 'meta');
     if (why) return failed(index, input, invalid(`\`meta\` must be JSON-serialisable: ${why}`));
     meta = r.meta;
   }
@@ -264,7 +306,7 @@ export function toRequestItem(raw: unknown, index: number, defaults: RequestDefa
       impliedType = FORM_CONTENT_TYPE;
     } else return fail(invalid(`\`body\` must be a string, a Uint8Array or URLSearchParams, got ${show(r.body)}; for a JSON value use \`json\``));
   } else if (hasJson) {
-    const why = notJson(r.json, 'json');
+    const why = jsonSafe(r.json) ? null : notJson(r.json, 'json');
     if (why) return fail(invalid(`\`json\` must be a JSON value: ${why}`));
     body = utf8.encode(JSON.stringify(r.json));
     impliedType = JSON_CONTENT_TYPE;
@@ -299,23 +341,12 @@ export function toRequestItem(raw: unknown, index: number, defaults: RequestDefa
 }
 
 /**
- * One line of a `--requests` JSONL file as a {@link RequestItem}: a JSON object per line, as {@link RequestInit}
+ * One line of a `--requests` JSONL file as a {@link RequestItem}: a JSON object per line, as {@link VolleyRequest}
  * (a `body` can only be a string there). A line that is not JSON, or is JSON but not an object, is an
- * `INVALID_REQUEST` item whose message says which and echoes at most 200 characters of the line. Blank and `#`
- * lines are the line reader's to skip (source/lines.ts); a UTF-8 byte order mark at the start is ignored.
+ * `INVALID_REQUEST` item whose message says which and echoes at most 200 characters of the line (see
+ * {@link RequestLine}). Blank and `#` lines are the line reader's to skip (source/request-lines.ts); a UTF-8 byte
+ * order mark at the start is ignored.
  */
 export function parseRequestLine(line: string, index: number, defaults: RequestDefaults = {}): RequestItem {
-  const text = line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    // V8's message quotes a piece of the line too: stripped of credentials like the echo.
-    return failed(index, '', invalid(`line is not JSON (${redactUrl((err as Error).message)}): ${echo(text.trim())}`));
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    return failed(index, '', invalid(`line is JSON but ${what}, not a request object: ${echo(text.trim())}`));
-  }
-  return toRequestItem(value, index, defaults);
+  return toRequestItem(new RequestLine(line), index, defaults);
 }
