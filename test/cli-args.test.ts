@@ -71,6 +71,7 @@ describe('flags -> library options', () => {
     timeout: [['-t', '1.5'], { options: { timeoutMs: 1_500 } }],
     retries: [['--retries', '0'], { options: { retries: 0 } }],
     'max-bytes': [['--max-bytes', '1000'], { options: { maxBytes: 1_000 } }],
+    'max-buffered': [['--max-buffered', '1048576'], { options: { maxBufferedBytes: 1_048_576 } }],
     'max-redirects': [['--max-redirects', '0'], { options: { maxRedirects: 0 } }],
     select: [['-s', 'h=h1', '-s', 'next = a.next@href', '-s', 'all[]=li'], { options: { extract: { links: false, select: { h: 'h1', next: ' a.next@href', 'all[]': 'li' } } } }],
     links: [['--links'], { options: { extract: { links: true, select: {} } } }],

@@ -202,6 +202,11 @@ export const FLAGS = {
     help: 'Largest body kept, in bytes, counted after decompression',
     ...sets('maxBytes'),
   },
+  'max-buffered': {
+    type: 'number',
+    help: 'Most bytes of fetched bodies held for the parser and the output at once; above it no new request starts',
+    ...sets('maxBufferedBytes'),
+  },
   'max-redirects': {
     type: 'number',
     help: 'Redirects followed',
