@@ -30,7 +30,7 @@ const work = join(tmpdir(), `volley-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
 const SIZES = quick
-  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [100, 500], w6: 300, h2: 300 }
+  ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [40, 120], w6: 300, h2: 300 }
   : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
 const DELAY_MS = 100;
 const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
