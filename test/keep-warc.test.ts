@@ -507,7 +507,7 @@ describe('appending after a run killed in the middle of a write', () => {
       const read = await readWarc(file);
       expect(Buffer.from(read.at(-1)!.payload)).toEqual(Buffer.from(EXCHANGES[4]!.payload));
     }
-  });
+  }, 120_000);
 
   it('keeps a file cut exactly between exchanges as it is', async () => {
     const { whole, boundaries } = await threeExchanges('clean.warc');
