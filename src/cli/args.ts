@@ -58,7 +58,7 @@ Exit codes: 0 every URL ok, 1 some URL not ok, 2 usage or configuration error, 7
 
 Ctrl-C once: stop taking URLs, abort what is in flight, write every finished result (unfinished ones as CANCELLED), print the summary. Twice: exit at once.
 
-Requests (--requests FILE): one JSON object per line, {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; a line that is not one is an INVALID_REQUEST row. POST and PATCH are retried only when they never reached the server (DNS, CONNECT, TLS) or on 429/503 with Retry-After (RFC 9110 §9.2.2).
+Requests (--requests FILE): one JSON object per line, {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; a line that is not one is an INVALID_REQUEST row. POST and PATCH are retried only when they provably never reached the server (CONNECT: the connection could not be made) or on 429/503 with Retry-After (RFC 9110 §9.2.2); --retry-unsafe retries them like GET (dangerous).
 
 Error codes in results: INVALID_URL UNSUPPORTED_SCHEME INVALID_REQUEST DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
 Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
