@@ -64,6 +64,13 @@ async function ensureDirs(dir: string, parts: string[], relPath: string): Promis
   return current;
 }
 
+/**
+ * Temporary names: random per process, then a counter (O_EXCL refuses a name that exists anyway). One random draw
+ * per process instead of one per file: randomBytes is a synchronous call that showed in profiles of big runs.
+ */
+const TEMP_ID = randomBytes(6).toString('hex');
+let tempCount = 0;
+
 /** O_NOFOLLOW where the platform has it (not Windows), so even a link appearing at the temporary name is refused. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
@@ -109,7 +116,7 @@ export async function writeFileAtomic(
   if (existing?.isDirectory()) throw writeError(relPath, 'EISDIR', 'the target is a directory');
 
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const temp = join(parent, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  const temp = join(parent, `${TEMP_PREFIX}${TEMP_ID}${(tempCount++).toString(16).padStart(4, '0')}`);
   let created = false;
   try {
     const handle = await open(temp, CREATE_FLAGS, 0o666);
