@@ -202,3 +202,18 @@ describe('nothing escapes DIR', () => {
     expect(await readFile(join(outside, 'victim.txt'), 'utf8')).toBe('untouched');
   });
 });
+
+describe('writeFileAtomic with checkedDirs', () => {
+  it('remembers the directories it made, and never one that failed the check', async () => {
+    const { writeFileAtomic } = await import('../src/keep/atomic-write.js');
+    const checked = new Set<string>();
+    await writeFileAtomic(dir, 'h/a/one.txt', new Uint8Array([1]), checked);
+    await writeFileAtomic(dir, 'h/a/two.txt', new Uint8Array([2]), checked);
+    expect([...checked]).toEqual(['h/a']);
+    expect(await listTree(dir)).toEqual(['h', 'h/a', 'h/a/one.txt', 'h/a/two.txt']);
+    await symlink(outside, join(dir, 'h', 'link'));
+    await expect(writeFileAtomic(dir, 'h/link/x.txt', new Uint8Array([3]), checked)).rejects.toMatchObject({ code: 'WRITE' });
+    expect(checked.has('h/link')).toBe(false);
+    expect(await listTree(outside)).toEqual(['victim.txt']);
+  });
+});

@@ -64,6 +64,13 @@ async function ensureDirs(dir: string, parts: string[], relPath: string): Promis
   return current;
 }
 
+/**
+ * Temporary names: random per process, then a counter (O_EXCL refuses a name that exists anyway). One random draw
+ * per process instead of one per file: randomBytes is a synchronous call that showed in profiles of big runs.
+ */
+const TEMP_ID = randomBytes(6).toString('hex');
+let tempCount = 0;
+
 /** O_NOFOLLOW where the platform has it (not Windows), so even a link appearing at the temporary name is refused. */
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
@@ -77,23 +84,39 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
  * every existing part of `relPath` is checked with lstat and a link is refused, as is a target that is a link.
  * On failure the temporary file is removed and a FetchError('WRITE') names the OS code and the relative path.
  *
+ * `checkedDirs`, shared by the writes of one run, remembers the directories (relative paths) already made or
+ * checked, so that the next file in one of them skips the mkdir and lstat calls (3 of 8 file-system calls per file
+ * under `{host}/{path}`); a directory that failed the check is never remembered.
+ *
  * @returns the absolute path written and the hex SHA-256 of the bytes.
  */
-export async function writeFileAtomic(dir: string, relPath: string, bytes: Uint8Array): Promise<{ path: string; sha256: string }> {
+export async function writeFileAtomic(
+  dir: string,
+  relPath: string,
+  bytes: Uint8Array,
+  checkedDirs?: Set<string>,
+): Promise<{ path: string; sha256: string }> {
   const parts = safeParts(relPath);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw writeError(relPath, osCode(err), 'cannot create the save directory', err);
+  const parentPath = parts.slice(0, -1).join('/');
+  let parent: string;
+  if (checkedDirs?.has(parentPath)) {
+    parent = join(dir, ...parts.slice(0, -1));
+  } else {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw writeError(relPath, osCode(err), 'cannot create the save directory', err);
+    }
+    parent = await ensureDirs(dir, parts.slice(0, -1), relPath);
+    checkedDirs?.add(parentPath);
   }
-  const parent = await ensureDirs(dir, parts.slice(0, -1), relPath);
   const target = join(parent, parts.at(-1)!);
   const existing = await lstat(target).catch(() => null);
   if (existing?.isSymbolicLink()) throw writeError(relPath, 'ELOOP', 'the target is a symbolic link; links inside the save directory are not followed');
   if (existing?.isDirectory()) throw writeError(relPath, 'EISDIR', 'the target is a directory');
 
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const temp = join(parent, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  const temp = join(parent, `${TEMP_PREFIX}${TEMP_ID}${(tempCount++).toString(16).padStart(4, '0')}`);
   let created = false;
   try {
     const handle = await open(temp, CREATE_FLAGS, 0o666);

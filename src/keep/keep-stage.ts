@@ -57,6 +57,8 @@ export function warcInfo(options: NormalizedOptions): Record<string, string> {
  */
 export class KeepStage {
   private readonly namer: SaveNamer | null;
+  /** Directories under `save.dir` this run has made or checked (see writeFileAtomic). */
+  private readonly checkedDirs = new Set<string>();
   private writer: WarcWriter | null = null;
   /** Each URL's WARC writes in flight, awaited by `settle`. */
   private readonly pending = new Map<UrlItem, Promise<unknown>[]>();
@@ -138,7 +140,7 @@ export class KeepStage {
       if (this.namer && this.options.save) {
         const sha256 = this.namer.usesSha256 ? createHash('sha256').update(bytes).digest('hex') : undefined;
         const name = this.namer.name({ url, contentType: res.contentType, index: item.index, sha256 });
-        const written = await writeFileAtomic(this.options.save.dir, name, bytes);
+        const written = await writeFileAtomic(this.options.save.dir, name, bytes, this.checkedDirs);
         fields.savedAs = name;
         fields.sha256 = written.sha256;
       }
