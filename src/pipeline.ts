@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './fetch/undici.js';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
 import { cancelledAt } from './errors.js';
