@@ -4,17 +4,13 @@ import { fetchEach, type FetchResult } from '../index.js';
 import { textOf, type SourceLine } from '../source/url-input.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
-import { jsonEncoder } from '../sink/json.js';
-import { csvEncoder } from '../sink/csv.js';
 import { EXIT, type CliConfig } from './args.js';
 import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
-import { ProgressLine } from './progress.js';
-import { shardOf } from './shard.js';
 import { resolve } from 'node:path';
-import { trimPartialLine } from './resume.js';
-import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
+// Loaded only by the runs that use them (a one-URL cron run pays for none): the progress bar (cli-progress),
+// CSV (csv-stringify), JSON, --shard, and --resume / --since (see the dynamic imports below).
 
 export interface CliIo {
   stdin: Readable;
@@ -45,21 +41,23 @@ async function* filtered(source: AsyncIterable<SourceLine>, keep: (url: string) 
 /** Counts the URL lines of the inputs in the background, for the progress bar; null when stdin is among them. */
 async function countTotal(plan: Input[], config: CliConfig, skip: Set<string> | null): Promise<number | null> {
   if (plan.some((i) => i.kind === 'file' && i.path === '-')) return null;
+  const { shard } = config;
+  const shardOf = shard ? (await import('./shard.js')).shardOf : null;
   let n = 0;
   for await (const line of urlsOf(plan, process.stdin)) {
     const url = textOf(line);
-    if (config.shard && shardOf(url, config.shard.count) !== config.shard.index) continue;
+    if (shard && shardOf && shardOf(url, shard.count) !== shard.index) continue;
     if (skip?.has(url)) continue;
     n++;
   }
   return n;
 }
 
-function encoderFor(config: CliConfig): Encoder {
-  if (config.format === 'json') return jsonEncoder;
+async function encoderFor(config: CliConfig): Promise<Encoder> {
+  if (config.format === 'json') return (await import('../sink/json.js')).jsonEncoder;
   if (config.format === 'csv') {
     const x = config.extract;
-    return csvEncoder({ canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] });
+    return (await import('../sink/csv.js')).csvEncoder({ canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] });
   }
   return jsonlEncoder;
 }
@@ -85,16 +83,19 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (config.resume && config.output) {
       // One pass over the file when --since names it too.
       const sameFile = config.since !== null && resolve(config.since) === resolve(config.output);
+      const { readPreviousRun } = await import('./previous-run.js');
+      const { trimPartialLine } = await import('./resume.js');
       const previous = await readPreviousRun(config.output, { resume: true, since: sameFile });
       skip = previous.finished;
       if (sameFile) validators = previous.validators;
       trimPartialLine(config.output);
     }
-    if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
+    if (config.since !== null && validators === null) validators = (await (await import('./previous-run.js')).readPreviousRun(config.since, { resume: false, since: true })).validators;
     const runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
     let source: AsyncIterable<SourceLine> = urlsOf(plan, io.stdin);
     if (config.shard) {
       const { index, count } = config.shard;
+      const { shardOf } = await import('./shard.js');
       source = filtered(source, (url) => shardOf(url, count) === index);
     }
     if (skip && skip.size > 0) {
@@ -142,12 +143,12 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     process.on('unhandledRejection', onInternalError);
 
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
-    const progress = showProgress ? new ProgressLine(io.stderr, config.progress === true) : null;
+    const progress = showProgress ? new (await import('./progress.js')).ProgressLine(io.stderr, config.progress === true) : null;
     if (progress) {
       void countTotal(plan, config, skip).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
-    const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
+    const sink = streamSink(out, await encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
     try {
       const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
