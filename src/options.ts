@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './fetch/undici.js';
 import { availableParallelism } from 'node:os';
 import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
 import { VERSION } from './version.js';

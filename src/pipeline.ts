@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './fetch/undici.js';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
 import { cancelledAt } from './errors.js';
@@ -14,7 +14,7 @@ import { Parking } from './schedule/parking.js';
 import { HostBreaker } from './schedule/breaker.js';
 import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
-import { createParsePool } from './parse/pool.js';
+import { startParsePool } from './parse/lazy-pool.js';
 import type { PageParser } from './parse/types.js';
 import type { KeepStage } from './keep/keep-stage.js';
 
@@ -127,7 +127,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
   // on the wire, unless this run will never parse.
   const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted;
-  let parser: PageParser | null = parts.parser ?? (willParse ? createParsePool(options) : null);
+  let parser: PageParser | null = parts.parser ?? (willParse ? startParsePool(options) : null);
   const ownsParser = !parts.parser;
   const roomFreed = new Wakeup();
   const ctx: RunContext = {
@@ -143,7 +143,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     budget: parts.budget ?? new ByteBudget(options.maxBufferedBytes),
     // A URL that parks lowers the demand: the feeder may take another.
     parking: new Parking(() => roomFreed.notify()),
-    parser: () => (parser ??= createParsePool(options)),
+    parser: () => (parser ??= startParsePool(options)),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     breaker: new HostBreaker(options.maxHostErrors),
     keep,

@@ -4,12 +4,9 @@ import { fetchEach, type FetchResult, type SourceItem } from '../index.js';
 import { FetchError } from '../errors.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
-import { jsonEncoder } from '../sink/json.js';
-import { csvEncoder } from '../sink/csv.js';
 import { EXIT, type CliConfig } from './args.js';
 import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
-import { ProgressLine } from './progress.js';
 import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
 import { readPreviousRun } from './previous-run.js';
@@ -17,6 +14,8 @@ import type { SinceEntry } from './since.js';
 import { bodyRow, savedNames } from './kept-rows.js';
 import { selector, type InputItem } from './work.js';
 import { readPlainBody, tlsWithFiles, withPlainBody } from './run-files.js';
+// The progress bar (cli-progress) and the CSV and JSON writers (csv-stringify) are loaded only by the runs that
+// use them: a one-URL cron run pays for none (see encoderFor and the progress line below).
 
 export interface CliIo {
   stdin: Readable;
@@ -66,9 +65,10 @@ async function countTotal(plan: Input[], keep: ((item: InputItem) => boolean) | 
   return n;
 }
 
-function encoderFor(config: CliConfig): Encoder {
-  if (config.format === 'json') return jsonEncoder;
+async function encoderFor(config: CliConfig): Promise<Encoder> {
+  if (config.format === 'json') return (await import('../sink/json.js')).jsonEncoder;
   if (config.format === 'csv') {
+    const { csvEncoder } = await import('../sink/csv.js');
     const x = config.extract;
     const meta = config.requestFiles.length > 0;
     const shape = { meta, canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
@@ -160,12 +160,12 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     process.on('unhandledRejection', onInternalError);
 
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
-    const progress = showProgress ? new ProgressLine(io.stderr, config.progress === true) : null;
+    const progress = showProgress ? new (await import('./progress.js')).ProgressLine(io.stderr, config.progress === true) : null;
     if (progress) {
       void countTotal(plan, keep).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
-    const sink = streamSink(out, encoderFor(config), { append: config.resume, owned: out !== io.stdout });
+    const sink = streamSink(out, await encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
     let keepError: FetchError | null = null;
     try {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './undici.js';
 import { decodedBody } from './content-encoding.js';
 import { FetchError } from '../errors.js';
 import { classifyError } from './classify.js';

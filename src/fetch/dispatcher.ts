@@ -1,4 +1,4 @@
-import { Agent, EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, Pool, type Dispatcher } from './undici.js';
 import { DEFAULTS, type NormalizedOptions } from '../options.js';
 import { noteHeaderLimit } from './classify.js';
 import { tlsConnectOptions } from './tls.js';

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from '../fetch/undici.js';
 import type { LimitFunction } from 'p-limit';
 import { FetchError, cancelledAt } from '../errors.js';
 import { classifyError } from '../fetch/classify.js';
