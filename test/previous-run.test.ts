@@ -60,13 +60,14 @@ describe('readJsonlRows: the one streaming reader of a previous run', () => {
 });
 
 describe('--resume: finishedUrls', () => {
-  it('counts every row final except CANCELLED and HOST_SKIPPED', async () => {
+  it('counts every row final except CANCELLED, HOST_SKIPPED and WRITE', async () => {
     const path = file([
       okRow('http://ok/'),
       failRow('http://timeout/', 'TIMEOUT'),
       { ...failRow('http://404/', 'HTTP_STATUS'), status: 404 },
       failRow('http://cancelled/', 'CANCELLED', { error: { code: 'CANCELLED', message: 'x', stage: 'queued' } }),
       failRow('http://skipped/', 'HOST_SKIPPED'),
+      failRow('http://disk-full/', 'WRITE'),
     ]);
     expect([...(await finishedUrls(path))].sort()).toEqual(['http://404/', 'http://ok/', 'http://timeout/']);
   });
@@ -82,6 +83,7 @@ describe('--resume: finishedUrls', () => {
     expect(isFinalRow({ url: 'u', error: { code: 'DNS' } })).toBe(true);
     expect(isFinalRow({ url: 'u', error: { code: 'HOST_SKIPPED' } })).toBe(false);
     expect(isFinalRow({ url: 'u', error: { code: 'CANCELLED' } })).toBe(false);
+    expect(isFinalRow({ url: 'u', error: { code: 'WRITE' } })).toBe(false);
   });
 
   it('finds nothing in a missing file', async () => {

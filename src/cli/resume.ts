@@ -2,10 +2,11 @@ import { existsSync, openSync, closeSync, fstatSync, readSync, ftruncateSync } f
 import { readJsonlRows, type JsonlRow } from './jsonl-rows.js';
 
 /**
- * Codes whose rows are not final for `--resume`: the URL runs again. CANCELLED (the run stopped before it finished)
- * and HOST_SKIPPED (its host looked dead tonight; tomorrow it may be back).
+ * Codes whose rows are not final for `--resume`: the URL runs again. CANCELLED (the run stopped before it finished),
+ * HOST_SKIPPED (its host looked dead tonight; tomorrow it may be back) and WRITE (our disk was full, not their
+ * answer wrong: once there is room, the file should be fetched and written).
  */
-const NOT_FINAL: ReadonlySet<unknown> = new Set(['CANCELLED', 'HOST_SKIPPED']);
+const NOT_FINAL: ReadonlySet<unknown> = new Set(['CANCELLED', 'HOST_SKIPPED', 'WRITE']);
 
 /** True when a previous run's row settles its URL, so `--resume` skips it. */
 export function isFinalRow(row: JsonlRow): boolean {
