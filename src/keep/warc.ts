@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { WARCRecord, WARCSerializer, type WARCSerializerOpts } from 'warcio';
 import { FetchError } from '../errors.js';
+import type { Exchange, Truncation } from '../fetch/exchange.js';
 import { VERSION } from '../version.js';
 import { completeWarcLength } from './warc-tail.js';
 import {
@@ -17,32 +18,22 @@ import {
 
 export type { HeaderFields } from './warc-http.js';
 
-/** One request and the response it got: a redirect hop, an error status and a final answer alike. */
-export interface WarcExchange {
-  /** The URL requested (this hop's URL, for a redirect). */
-  url: string;
-  method: string;
+/**
+ * One request and the response it got: a redirect hop, an error status and a final answer alike. The client's
+ * `Exchange` (fetch/exchange.ts) is one as it is; a caller may also give the server's address, omit what is unknown,
+ * and pass the request headers in undici's shape.
+ */
+export interface WarcExchange extends Omit<Exchange, 'requestHeaders' | 'responseHeaders' | 'truncated'> {
   /** The header fields sent. `Host` is added when missing, as undici sends it. */
   requestHeaders: HeaderFields;
+  /** As received (undici's shape, or name/value pairs). */
+  responseHeaders: HeaderFields;
   /** The request body sent, if any. */
   requestBody?: Uint8Array | null;
-  /** When the request started (WARC-Date of both records). */
-  date: Date;
   /** The server's IP address, when known (WARC-IP-Address). */
   ip?: string | null;
-  status: number;
-  /** The reason phrase; the standard one is used when empty (HTTP/2 has none). */
-  statusText: string;
-  /** `1.1`, `1.0`, `2` (or `HTTP/1.1`). */
-  httpVersion: string;
-  /** As received (undici's shape is fine: lower-case names, repeated fields as arrays). */
-  responseHeaders: HeaderFields;
-  /** The body after Content-Encoding was undone (and de-chunked): what the result and `--save` see. */
-  payload: Uint8Array;
-  /** The Content-Encoding the payload was decoded from, or null when it is stored as received. */
-  contentEncoding: string | null;
   /** Set when the payload is not the whole body (WARC-Truncated, WARC 1.1 §5.13): e.g. `length` past maxBytes. */
-  truncated?: 'length' | 'time' | 'disconnect' | 'unspecified' | null;
+  truncated?: Truncation | null;
 }
 
 export interface WarcOpenOptions {
