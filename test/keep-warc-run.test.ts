@@ -1,7 +1,6 @@
 // `warc` end to end: a run over redirects, an error status, gzip and br bodies, read back with warcio (the library
 // that wrote it) — record pairs, targets, decoded payloads, digests — and rows yielded only after their records.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { WARCParser } from 'warcio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchAll, fetchEach } from '../src/index.js';
 import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+import { sha1Base32 } from './fixtures/warc-digest.js';
 
 interface ReadRecord {
   type: string;
@@ -46,23 +46,6 @@ async function readWarc(path: string): Promise<ReadRecord[]> {
   return out;
 }
 
-/** RFC 4648 base32 of SHA-1, as WARC digests are written. */
-function sha1Base32(bytes: Uint8Array): string {
-  const digest = createHash('sha1').update(bytes).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of digest) {
-    value = ((value << 8) | byte) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return `sha1:${out}`;
-}
 
 let server: TestServer;
 beforeAll(async () => {

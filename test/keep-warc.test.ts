@@ -1,5 +1,4 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -10,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WarcWriter, type WarcExchange } from '../src/keep/warc.js';
 import { FetchError } from '../src/errors.js';
 import { VERSION } from '../src/version.js';
+import { sha1Base32 } from './fixtures/warc-digest.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const DATE = new Date('2024-05-06T07:08:09.123Z');
@@ -100,23 +100,6 @@ const EXCHANGES: WarcExchange[] = [
   },
 ];
 
-/** RFC 4648 base32 of SHA-1, as WARC digests are written. */
-function sha1Base32(bytes: Uint8Array): string {
-  const digest = createHash('sha1').update(bytes).digest();
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of digest) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return `sha1:${out}`;
-}
 
 interface RawRecord {
   fields: Map<string, string>;

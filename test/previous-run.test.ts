@@ -175,7 +175,7 @@ describe('readPreviousRun: --resume and --since from one pass', () => {
   it('does not read the file when nothing is asked', async () => {
     const folder = join(dir, 'not-a-file');
     mkdirSync(folder);
-    await expect(readPreviousRun(folder, { resume: false, since: false })).resolves.toEqual({ finished: new Set(), validators: new Map() });
+    await expect(readPreviousRun(folder, { resume: false, since: false })).resolves.toEqual({ finished: new Set(), validators: new Map(), saved: [] });
     await expect(readPreviousRun(folder, { resume: true, since: true })).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });

@@ -1,6 +1,5 @@
 import type { FetchResult } from '../result.js';
 import { serialisedBody, type BodyOutputMode } from '../keep/body-form.js';
-import { readJsonlRows } from './jsonl-rows.js';
 
 /** A row as JSONL and JSON output write it: a result whose body is a string, with `bodyEncoding` when it is base64. */
 export type BodyRow = Omit<FetchResult, 'body'> & { body?: string; bodyEncoding?: 'base64' };
@@ -14,13 +13,4 @@ export function bodyRow(result: FetchResult, mode: BodyOutputMode): BodyRow {
   if (!(result.body instanceof Uint8Array)) return result as BodyRow;
   const { body, ...rest } = result;
   return { ...rest, ...(serialisedBody(body, result.contentType, mode) as { body?: string; bodyEncoding?: 'base64' }) };
-}
-
-/** The `savedAs` names in a previous run's JSONL output: a resumed `--save` run gives them to no other URL. */
-export async function savedNames(path: string): Promise<string[]> {
-  const names: string[] = [];
-  await readJsonlRows(path, (row) => {
-    if (typeof row.savedAs === 'string') names.push(row.savedAs);
-  });
-  return names;
 }

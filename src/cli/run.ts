@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
-import { bodyRow, savedNames } from './kept-rows.js';
+import { bodyRow } from './kept-rows.js';
 import { selector, type InputItem } from './work.js';
 import { readPlainBody, tlsWithFiles, withPlainBody } from './run-files.js';
 // The progress bar (cli-progress) and the CSV and JSON writers (csv-stringify) are loaded only by the runs that
@@ -99,11 +99,11 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (config.resume && config.output) {
       // One pass over the file when --since names it too.
       const sameFile = config.since !== null && resolve(config.since) === resolve(config.output);
-      const previous = await readPreviousRun(config.output, { resume: true, since: sameFile });
+      const previous = await readPreviousRun(config.output, { resume: true, since: sameFile, saved: options.save !== undefined });
       skip = previous.finished;
       if (sameFile) validators = previous.validators;
       // Files the resumed run saved stay its URLs': no other URL is given their names.
-      if (options.save) options = { ...options, save: { ...options.save, existing: await savedNames(config.output) } };
+      if (options.save) options = { ...options, save: { ...options.save, existing: previous.saved } };
       trimPartialLine(config.output);
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
