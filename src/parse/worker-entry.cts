@@ -7,21 +7,36 @@
  */
 import type { WorkerReply, WorkerTask } from './protocol.js';
 
+/** What a thread posts once the parser is loaded (protocol.ts, isParserLoaded); inlined for the reason below. */
+const PARSER_LOADED = { volleyParserLoaded: true };
+
 // Inlined rather than imported: this CommonJS entry must not require() the ES-module protocol file (see above).
 function markStarted(task: WorkerTask): void {
   Atomics.store(new Int32Array(task.clocks), task.slot, Math.max(1, Date.now() - task.epoch));
 }
 
 // Started as the thread starts (piscina requires this file before the first task arrives), so the parser is
-// loaded while the first pages are still on the wire. A failure surfaces in the first task.
+// loaded while the first pages are still on the wire.
 const loaded: Promise<(task: WorkerTask) => WorkerReply> = import('./worker.js').then((m) => m.default);
-loaded.catch(() => {});
 
-function parsePages(task: WorkerTask): Promise<WorkerReply> {
-  return loaded.then((run) => {
-    markStarted(task);
-    return run(task);
-  });
-}
+type Handler = (task: WorkerTask) => Promise<WorkerReply>;
 
-export = parsePages;
+/**
+ * The handler, exported as a promise that settles once the parser is loaded. piscina awaits it before it reports
+ * the thread ready, and a ready thread waits for tasks in a blocking Atomics.wait: had the function itself been
+ * exported, the thread would block at once and the import above would only go on when the first task came.
+ * Then the thread tells the pool it can parse (ParsePool.warm; piscina passes the message on as 'message'):
+ * until one can, the main thread parses small pages itself (stage.ts). A failure to load surfaces in each task.
+ */
+const handler: Promise<Handler> = loaded.then(
+  (run): Handler => {
+    require('node:worker_threads').parentPort?.postMessage(PARSER_LOADED);
+    return (task) => {
+      markStarted(task);
+      return Promise.resolve(run(task));
+    };
+  },
+  (err: unknown): Handler => () => Promise.reject(err),
+);
+
+export = handler;
