@@ -21,14 +21,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { parseCli, UsageError, EXIT } = await import('./args.js');
+  // One file after `npm run build` (scripts/bundle.mjs): loading the ~150 modules it is made of one by one cost
+  // a one-URL run more than the run itself.
+  const { parseCli, UsageError, EXIT, loadRun } = await import('./command.js');
   try {
     const parsed = await parseCli(argv);
     if (parsed.kind === 'info') {
       process.stdout.write(`${parsed.text}\n`);
       return EXIT.OK;
     }
-    const { runCli } = await import('./run.js');
+    const { runCli } = await loadRun();
     return await runCli(parsed.config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   } catch (err) {
     if (err instanceof UsageError) {
