@@ -5,7 +5,7 @@ import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
-import { isParserLoaded, unpackFields, type WorkerReply, type WorkerTask } from './protocol.js';
+import { unpackFields, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
  * Pages below this size may travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
@@ -102,8 +102,6 @@ export class ParsePool implements PageParser {
   private readonly clocks: TaskClocks;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
-  /** Whether a thread has loaded the parser, so that a page handed over now is parsed without a boot wait. */
-  warm = false;
 
   constructor(
     private readonly spec: NormalizedExtract,
@@ -120,9 +118,6 @@ export class ParsePool implements PageParser {
     // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
     // Worker") on the pool, which would crash the process. The task itself has already been settled as CANCELLED.
     this.piscina.on('error', () => {});
-    this.piscina.on('message', (message: unknown) => {
-      if (isParserLoaded(message)) this.warm = true;
-    });
   }
 
   parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {

@@ -34,11 +34,6 @@ export function unpackFields(outcome: Extract<WorkerOutcome, { ok: true }>): Par
   return { ...outcome.fields, links: outcome.links === '' ? [] : outcome.links.split('\n') };
 }
 
-/** What a parse thread posts (outside any task) once it has loaded the parser; worker-entry.cts sends it. */
-export function isParserLoaded(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && (message as { volleyParserLoaded?: unknown }).volleyParserLoaded === true;
-}
-
 export interface WorkerReply {
   threadId: number;
   outcomes: WorkerOutcome[];

@@ -7,9 +7,6 @@
  */
 import type { WorkerReply, WorkerTask } from './protocol.js';
 
-/** What a thread posts once the parser is loaded (protocol.ts, isParserLoaded); inlined for the reason below. */
-const PARSER_LOADED = { volleyParserLoaded: true };
-
 // Inlined rather than imported: this CommonJS entry must not require() the ES-module protocol file (see above).
 function markStarted(task: WorkerTask): void {
   Atomics.store(new Int32Array(task.clocks), task.slot, Math.max(1, Date.now() - task.epoch));
@@ -25,16 +22,12 @@ type Handler = (task: WorkerTask) => Promise<WorkerReply>;
  * The handler, exported as a promise that settles once the parser is loaded. piscina awaits it before it reports
  * the thread ready, and a ready thread waits for tasks in a blocking Atomics.wait: had the function itself been
  * exported, the thread would block at once and the import above would only go on when the first task came.
- * Then the thread tells the pool it can parse (ParsePool.warm; piscina passes the message on as 'message'):
- * until one can, the main thread parses small pages itself (stage.ts). A failure to load surfaces in each task.
+ * A failure to load surfaces in each task.
  */
 const handler: Promise<Handler> = loaded.then(
-  (run): Handler => {
-    require('node:worker_threads').parentPort?.postMessage(PARSER_LOADED);
-    return (task) => {
-      markStarted(task);
-      return Promise.resolve(run(task));
-    };
+  (run): Handler => (task) => {
+    markStarted(task);
+    return Promise.resolve(run(task));
   },
   (err: unknown): Handler => () => Promise.reject(err),
 );
