@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // The `volley` command. Only this file touches process state: exit codes, signal handlers (in run.ts, which it
 // calls), stdout. --help and --version never load the fetch or parse code.
-import { setFlagsFromString } from 'node:v8';
-import { VERSION } from '../version.js';
 
 // undici parses HTTP/1.1 with llhttp, compiled to WebAssembly. V8 first compiles it with its baseline compiler
 // (Liftoff, ~10 ms) and recompiles a function with its optimising one once it has run for a budget of "bytes
@@ -13,14 +11,16 @@ import { VERSION } from '../version.js';
 // run ends before llhttp is recompiled and a long one recompiles it after a few hundred responses (measured:
 // the same total CPU over 3,000 requests either way). Process-wide, so the CLI sets it, never the library;
 // it must be set before undici compiles llhttp, at the first connection.
-setFlagsFromString('--wasm-tiering-budget=100000000');
+const WASM_TIERING_BUDGET = '--wasm-tiering-budget=100000000';
 
 async function main(argv: string[]): Promise<number> {
   // A cron wrapper's `volley --version` should cost a bare Node start, not a parser load.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    const { VERSION } = await import('../version.js');
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  (await import('node:v8')).setFlagsFromString(WASM_TIERING_BUDGET);
   // One file after `npm run build` (scripts/bundle.mjs): loading the ~150 modules it is made of one by one cost
   // a one-URL run more than the run itself.
   const { parseCli, UsageError, EXIT, loadRun } = await import('./command.js');
