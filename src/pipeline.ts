@@ -14,7 +14,7 @@ import { Parking } from './schedule/parking.js';
 import { HostBreaker } from './schedule/breaker.js';
 import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules } from './robots/robots-rules.js';
-import { startParsePool } from './parse/lazy-pool.js';
+import { createParseStage, type ParseStage } from './parse/stage.js';
 import type { PageParser } from './parse/types.js';
 import type { KeepStage } from './keep/keep-stage.js';
 
@@ -124,11 +124,12 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     maxBytes: options.maxBytes,
     headers: { 'user-agent': options.userAgent, 'accept-encoding': ACCEPT_ENCODING, ...options.headers },
   };
-  // Threads take a few hundred ms to start (each loads cheerio): start them now, while the first requests are
-  // on the wire, unless this run will never parse.
-  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted;
-  let parser: PageParser | null = parts.parser ?? (willParse ? startParsePool(options) : null);
-  const ownsParser = !parts.parser;
+  // Threads take a few hundred ms to start (each loads cheerio): they start as the run takes its second URL,
+  // while the first requests are on the wire, unless this run will never parse. A run of one URL starts none
+  // for a small page: the main thread parses it sooner than a thread could boot (parse/stage.ts).
+  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted && !parts.parser;
+  let stage: ParseStage | null = null;
+  const parseStage = (): ParseStage => (stage ??= createParseStage(options));
   const roomFreed = new Wakeup();
   const ctx: RunContext = {
     options,
@@ -143,7 +144,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     budget: parts.budget ?? new ByteBudget(options.maxBufferedBytes),
     // A URL that parks lowers the demand: the feeder may take another.
     parking: new Parking(() => roomFreed.notify()),
-    parser: () => (parser ??= startParsePool(options)),
+    parser: () => parts.parser ?? parseStage(),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     breaker: new HostBreaker(options.maxHostErrors),
     keep,
@@ -202,6 +203,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         const next = await iterator.next();
         if (next.done || signal.aborted) {
           // A value pulled just as the run was cancelled was never started: it is not counted or reported.
+          if (next.done && willParse && progress.started === 1) parseStage().loadInline();
           break;
         }
         const item = toRequestItem(next.value, index++, defaults);
@@ -215,6 +217,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         }
         progress.started++;
         progress.inFlight++;
+        if (willParse && progress.started === 2) parseStage().startThreads();
         const hold = ctx.budget.hold();
         let processed = processUrl(ctx, item, hold)
           // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
@@ -266,7 +269,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     if (sourceDone) await feeding;
     else void Promise.resolve(iterator.return?.()).catch(() => {});
     await Promise.allSettled([
-      ownsParser ? (parser as PageParser | null)?.destroy() : undefined,
+      (stage as ParseStage | null)?.destroy(),
       ownedDispatcher?.destroy(),
     ]);
     // Every URL's records are written by now (settle); a failure no row reported rejects the run.

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // The `volley` command. Only this file touches process state: exit codes, signal handlers (in run.ts, which it
 // calls), stdout. --help and --version never load the fetch or parse code.
-import { setFlagsFromString } from 'node:v8';
-import { VERSION } from '../version.js';
 
 // undici parses HTTP/1.1 with llhttp, compiled to WebAssembly. V8 first compiles it with its baseline compiler
 // (Liftoff, ~10 ms) and recompiles a function with its optimising one once it has run for a budget of "bytes
@@ -15,22 +13,27 @@ import { VERSION } from '../version.js';
 // it must be set before undici compiles llhttp, at the first connection. V8 prints "unrecognized flag" to stderr
 // for a flag it does not know, so it is set only on the Node lines whose V8 has it (checked on 20; 22 and 24 ship
 // V8 12 and 13, which define it too): a later Node must not make every run write to stderr.
-if (Number(process.versions.node.split('.')[0]) <= 24) setFlagsFromString('--wasm-tiering-budget=100000000');
+const WASM_TIERING_BUDGET = '--wasm-tiering-budget=100000000';
+const HAS_TIERING_FLAG = Number(process.versions.node.split('.')[0]) <= 24;
 
 async function main(argv: string[]): Promise<number> {
   // A cron wrapper's `volley --version` should cost a bare Node start, not a parser load.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    const { VERSION } = await import('../version.js');
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { parseCli, UsageError, EXIT } = await import('./args.js');
+  if (HAS_TIERING_FLAG) (await import('node:v8')).setFlagsFromString(WASM_TIERING_BUDGET);
+  // One file after `npm run build` (scripts/bundle.mjs): loading the ~150 modules it is made of one by one cost
+  // a one-URL run more than the run itself.
+  const { parseCli, UsageError, EXIT, loadRun } = await import('./command.js');
   try {
     const parsed = await parseCli(argv);
     if (parsed.kind === 'info') {
       process.stdout.write(`${parsed.text}\n`);
       return EXIT.OK;
     }
-    const { runCli } = await import('./run.js');
+    const { runCli } = await loadRun();
     return await runCli(parsed.config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   } catch (err) {
     if (err instanceof UsageError) {

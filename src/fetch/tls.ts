@@ -1,5 +1,11 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { createSecureContext, rootCertificates, type ConnectionOptions } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { ConnectionOptions } from 'node:tls';
+
+// node:crypto and node:tls are required only when a `tls` option is given: importing them cost every run ~8 ms
+// of start-up (cpu profile of a one-URL run), and most runs leave TLS to Node's defaults.
+const builtin = createRequire(import.meta.url);
+const nodeCrypto = (): typeof import('node:crypto') => builtin('node:crypto');
+const nodeTls = (): typeof import('node:tls') => builtin('node:tls');
 
 /** TLS settings for the run's own connections (option `tls`; CLI `--insecure`, `--ca`, `--cert`, `--key`). */
 export interface TlsOptions {
@@ -47,7 +53,7 @@ function certificates(name: 'tls.ca' | 'tls.cert', pem: string | Buffer): void {
   }
   found.forEach((block, i) => {
     try {
-      new X509Certificate(block);
+      new (nodeCrypto().X509Certificate)(block);
     } catch (err) {
       throw new TypeError(`Expected \`${name}\` to hold valid certificates, but certificate ${i + 1} of ${found.length} does not parse: ${(err as Error).message}`);
     }
@@ -88,12 +94,12 @@ export function normalizeTls(value: unknown): NormalizedTls | null {
   if (cert !== null && key !== null) {
     certificates('tls.cert', cert);
     try {
-      createPrivateKey(key);
+      nodeCrypto().createPrivateKey(key);
     } catch (err) {
       throw new TypeError(`Expected \`tls.key\` to be an unencrypted PEM private key, but it does not load: ${(err as Error).message}`);
     }
     try {
-      createSecureContext({ cert, key });
+      nodeTls().createSecureContext({ cert, key });
     } catch (err) {
       throw new TypeError(`Expected \`tls.key\` to be the key of \`tls.cert\`: ${(err as Error).message}`);
     }
@@ -111,8 +117,8 @@ export function tlsConnectOptions(tls: NormalizedTls | null): ConnectionOptions 
   const options: ConnectionOptions = {};
   if (!tls.rejectUnauthorized) options.rejectUnauthorized = false;
   if (tls.ca !== null || tls.cert !== null) {
-    options.secureContext = createSecureContext({
-      ...(tls.ca !== null ? { ca: [...rootCertificates, typeof tls.ca === 'string' ? tls.ca : tls.ca.toString('latin1')] } : {}),
+    options.secureContext = nodeTls().createSecureContext({
+      ...(tls.ca !== null ? { ca: [...nodeTls().rootCertificates, typeof tls.ca === 'string' ? tls.ca : tls.ca.toString('latin1')] } : {}),
       ...(tls.cert !== null && tls.key !== null ? { cert: tls.cert, key: tls.key } : {}),
     });
   }

@@ -13,15 +13,23 @@ function markStarted(task: WorkerTask): void {
 }
 
 // Started as the thread starts (piscina requires this file before the first task arrives), so the parser is
-// loaded while the first pages are still on the wire. A failure surfaces in the first task.
+// loaded while the first pages are still on the wire.
 const loaded: Promise<(task: WorkerTask) => WorkerReply> = import('./worker.js').then((m) => m.default);
-loaded.catch(() => {});
 
-function parsePages(task: WorkerTask): Promise<WorkerReply> {
-  return loaded.then((run) => {
+type Handler = (task: WorkerTask) => Promise<WorkerReply>;
+
+/**
+ * The handler, exported as a promise that settles once the parser is loaded. piscina awaits it before it reports
+ * the thread ready, and a ready thread waits for tasks in a blocking Atomics.wait: had the function itself been
+ * exported, the thread would block at once and the import above would only go on when the first task came.
+ * A failure to load surfaces in each task.
+ */
+const handler: Promise<Handler> = loaded.then(
+  (run): Handler => (task) => {
     markStarted(task);
-    return run(task);
-  });
-}
+    return Promise.resolve(run(task));
+  },
+  (err: unknown): Handler => () => Promise.reject(err),
+);
 
-export = parsePages;
+export = handler;

@@ -2,6 +2,8 @@ import { threadId } from 'node:worker_threads';
 import { decodeHtml } from './decode.js';
 import { extract } from './extract.js';
 import type { WorkerOutcome, WorkerReply, WorkerTask } from './protocol.js';
+import type { NormalizedExtract } from './spec.js';
+import type { Page, ParsedFields } from './types.js';
 
 /** The piscina task: decode and extract each page of a batch; one bad page does not fail its neighbours. */
 export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
@@ -15,4 +17,12 @@ export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): Wo
     }
   });
   return { threadId, outcomes };
+}
+
+/**
+ * One page parsed where it is called: the main thread's path for a small page while no thread is ready
+ * (stage.ts). The same decoding and extraction as a thread's; throws what they throw.
+ */
+export function parseInline(page: Page, spec: NormalizedExtract): ParsedFields {
+  return extract(decodeHtml(page.body, page.contentType), page.url, spec);
 }

@@ -1,0 +1,53 @@
+// The second step of `npm run build`, after tsc: the two files a run loads first are rebuilt as single-file
+// bundles (esbuild), because loading ~150 small ES modules one by one cost a one-URL run more than anything it
+// did (issue 12 §3; figures in the README's "Start-up"):
+//
+//   dist/cli/command.js   the `volley` command (src/cli/command.ts) behind its small entry, dist/cli/main.js: the
+//                         CLI, the library and their dependencies (yargs, p-limit, …). undici stays in
+//                         node_modules (src/fetch/undici.ts loads its files by path, at run time).
+//   dist/parse/worker.js  the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
+//                         and the main thread too for a small page parsed before a thread is ready.
+//
+// Everything else in dist/ is tsc's output, unbundled: the library entry (dist/index.js) loads dependencies from
+// node_modules like any package. Code reached only by a dynamic import (the run, CSV, progress bar, --lock) is
+// evaluated only when imported, in a bundle as in separate files.
+import { readFileSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// A bundled CommonJS module that requires a Node built-in needs `require` in an ES module.
+const banner = { js: "import { createRequire as __volleyCreateRequire } from 'node:module';\nconst require = __volleyCreateRequire(import.meta.url);" };
+
+/** @type {esbuild.Plugin} */
+const cliPlugin = {
+  name: 'volley-cli',
+  setup(build) {
+    // The parse pool and the parser stay files of their own, loaded only by a run that parses: piscina starts
+    // its threads from files beside pool.js, and worker.js is the other bundle.
+    build.onResolve({ filter: /^\.\/(pool|worker)\.js$/ }, (args) =>
+      args.importer.endsWith(`${sep}src${sep}parse${sep}stage.ts`) ? { path: `../parse/${basename(args.path)}`, external: true } : undefined,
+    );
+    // src/version.ts reads ../package.json from dist/, a path that does not hold from dist/cli/.
+    build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({ contents: `export const VERSION: string = ${JSON.stringify(version)};`, loader: 'ts' }));
+    // yargs lays out --help with cliui and wrap-ansi, which import string-width; its module builds an
+    // Intl.Segmenter and Unicode-property regexes as it loads (~35 ms on every run, measured), for help text
+    // that a run never prints. Each importer gets a stand-in that loads its own string-width on the first call.
+    build.onResolve({ filter: /^string-width$/ }, (args) =>
+      args.kind === 'require-call' ? undefined : { path: args.resolveDir, namespace: 'lazy-string-width' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: "let real;\nexport default function stringWidth(text, options) {\n  real ??= require('string-width').default;\n  return real(text, options);\n}\n",
+      resolveDir: args.path,
+      loader: 'js',
+    }));
+  },
+};
+
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', banner, logLevel: 'warning', legalComments: 'none' };
+
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/command.ts')], outfile: join(root, 'dist/cli/command.js'), plugins: [cliPlugin] });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/parse/worker.ts')], outfile: join(root, 'dist/parse/worker.js') });

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchAll } from '../src/index.js';
+import { normalizeExtract } from '../src/parse/spec.js';
+import { INLINE_MAX_BYTES, createParseStage, type ParseStage } from '../src/parse/stage.js';
+import type { Page } from '../src/parse/types.js';
+import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+const options = { extract: normalizeExtract({ links: true }), threads: 1, parseTimeoutMs: 10_000 };
+const signal = new AbortController().signal;
+const page = (title: string, padding = 0): Page => ({
+  body: new TextEncoder().encode(htmlPage(title, `<a href="/next">next</a><p>${'x'.repeat(padding)}</p>`)),
+  contentType: 'text/html; charset=utf-8',
+  url: 'http://a.test/dir/',
+});
+
+async function withStage(test: (stage: ParseStage) => Promise<void>): Promise<void> {
+  const stage = createParseStage(options);
+  try {
+    await test(stage);
+  } finally {
+    await stage.destroy();
+  }
+}
+
+describe('the parse stage: a run that started no thread parses a small page on the main thread', () => {
+  it('parses a small page without starting a thread', () =>
+    withStage(async (stage) => {
+      const fields = await stage.parse(page('small'), signal);
+      expect(fields).toMatchObject({ title: 'small', description: 'About small', links: ['http://a.test/next'] });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1 });
+    }));
+
+  it('sends a page over INLINE_MAX_BYTES to a thread, starting the threads for it', () =>
+    withStage(async (stage) => {
+      const big = page('big', INLINE_MAX_BYTES);
+      expect(big.body.byteLength).toBeGreaterThan(INLINE_MAX_BYTES);
+      const fields = await stage.parse(big, signal);
+      expect(fields.title).toBe('big');
+      expect(stage.stats.parsedInline).toBe(0);
+      expect(stage.stats.threadsStarted).toBe(true);
+      // Handed to a thread: the body was transferred away.
+      expect(big.body.byteLength).toBe(0);
+    }));
+
+  it('sends small pages to the threads once they are started, with the same fields as the main thread found', () =>
+    withStage(async (stage) => {
+      const inline = await stage.parse(page('same'), signal);
+      stage.startThreads();
+      const small = page('same');
+      const threaded = await stage.parse(small, signal);
+      expect(small.body.byteLength).toBe(0);
+      expect(stage.stats.parsedInline).toBe(1);
+      expect(threaded).toEqual(inline);
+    }));
+
+  it('gives CANCELLED for a page whose run was cancelled, and PARSE for a page the parser fails on', () =>
+    withStage(async (stage) => {
+      const cancelled = new AbortController();
+      cancelled.abort();
+      await expect(stage.parse(page('late'), cancelled.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+      const broken: Page = { ...page('broken'), url: 'not a url' };
+      await expect(stage.parse(broken, signal)).rejects.toMatchObject({ code: 'PARSE' });
+    }));
+
+  it('loads nothing it is not asked for: destroy() of an unused stage is a no-op', async () => {
+    const stage = createParseStage(options);
+    await stage.destroy();
+    expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0 });
+  });
+});
+
+describe('a run and its parse stage', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await createTestServer();
+  });
+  afterAll(() => server.close());
+
+  it('extracts the page of a one-URL run, and of a run of many', async () => {
+    const [one] = await fetchAll([`${server.url}/ok?t=alone`]);
+    expect(one).toMatchObject({ ok: true, title: 'alone', description: 'About alone' });
+    const many = await fetchAll(Array.from({ length: 20 }, (_, i) => `${server.url}/ok?t=p${i}`), { threads: 1 });
+    expect(many.map((r) => r.title)).toEqual(Array.from({ length: 20 }, (_, i) => `p${i}`));
+  });
+});
