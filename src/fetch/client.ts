@@ -3,7 +3,7 @@ import { request, type Dispatcher } from './undici.js';
 import { decodedBody } from './content-encoding.js';
 import { FetchError } from '../errors.js';
 import { classifyError } from './classify.js';
-import { startDeadline } from './deadline.js';
+import { AttemptSignal, startDeadline } from './deadline.js';
 import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
 import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
@@ -131,7 +131,8 @@ export async function fetchOnce(
   headers: Record<string, string> = settings.headers,
   requestBody: Uint8Array | null = null,
 ): Promise<HttpResponse> {
-  const deadline = startDeadline(settings.timeoutMs, runSignal);
+  const signal = new AttemptSignal();
+  const deadline = startDeadline(settings.timeoutMs, runSignal, (reason) => signal.abort(reason));
   // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
   let status: number | null = null;
   const record = settings.onExchange;
@@ -158,7 +159,7 @@ export async function fetchOnce(
       method,
       headers,
       body: requestBody,
-      signal: deadline.signal,
+      signal,
     });
     status = res.statusCode;
     const got = res.headers;
