@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from './undici.js';
+import { Readable } from 'node:stream';
+import { parseHeaders, type Dispatcher } from './undici.js';
 import { decodedBody } from './content-encoding.js';
 import { FetchError } from '../errors.js';
 import { classifyError } from './classify.js';
-import { AttemptSignal, startDeadline } from './deadline.js';
+import { startDeadline, type Deadline } from './deadline.js';
 import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
 import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
@@ -41,8 +41,8 @@ export interface ClientSettings {
 const DRAIN_LIMIT = 64 * 1024;
 
 /**
- * Closes a response stream we are done with. undici answers a destroyed body with an 'error'
- * (RequestAbortedError): with no listener that is an uncaught exception, so one is attached first.
+ * Closes a stream we are done with. A destroyed stream may still emit an 'error': with no listener that is an
+ * uncaught exception, so one is attached first.
  */
 function discard(stream: Readable): void {
   stream.on('error', ignore);
@@ -52,10 +52,11 @@ function discard(stream: Readable): void {
 function ignore(): void {}
 
 /**
- * Reads the decoded body, stopping the moment it passes `maxBytes`: a gzip bomb costs the cap, not a gigabyte.
- * Plain 'data' events rather than `for await`: the async iterator costs measurably more per response.
+ * Reads the decoded body of an encoded response, stopping the moment it passes `maxBytes`: a gzip bomb costs the
+ * cap, not a gigabyte. Plain 'data' events rather than `for await`: the async iterator costs more per response.
+ * (A body with no Content-Encoding never becomes a stream: see Attempt.)
  */
-function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: string | null, maxBytes: number, kept?: Uint8Array[]): Promise<Uint8Array> {
+function readCapped(body: Readable, contentEncoding: string | null, maxBytes: number, kept: Uint8Array[]): Promise<Uint8Array> {
   let decoded: Readable;
   try {
     decoded = decodedBody(body, contentEncoding);
@@ -64,19 +65,18 @@ function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: stri
     return Promise.reject(err);
   }
   return new Promise<Uint8Array>((resolve, reject) => {
-    // `kept`, when given, sees the chunks as they come: what a record of a body cut short holds.
-    const chunks: Uint8Array[] = kept ?? [];
+    // `kept` sees the chunks as they come: what a record of a body cut short holds.
     let total = 0;
     decoded.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxBytes) {
-        if (kept) chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
+        kept.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
         discard(decoded);
         discard(body);
         reject(new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`));
         return;
       }
-      chunks.push(chunk);
+      kept.push(chunk);
     });
     // `on`, not `once`: a stream may emit more than one error while it is torn down, and a second one with no
     // listener would crash the process.
@@ -84,32 +84,295 @@ function readCapped(body: Dispatcher.ResponseData['body'], contentEncoding: stri
       discard(body);
       reject(err);
     });
-    decoded.once('end', () => {
-      // Not Buffer.concat: small results would share Node's pooled slab, and transferring that to a worker
-      // would detach memory other buffers live in.
-      const out = new Uint8Array(total);
-      let offset = 0;
-      for (const c of chunks) {
-        out.set(c, offset);
-        offset += c.length;
-      }
-      resolve(out);
-    });
+    decoded.once('end', () => resolve(joinChunks(kept)));
   });
 }
 
-/** A body that is not kept (a redirect's, an error status's), read for the record up to `maxBytes`; never rejects. */
-async function readForRecord(
-  body: Dispatcher.ResponseData['body'],
-  contentEncoding: string | null,
-  maxBytes: number,
-  timedOut: () => boolean,
-): Promise<{ payload: Uint8Array; truncated: Truncation | null }> {
-  const kept: Uint8Array[] = [];
-  try {
-    return { payload: await readCapped(body, contentEncoding, maxBytes, kept), truncated: null };
-  } catch (err) {
-    return { payload: joinChunks(kept), truncated: truncationOf(err, timedOut()) };
+/**
+ * The raw body of an encoded response as a stream, for the decoders (content-encoding.ts): fed by the attempt's
+ * handler, with undici's backpressure (a full stream pauses the socket, reading resumes it). Destroying it before
+ * the end aborts the request.
+ */
+class EncodedBody extends Readable {
+  resumeSocket: (() => void) | null = null;
+  ended = false;
+
+  constructor(private readonly abort: (reason: Error) => void) {
+    super();
+  }
+
+  override _read(): void {
+    this.resumeSocket?.();
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    if (!this.ended) this.abort(err ?? new FetchError('CANCELLED', 'the body was not read to its end'));
+    done(err);
+  }
+}
+
+/** What the attempt does with the body once the head is in. */
+const enum Mode {
+  /** Before the head: nothing to do with data yet. */
+  Head,
+  /** A 2xx page: read, capped at maxBytes, and returned. */
+  Keep,
+  /** A redirect or an error status: read up to DRAIN_LIMIT and dropped, so the connection can be reused. */
+  Drain,
+  /** The same with a recorder: read up to maxBytes for the record (never failing the attempt). */
+  Record,
+}
+
+/**
+ * One attempt, as the handler undici's `dispatch` drives: the response is read as it arrives, chunks collected
+ * into one fresh buffer, with no Readable, no promise per stage and no AbortSignal (the deadline aborts through
+ * the handler). Only an encoded body goes through a stream, into node:zlib.
+ *
+ * Both handler styles are given: undici 7's (`onRequestStart`, `onResponseStart`, …, with a controller) and the
+ * older one (`onConnect`, `onHeaders`, …) that undici 6 dispatchers speak; undici 7 uses the first when present.
+ */
+class Attempt {
+  deadline: Deadline | null = null;
+  private settled = false;
+  private abortRequest: ((reason: Error) => void) | null = null;
+  private reason: Error | null = null;
+  private mode = Mode.Head;
+  /** Set once the head arrived, so that a failure while reading the body still reports the status it came with. */
+  private response: HttpResponse | null = null;
+  private chunks: Uint8Array[] = [];
+  private total = 0;
+  private encoded: EncodedBody | null = null;
+  /** When the request started (for the record). */
+  private readonly date: Date | null;
+
+  constructor(
+    private readonly url: URL,
+    private readonly method: Method,
+    private readonly readBody: boolean,
+    private readonly settings: ClientSettings,
+    private readonly headers: Record<string, string>,
+    private readonly resolve: (res: HttpResponse) => void,
+    private readonly reject: (err: FetchError) => void,
+  ) {
+    this.date = settings.onExchange ? new Date() : null;
+  }
+
+  /** The deadline or the run's cancel: the request is aborted and the attempt fails at once. */
+  abort(reason: unknown): void {
+    if (this.settled) return;
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    this.reason = err;
+    this.abortRequest?.(err);
+    // undici reports the abort through onError (synchronously, when the request is on a socket); a request
+    // still waiting for one, or a dispatcher that says nothing, fails here.
+    this.onError(err);
+  }
+
+  // undici 7's handler API.
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.onConnect((reason) => controller.abort(reason));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: HeaderFields, statusMessage?: string): void {
+    if (!this.head(statusCode, headers, () => controller.resume(), statusMessage ?? '')) controller.pause();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.onData(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.onComplete();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.onError(err);
+  }
+
+  // The older handler API (undici 6, and what undici 7's own `request` speaks).
+
+  onConnect(abort: (reason: Error) => void): void {
+    if (this.reason !== null) {
+      abort(this.reason);
+      return;
+    }
+    this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    return this.head(statusCode, parseHeaders(rawHeaders) as HeaderFields, resume, statusText);
+  }
+
+  private head(status: number, headers: HeaderFields, resume: () => void, statusText: string): boolean {
+    // An interim 1xx (a 103 Early Hints): the response proper follows.
+    if (this.settled || status < 200) return true;
+    const { settings, method } = this;
+    const contentType = header(headers, 'content-type');
+    const location = REDIRECT_STATUSES.has(status) ? header(headers, 'location') : null;
+    const contentEncoding = header(headers, 'content-encoding');
+    const dropped = location !== null || !this.readBody || method === 'HEAD' || status < 200 || status >= 300;
+    this.response = {
+      status,
+      statusText: statusText ?? '',
+      headers,
+      location,
+      contentType,
+      body: null,
+      bytes: 0,
+      retryAfterMs: dropped && location === null ? parseRetryAfter(header(headers, 'retry-after'), Date.now()) : null,
+    };
+    const declared = method === 'HEAD' ? NaN : Number(header(headers, 'content-length'));
+    if (dropped) {
+      if (settings.onExchange) this.mode = Mode.Record;
+      else if (declared > DRAIN_LIMIT) {
+        // Not worth reading to keep the connection: closed at once.
+        this.abortRequest?.(new FetchError('CANCELLED', 'not drained'));
+        this.done();
+        return true;
+      } else this.mode = Mode.Drain;
+    } else {
+      this.mode = Mode.Keep;
+      if (contentEncoding === null && declared > settings.maxBytes) {
+        this.fail(new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status }));
+        return true;
+      }
+    }
+    if (contentEncoding !== null && this.mode !== Mode.Drain) {
+      const encoded = new EncodedBody((reason) => this.abortRequest?.(reason));
+      encoded.resumeSocket = resume;
+      this.encoded = encoded;
+      const read = readCapped(encoded, contentEncoding, settings.maxBytes, this.chunks);
+      read.then(
+        (body) => this.bodyRead(body),
+        (err: unknown) => this.bodyFailed(err),
+      );
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    if (this.encoded !== null) return this.encoded.push(chunk);
+    const total = (this.total += chunk.length);
+    if (this.mode === Mode.Drain) {
+      if (total > DRAIN_LIMIT) {
+        this.abortRequest?.(new FetchError('CANCELLED', 'not drained'));
+        this.done();
+      }
+      return true;
+    }
+    const { maxBytes } = this.settings;
+    if (total > maxBytes) {
+      this.chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
+      const err = new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`);
+      this.abortRequest?.(err);
+      if (this.mode === Mode.Record) this.recorded(err);
+      else this.fail(err);
+      return true;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    if (this.encoded !== null) {
+      this.encoded.ended = true;
+      this.encoded.push(null);
+      return;
+    }
+    if (this.mode === Mode.Drain) this.done();
+    else if (this.mode === Mode.Record) this.recorded(null);
+    else if (this.mode === Mode.Keep) this.bodyRead(joinChunks(this.chunks));
+    // A response that ends before its head: undici reports it as an error, never so.
+    else this.fail(new FetchError('RESET', 'the response ended before its head'));
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    // Handled a microtask later, as undici's own `request` does: a connection that failed a response for its
+    // headers' size reports that with 'disconnect' after this call, in the same tick (see dispatcher.ts), and the
+    // classification reads it.
+    queueMicrotask(() => this.failed(err));
+  }
+
+  private failed(err: Error): void {
+    if (this.settled) return;
+    if (this.encoded !== null) {
+      // The decoders see the failure and readCapped rejects with it (bodyFailed).
+      this.encoded.destroy(err);
+      return;
+    }
+    // A drained body's failure does not matter: the response is what the caller wanted.
+    if (this.mode === Mode.Drain) this.done();
+    else if (this.mode === Mode.Record) this.recorded(err);
+    else this.fail(err);
+  }
+
+  /** An encoded body's decoded bytes, or a kept one's. */
+  private bodyRead(body: Uint8Array): void {
+    if (this.settled) return;
+    if (this.mode === Mode.Record) return this.recorded(null, body);
+    const res = this.response as HttpResponse;
+    res.body = body;
+    res.bytes = body.byteLength;
+    this.settings.onExchange?.(this.recordOf(body, null));
+    this.done();
+  }
+
+  private bodyFailed(err: unknown): void {
+    if (this.settled) return;
+    if (this.mode === Mode.Record) this.recorded(err);
+    else this.fail(err);
+  }
+
+  /** A dropped body, read for the record: recorded as far as it was read, and the response returned. */
+  private recorded(err: unknown, payload?: Uint8Array): void {
+    const truncated = err === null ? null : truncationOf(err, this.deadline?.timedOut ?? false);
+    this.settings.onExchange?.(this.recordOf(payload ?? joinChunks(this.chunks), truncated));
+    this.done();
+  }
+
+  private done(): void {
+    this.settled = true;
+    this.deadline?.dispose();
+    this.resolve(this.response as HttpResponse);
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deadline?.dispose();
+    // A request still running (a Content-Length over the cap, a body past it) is aborted; after its end or its
+    // error, undici's abort does nothing.
+    this.abortRequest?.(err instanceof Error ? err : new Error(String(err)));
+    if (this.encoded !== null && !this.encoded.destroyed) discard(this.encoded);
+    const { settings } = this;
+    const timedOut = this.deadline?.timedOut ?? false;
+    const error = classifyError(err, { timedOut, cancelled: this.deadline?.cancelled ?? false, timeoutMs: settings.timeoutMs });
+    const res = this.response;
+    // A kept body that failed after its response arrived: recorded as far as it was read.
+    if (settings.onExchange && res !== null) settings.onExchange(this.recordOf(joinChunks(this.chunks), truncationOf(error, timedOut)));
+    this.reject(error.status === null && res !== null ? new FetchError(error.code, error.message, { status: res.status, cause: error.cause }) : error);
+  }
+
+  /** For the record (--warc): when the request started, the response's head, and the body as far as it was read. */
+  private recordOf(payload: Uint8Array, truncated: Truncation | null): Exchange {
+    const res = this.response as HttpResponse;
+    return {
+      url: this.url.href,
+      method: this.method,
+      requestHeaders: this.headers,
+      date: this.date as Date,
+      status: res.status,
+      statusText: res.statusText,
+      httpVersion: '1.1',
+      responseHeaders: res.headers,
+      payload,
+      contentEncoding: decodedFrom(header(res.headers, 'content-encoding')),
+      truncated,
+    };
   }
 }
 
@@ -121,7 +384,7 @@ async function readForRecord(
  * at a time: see redirects.ts). undici's decompress interceptor is not used: it prints an ExperimentalWarning,
  * and a library must not write to its user's stderr.
  */
-export async function fetchOnce(
+export function fetchOnce(
   dispatcher: Dispatcher,
   url: URL,
   method: Method,
@@ -131,71 +394,22 @@ export async function fetchOnce(
   headers: Record<string, string> = settings.headers,
   requestBody: Uint8Array | null = null,
 ): Promise<HttpResponse> {
-  const signal = new AttemptSignal();
-  const deadline = startDeadline(settings.timeoutMs, runSignal, (reason) => signal.abort(reason));
-  // Set once headers arrive, so that a failure while reading the body still reports the status it came with.
-  let status: number | null = null;
-  const record = settings.onExchange;
-  // For the record (--warc): when the request started, the response's head, and the body as far as it was read.
-  const date = record ? new Date() : null;
-  let head: { statusText: string; headers: HeaderFields } | null = null;
-  const kept: Uint8Array[] | undefined = record ? [] : undefined;
-  const recordOf = (payload: Uint8Array, truncated: Truncation | null): Exchange => ({
-    url: url.href,
-    method,
-    requestHeaders: headers,
-    date: date as Date,
-    status: status as number,
-    statusText: head?.statusText ?? '',
-    httpVersion: '1.1',
-    responseHeaders: head?.headers ?? {},
-    payload,
-    contentEncoding: decodedFrom(header(head?.headers ?? {}, 'content-encoding')),
-    truncated,
+  return new Promise<HttpResponse>((resolve, reject) => {
+    // A run already cancelled: nothing is sent.
+    if (runSignal.aborted) {
+      reject(classifyError(runSignal.reason, { timedOut: false, cancelled: true, timeoutMs: settings.timeoutMs }));
+      return;
+    }
+    const attempt = new Attempt(url, method, readBody, settings, headers, resolve, reject);
+    attempt.deadline = startDeadline(settings.timeoutMs, runSignal, (reason) => attempt.abort(reason));
+    try {
+      const search = url.search;
+      dispatcher.dispatch(
+        { origin: url.origin, path: search ? `${url.pathname}${search}` : url.pathname, method, headers, body: requestBody },
+        attempt as unknown as Dispatcher.DispatchHandler,
+      );
+    } catch (err) {
+      attempt.onError(err as Error);
+    }
   });
-  try {
-    const res = await request(url, {
-      dispatcher,
-      method,
-      headers,
-      body: requestBody,
-      signal,
-    });
-    status = res.statusCode;
-    const got = res.headers;
-    const contentType = header(got, 'content-type');
-    const location = REDIRECT_STATUSES.has(res.statusCode) ? header(got, 'location') : null;
-    const base = { status: res.statusCode, statusText: res.statusText ?? '', headers: got, location, contentType };
-    if (record) head = base;
-    const recordedBody = async (): Promise<Exchange> => {
-      const { payload, truncated } = await readForRecord(res.body, header(got, 'content-encoding'), settings.maxBytes, () => deadline.timedOut);
-      return recordOf(payload, truncated);
-    };
-
-    if (location !== null) {
-      if (record) record(await recordedBody());
-      else await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-      return { ...base, body: null, bytes: 0, retryAfterMs: null };
-    }
-    if (!readBody || method === 'HEAD' || res.statusCode < 200 || res.statusCode >= 300) {
-      if (record) record(await recordedBody());
-      else await res.body.dump({ limit: DRAIN_LIMIT }).catch(() => {});
-      return { ...base, body: null, bytes: 0, retryAfterMs: parseRetryAfter(header(got, 'retry-after'), Date.now()) };
-    }
-    const declared = Number(header(got, 'content-length'));
-    if (header(got, 'content-encoding') === null && declared > settings.maxBytes) {
-      discard(res.body);
-      throw new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status: res.statusCode });
-    }
-    const body = await readCapped(res.body, header(got, 'content-encoding'), settings.maxBytes, kept);
-    record?.(recordOf(body, null));
-    return { ...base, body, bytes: body.byteLength, retryAfterMs: null };
-  } catch (err) {
-    const error = classifyError(err, { timedOut: deadline.timedOut, cancelled: deadline.cancelled, timeoutMs: settings.timeoutMs });
-    // A kept body that failed after its response arrived: recorded as far as it was read.
-    if (record && head !== null) record(recordOf(joinChunks(kept ?? []), truncationOf(error, deadline.timedOut)));
-    throw error.status === null && status !== null ? new FetchError(error.code, error.message, { status, cause: error.cause }) : error;
-  } finally {
-    deadline.dispose();
-  }
 }

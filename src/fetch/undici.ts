@@ -20,8 +20,15 @@ const load = createRequire(import.meta.url);
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export const Pool = load('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;
 
-type UndiciUtil = { parseURL(url: string | URL): URL };
-const { parseURL } = load('undici/lib/core/util.js') as UndiciUtil;
+type UndiciUtil = { parseURL(url: string | URL): URL; parseHeaders(headers: Buffer[]): Record<string, string | string[]> };
+const util = load('undici/lib/core/util.js') as UndiciUtil;
+const { parseURL } = util;
+
+/**
+ * undici's own parser of a response's raw header list (what its `request` gives as `headers`): lower-cased names,
+ * a repeated field as an array, values as latin1.
+ */
+export const parseHeaders = util.parseHeaders;
 
 /** undici's `Dispatcher.prototype.request` (lib/api/api-request.js): calls `this.dispatch`, nothing else. */
 type ApiRequest = (this: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData>;
