@@ -1,22 +1,22 @@
-import pLimit, { type LimitFunction } from 'p-limit';
+import { Slots } from './slots.js';
 import { sleep } from '../sleep.js';
 
 /**
- * Everything that paces one host: at most `perHost` requests at once (p-limit), a minimum gap between request
+ * Everything that paces one host: at most `perHost` requests at once (Slots), a minimum gap between request
  * starts (from `perHostRate`, `perHostDelayMs` or robots.txt `Crawl-delay`, whichever is longest), and a pause
  * that a `Retry-After` puts on the host. Waiting here never holds a global slot, so a slow-paced host does not
  * starve the others.
  */
 export class HostGate {
   /** Null when `perHost` cannot bind (it is at least the run's concurrency): the global limit caps it already. */
-  private readonly limit: LimitFunction | null;
+  private readonly limit: Slots | null;
   private intervalMs: number;
   private nextStartAt = 0;
   private pausedUntil = 0;
   private running = 0;
 
   constructor(perHost: number, intervalMs: number, concurrency: number) {
-    this.limit = perHost < concurrency ? pLimit(perHost) : null;
+    this.limit = perHost < concurrency ? new Slots(perHost) : null;
     this.intervalMs = intervalMs;
   }
 
@@ -39,22 +39,30 @@ export class HostGate {
     return this.running > 0 || this.nextStartAt > Date.now() || this.paused;
   }
 
-  /** Runs `fn` when this host has a free slot and its pacing allows; resolves at once (without running) on abort. */
-  async run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * Runs `fn` when this host has a free slot and its pacing allows; on abort, `fn` runs at once (and sees the
+   * aborted signal). Without a per-host limit or pacing (the common bulk case) the turn is free: `fn` starts now,
+   * with no queue and no promise of the gate's own.
+   */
+  run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     this.running++;
-    try {
-      const turn = async (): Promise<T> => {
-        await this.waitTurn(signal);
-        return fn();
-      };
-      // Without a per-host limit or pacing (the common bulk case) the turn is free: no queue, no extra awaits.
-      if (this.limit !== null) return await this.limit(turn);
-      if (this.intervalMs > 0 || this.pausedUntil > 0) return await turn();
-      return await fn();
-    } finally {
-      this.running--;
+    let promise: Promise<T>;
+    if (this.limit !== null) promise = this.limit.run(() => this.waitTurn(signal).then(fn));
+    else if (this.intervalMs > 0 || this.pausedUntil > 0) promise = this.waitTurn(signal).then(fn);
+    else {
+      try {
+        promise = fn();
+      } catch (err) {
+        promise = Promise.reject(err);
+      }
     }
+    promise.then(this.finished, this.finished);
+    return promise;
   }
+
+  private readonly finished = (): void => {
+    this.running--;
+  };
 
   private async waitTurn(signal: AbortSignal): Promise<void> {
     for (;;) {
