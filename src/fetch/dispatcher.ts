@@ -7,7 +7,7 @@ const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY
 
 /** What the dispatcher is built from; the last three default as in `normalizeOptions`. */
 export type DispatcherSettings = Pick<NormalizedOptions, 'proxy' | 'timeoutMs'> &
-  Partial<Pick<NormalizedOptions, 'tls' | 'http2' | 'maxHeaderSize'>>;
+  Partial<Pick<NormalizedOptions, 'tls' | 'http2' | 'maxHeaderSize' | 'concurrency' | 'perHost'>>;
 
 /**
  * The run's own keep-alive dispatcher; never undici's global one, which a library must leave to its user.
@@ -26,7 +26,14 @@ export function createDispatcher(options: DispatcherSettings): Dispatcher {
   const maxHeaderSize = options.maxHeaderSize ?? DEFAULTS.maxHeaderSize;
   const allowH2 = options.http2 ?? false;
   const tls = tlsConnectOptions(options.tls ?? null);
+  // Connections per origin: as many as its requests can be in flight at once (the per-host limit, and never more
+  // than the run's). Unbounded, undici's pool opened about twice that: with one request per connection (undici's
+  // default pipelining) a connection whose response just ended is reused only a loop turn later (client-h1
+  // onMessageComplete: setImmediate), and a request sent meanwhile found every connection busy and opened one
+  // more. Twice the sockets, and each dispatch scanning twice the pool for a free one.
+  const connections = Math.min(options.perHost ?? Infinity, options.concurrency ?? Infinity);
   const agentOptions = {
+    ...(Number.isFinite(connections) ? { connections } : {}),
     headersTimeout: 0,
     bodyTimeout: 0,
     connect: { timeout: options.timeoutMs, ...tls },
