@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as undici from 'undici';
-import { Agent, EnvHttpProxyAgent, Pool, request } from '../src/fetch/undici.js';
+import { Agent, EnvHttpProxyAgent, Pool } from '../src/fetch/undici.js';
+import { fetchOnce, type ClientSettings } from '../src/fetch/client.js';
 import { createTestServer, type TestServer } from './fixtures/server.js';
 
-// src/fetch/undici.ts requires undici's internal files by path (lib/dispatcher/agent.js, lib/api/api-request.js,
-// …) to keep start-up cheap. Those paths are not undici's public API: if an upgrade moves them, or adds an
+// src/fetch/undici.ts requires undici's internal files by path (lib/dispatcher/agent.js, lib/core/util.js, …) to
+// keep start-up cheap. Those paths are not undici's public API: if an upgrade moves them, or adds an
 // `exports` map that hides them, these tests fail, loudly, before any user's run does.
 describe("undici, loaded by path (src/fetch/undici.ts)", () => {
   let server: TestServer;
@@ -26,15 +27,19 @@ describe("undici, loaded by path (src/fetch/undici.ts)", () => {
     return proxied.close();
   });
 
-  it('sends a request through an Agent made here: method, path, query and headers as given', async () => {
+  const settings: ClientSettings = { timeoutMs: 10_000, maxBytes: 1_000_000, headers: {} };
+  const run = new AbortController().signal;
+  const text = (body: Uint8Array | null): string => Buffer.from(body ?? new Uint8Array()).toString();
+
+  it('sends a request through an Agent made here, read by volley\'s handler: method, path, query and headers as given', async () => {
     const dispatcher = new Agent();
     try {
-      const res = await request(new URL(`${server.url}/echo?a=1&b=2`), { dispatcher, method: 'GET', headers: { 'x-test': 'yes' } });
-      expect(res.statusCode).toBe(200);
-      expect(await res.body.text()).toBe('GET /echo?a=1&b=2 yes');
-      const head = await request(`${server.url}/echo`, { dispatcher, method: 'HEAD' });
-      expect(head.statusCode).toBe(200);
-      await head.body.dump();
+      const res = await fetchOnce(dispatcher, new URL(`${server.url}/echo?a=1&b=2`), 'GET', true, settings, run, { 'x-test': 'yes' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/plain');
+      expect(text(res.body)).toBe('GET /echo?a=1&b=2 yes');
+      const head = await fetchOnce(dispatcher, new URL(`${server.url}/echo`), 'HEAD', true, settings, run);
+      expect([head.status, head.body]).toEqual([200, null]);
     } finally {
       await dispatcher.close();
     }
@@ -43,8 +48,8 @@ describe("undici, loaded by path (src/fetch/undici.ts)", () => {
   it("sends a request through a caller's dispatcher made by undici's public entry", async () => {
     const dispatcher = new undici.Agent();
     try {
-      const res = await request(`${server.url}/echo`, { dispatcher });
-      expect(await res.body.text()).toBe('GET /echo ');
+      const res = await fetchOnce(dispatcher, new URL(`${server.url}/echo`), 'GET', true, settings, run);
+      expect(text(res.body)).toBe('GET /echo ');
     } finally {
       await dispatcher.close();
     }
@@ -53,8 +58,8 @@ describe("undici, loaded by path (src/fetch/undici.ts)", () => {
   it('rejects, never throws, for a URL undici cannot send', async () => {
     const dispatcher = new Agent();
     try {
-      const sent = request('ftp://127.0.0.1/', { dispatcher });
-      await expect(sent).rejects.toMatchObject({ code: 'UND_ERR_INVALID_ARG' });
+      const sent = fetchOnce(dispatcher, new URL('ftp://127.0.0.1/'), 'GET', true, settings, run);
+      await expect(sent).rejects.toMatchObject({ name: 'FetchError', cause: { code: 'UND_ERR_INVALID_ARG' } });
     } finally {
       await dispatcher.close();
     }

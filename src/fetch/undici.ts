@@ -6,7 +6,7 @@ import type * as Undici from 'undici';
 // Why not `import … from 'undici'`: its index.js requires all of undici (~110 modules: fetch, WebSocket,
 // EventSource, the cache stores, mock agents, every interceptor), and a one-URL run paid for that at start-up
 // (measured: ~2x a bare `node -e 0` for that import alone). volley needs an Agent (which brings Pool and Client,
-// ~23 modules) and undici's `request` function (2 more); only a run through a proxy loads the whole of undici.
+// ~23 modules) and undici's header parser; only a run through a proxy loads the whole of undici.
 //
 // undici 7 has no `exports` map, so its files can be required by path. These paths are undici's internals, not
 // its public API: test/undici-deep.test.ts loads this module and sends a request through it, so a release that
@@ -20,43 +20,15 @@ const load = createRequire(import.meta.url);
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export const Pool = load('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;
 
-type UndiciUtil = { parseURL(url: string | URL): URL; parseHeaders(headers: Buffer[]): Record<string, string | string[]> };
-const util = load('undici/lib/core/util.js') as UndiciUtil;
-const { parseURL } = util;
+type UndiciUtil = { parseHeaders(headers: Buffer[]): Record<string, string | string[]> };
 
 /**
  * undici's own parser of a response's raw header list (what its `request` gives as `headers`): lower-cased names,
- * a repeated field as an array, values as latin1.
+ * a repeated field as an array, values as latin1. volley reads responses through `dispatch` with a handler of its
+ * own (fetch/client.ts), not through undici's `request`, whose Readable per response cost more than the rest of
+ * the attempt.
  */
-export const parseHeaders = util.parseHeaders;
-
-/** undici's `Dispatcher.prototype.request` (lib/api/api-request.js): calls `this.dispatch`, nothing else. */
-type ApiRequest = (this: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions) => Promise<Undici.Dispatcher.ResponseData>;
-const apiRequest = load('undici/lib/api/api-request.js') as ApiRequest;
-
-/** The options of `request`: undici's, with the dispatcher required (volley never uses undici's global one). */
-export type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> &
-  Partial<Pick<Undici.Dispatcher.RequestOptions, 'method'>> & { dispatcher: Undici.Dispatcher };
-
-/**
- * undici's `request(url, options)` (its index.js `makeDispatcher(api.request)`), for a whole URL and a given
- * dispatcher: the URL is checked and split into origin and path as undici does, then sent through
- * `options.dispatcher`, which may be any undici-compatible dispatcher (the run's own Agent, the caller's, nock's).
- */
-export function request(url: string | URL, options: RequestOptions): Promise<Undici.Dispatcher.ResponseData> {
-  try {
-    const { dispatcher, ...rest } = options;
-    const parsed = parseURL(url);
-    return apiRequest.call(dispatcher, {
-      ...rest,
-      origin: parsed.origin,
-      path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname,
-      method: options.method || (options.body ? 'PUT' : 'GET'),
-    });
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
+export const parseHeaders = (load('undici/lib/core/util.js') as UndiciUtil).parseHeaders;
 
 let envHttpProxyAgent: typeof Undici.EnvHttpProxyAgent | null = null;
 
