@@ -55,7 +55,7 @@ class AttemptDeadline implements Deadline {
     return this.fired === 'cancel';
   }
 
-  /** Called by the clock, which has already taken the attempt out of its queue. */
+  /** Called by the clock, which has already taken the attempt out of its queue (`queued` is false). */
   fire(kind: 'time' | 'cancel', reason: unknown): void {
     this.queued = false;
     this.fired = kind;
@@ -108,6 +108,8 @@ class Clock {
   /** The run was cancelled: every attempt queued here aborts, with the run's reason. */
   cancelAll(reason: unknown): void {
     const queued = this.queue.slice(this.head).filter((d) => d.queued);
+    // Out of the queue before any fires: an abort may end (and dispose) another attempt synchronously.
+    for (const d of queued) d.queued = false;
     this.reset();
     for (const d of queued) d.fire('cancel', reason);
   }
@@ -134,6 +136,7 @@ class Clock {
       const d = queue[head]!;
       if (d.queued) {
         if (d.at > now) break;
+        d.queued = false;
         due.push(d);
         this.live--;
       }
