@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { parseHeaders, type Dispatcher } from './undici.js';
-import { decodedBody } from './content-encoding.js';
+import { contentCodings, decodedBody } from './content-encoding.js';
 import { FetchError } from '../errors.js';
 import { classifyError } from './classify.js';
 import { startDeadline, type Deadline } from './deadline.js';
@@ -238,7 +238,8 @@ class Attempt {
         return true;
       }
     }
-    if (contentEncoding !== null && this.mode !== Mode.Drain) {
+    // `Content-Encoding: identity` (or an empty one) is read like no encoding at all.
+    if (contentEncoding !== null && this.mode !== Mode.Drain && contentCodings(contentEncoding).length > 0) {
       const encoded = new EncodedBody((reason) => this.abortRequest?.(reason));
       encoded.resumeSocket = resume;
       this.encoded = encoded;
