@@ -117,7 +117,10 @@ const enum Mode {
   Head,
   /** A 2xx page: read, capped at maxBytes, and returned. */
   Keep,
-  /** A redirect or an error status: read up to DRAIN_LIMIT and dropped, so the connection can be reused. */
+  /**
+   * A body not kept (a redirect's, an error status's, a link check's): read up to DRAIN_LIMIT and dropped, so the
+   * connection can be reused.
+   */
   Drain,
   /** The same with a recorder: read up to maxBytes for the record (never failing the attempt). */
   Record,
@@ -157,7 +160,7 @@ class Attempt {
     this.date = settings.onExchange ? new Date() : null;
   }
 
-  /** The deadline or the run's cancel: the request is aborted and the attempt fails at once. */
+  /** The deadline or the run's cancel: the request is aborted, and the attempt fails a microtask later (see onError). */
   abort(reason: unknown): void {
     if (this.settled) return;
     const err = reason instanceof Error ? reason : new Error(String(reason));
