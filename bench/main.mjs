@@ -33,7 +33,11 @@ const SIZES = quick
   ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [40, 120], w6: 300, h2: 300 }
   : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
 const DELAY_MS = 100;
-const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+// The asyncio + aiohttp + lxml script (bench/contestants/asyncio_aiohttp.py) runs where its virtualenv is set up
+// (`npm run bench:python`, once); without it the table says so and the other contestants run as before.
+const PYTHON = process.env.VOLLEY_BENCH_PYTHON ?? join(root, 'bench/.venv/bin/python');
+const hasPython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import aiohttp, lxml.html'], { stdio: 'ignore' }).status === 0;
+const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli', ...(hasPython ? ['aiohttp'] : [])];
 const TEST_CA = join(root, 'test/fixtures/tls/ca.pem');
 const WORKLOADS = [
   // W1 also runs the CLI with --body and with --save (issue 13): what keeping the bodies costs, beside the plain run.
@@ -108,7 +112,9 @@ function runContestant(name, w, base) {
     if (kept !== raw.length) Object.assign(checked, { correct: false, problems: [...checked.problems, `${raw.length - kept} rows without what ${extra[0]} keeps`] });
     return { wall: m.wall, cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...checked, exit: m.status };
   }
-  const m = measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
+  const m = name === 'aiohttp'
+    ? measured(PYTHON, [join(root, 'bench/contestants/asyncio_aiohttp.py'), JSON.stringify(cfg)])
+    : measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
   const line = m.stdout.trim().split('\n').pop();
   let reported;
   try {
@@ -116,6 +122,8 @@ function runContestant(name, w, base) {
   } catch {
     return { wall: null, cpu: m.cpu, rssMb: m.rssMb, correct: false, problems: [`crashed (exit ${m.status}): ${m.stderr.slice(-300)}`] };
   }
+  // The Python script hands its rows over; they are checked here, by the same checker as the rest.
+  if (reported.rows) reported = { wall: reported.wall, ...check(reported.rows, cfg) };
   return { cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...reported };
 }
 
@@ -268,6 +276,9 @@ try {
     w2FloorOverIdeal: ratio(s('W2', 'floor').wall, w2Ideal),
     w3NaiveOverVolley: ratio(s('W3', 'naive').wall, s('W3', 'volley-lib').wall),
     w3VolleyOverFloor: ratio(s('W3', 'volley-lib').wall, s('W3', 'floor').wall),
+    w1VolleyOverAiohttp: ratio(s('W1', 'volley-lib').wall, s('W1', 'aiohttp').wall),
+    w2VolleyOverAiohttp: ratio(s('W2', 'volley-lib').wall, s('W2', 'aiohttp').wall),
+    w3VolleyOverAiohttp: ratio(s('W3', 'volley-lib').wall, s('W3', 'aiohttp').wall),
     w4RssGrowth: memory.length === 2 && memory[0].rssMb ? memory[1].rssMb / memory[0].rssMb - 1 : null,
     w5RssGrowth: parseBound.length === 2 && parseBound[0].rssMb ? parseBound[1].rssMb / parseBound[0].rssMb - 1 : null,
     w6VolleyOverFloor: ratio(s('W6', 'volley-lib').wall, s('W6', 'floor').wall),
@@ -282,6 +293,7 @@ try {
     volley: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
     undici: versionOf('undici'),
     cheerio: versionOf('cheerio'),
+    python: hasPython ? spawnSync(PYTHON, ['-c', 'import sys, aiohttp, lxml.etree; print(sys.version.split()[0], aiohttp.__version__, lxml.etree.__version__)'], { encoding: 'utf8' }).stdout.trim() : null,
     piscina: versionOf('piscina'),
     mode: quick ? 'quick' : 'full',
     reps,
@@ -291,7 +303,7 @@ try {
   const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const md = [];
   md.push(`# volley benchmark (${machine.mode}${only ? `, only ${[...only].join(',')}` : ''})`, '');
-  md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}. Median of ${reps} runs per contestant, order alternated.`, '');
+  md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}${machine.python ? `; Python/aiohttp/lxml ${machine.python.split(' ').join('/')}` : ''}. Median of ${reps} runs per contestant, order alternated.`, '');
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Server: a separate Node process on 127.0.0.1 (second port adds ${DELAY_MS} ms).`, '');
   md.push('| workload | contestant | wall s | req/s | CPU s | peak RSS MB | loop p99 ms | checked |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
@@ -312,7 +324,12 @@ try {
   if (selected('W3')) {
     md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);
     md.push(`| W3 volley event-loop p99 | ${f(s('W3', 'volley-lib').loopP99Ms, 1)} ms | < 50 ms |`);
+    md.push(`| W3 peak RSS: volley fetchAll / CLI | ${f(s('W3', 'volley-lib').rssMb, 0)} / ${f(s('W3', 'volley-cli').rssMb, 0)} MB | ≤ 250 MB, time no worse |`);
   }
+  if (hasPython) {
+    const vs = (id, r) => (selected(id) ? `${id} ${f(r)}x` : null);
+    md.push(`| volley fetchAll / asyncio + aiohttp + lxml (wall) | ${[vs('W1', ratios.w1VolleyOverAiohttp), vs('W2', ratios.w2VolleyOverAiohttp), vs('W3', ratios.w3VolleyOverAiohttp)].filter(Boolean).join(', ')} | W3 ≤ 0.5x |`);
+  } else md.push('| volley / asyncio + aiohttp + lxml | not measured: no Python contestant (`npm run bench:python` sets it up) | W3 ≤ 0.5x |');
   if (selected('W4')) md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${growth(ratios.w4RssGrowth)} growth | within 20% |`);
   if (selected('W5')) {
     md.push(`| W5 ~1 MB pages, c32, links, 1 thread: peak RSS ${parseBound.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB (${f(m.wall, 1)} s)`).join(', ')} | ${growth(ratios.w5RssGrowth)} growth | within 20%, under 400 MB |`);
