@@ -11,9 +11,11 @@
 // Everything else in dist/ is tsc's output, unbundled: the library entry (dist/index.js) loads dependencies from
 // node_modules like any package. Code reached only by a dynamic import (the run, CSV, progress bar, --lock) is
 // evaluated only when imported, in a bundle as in separate files.
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -88,6 +90,44 @@ const parserPlugin = {
     });
   },
 };
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/parse/worker.ts')], outfile: join(root, 'dist/parse/worker.js'), plugins: [parserPlugin] });
-for (const file of new Set(multiByteTables)) copyFileSync(file, join(root, 'dist/parse/multi-byte.encodings.json'));
+// The parser is CommonJS (dist/parse/parser.cjs), loaded by dist/parse/worker.js (written here) with V8's code
+// cache for it (src/parse/code-cache.ts): an ES module cannot be given one on Node 20. The cache is made here,
+// after a parse of a small page under the CLI's V8 flags (V8 refuses a cache made under other flags), and named
+// by the bundle's hash. A cache V8 refuses (another Node, other flags) costs a read of the file and nothing else.
+const parseDir = join(root, 'dist/parse');
+const parserFile = join(parseDir, 'parser.cjs');
+await esbuild.build({ ...common, format: 'cjs', banner: undefined, entryPoints: [join(root, 'src/parse/worker.ts')], outfile: parserFile, plugins: [parserPlugin] });
+for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, 'multi-byte.encodings.json'));
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
+for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+\.v8cache$/.test(old)) rmSync(join(parseDir, old));
+const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}.v8cache`;
+const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  import v8 from 'node:v8';
+  import { writeFileSync } from 'node:fs';
+  import { setRunFlags } from ${JSON.stringify(pathToFileURL(join(root, 'dist/cli/v8-flags.js')).href)};
+  import { makeCodeCache } from ${JSON.stringify(pathToFileURL(join(parseDir, 'code-cache.js')).href)};
+  import { normalizeExtract } from ${JSON.stringify(pathToFileURL(join(parseDir, 'spec.js')).href)};
+  setRunFlags(v8);
+  const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A page</title><meta name="description" content="d">'
+    + '<link rel="canonical" href="/c"></head><body>' + '<p>Text <a href="/x">a link</a></p>'.repeat(20) + '</body></html>';
+  const cache = makeCodeCache(${JSON.stringify(parserFile)}, (parser) => {
+    for (const spec of [normalizeExtract(undefined), normalizeExtract({ links: true })]) {
+      parser.parseInline({ url: 'http://example.test/', body: Buffer.from(page), contentType: 'text/html; charset=utf-8' }, spec);
+    }
+  });
+  writeFileSync(${JSON.stringify(join(parseDir, cacheName))}, cache);
+`], { encoding: 'utf8' });
+if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's code cache:\n${made.stderr}`);
+writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
+// V8 code cache the build made of it when this Node's V8 takes it.
+import { fileURLToPath } from 'node:url';
+import { requireWithCodeCache } from './code-cache.js';
+
+const { exports: parser } = requireWithCodeCache(
+  fileURLToPath(new URL('./parser.cjs', import.meta.url)),
+  fileURLToPath(new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url)),
+);
+export default parser.default;
+export const parseInline = parser.parseInline;
+`);
+rmSync(join(parseDir, 'worker.js.map'), { force: true });
