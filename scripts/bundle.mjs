@@ -1,16 +1,18 @@
-// The second step of `npm run build`, after tsc: the two files a run loads first are rebuilt as single-file
-// bundles (esbuild), because loading ~150 small ES modules one by one cost a one-URL run more than anything it
-// did (issue 12 §3; figures in the README's "Start-up"):
+// The second step of `npm run build`, after tsc: what a run loads first is rebuilt as bundles (esbuild), because
+// loading ~150 small ES modules one by one cost a one-URL run more than anything it did (issue 12 §3; figures in
+// the README's "Start-up"):
 //
 //   dist/cli/command.js   the `volley` command (src/cli/command.ts) behind its small entry, dist/cli/main.js: the
-//                         CLI, the library and their dependencies (yargs, p-limit, …). undici stays in
-//                         node_modules (src/fetch/undici.ts loads its files by path, at run time).
-//   dist/parse/worker.js  the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
-//                         and the main thread too for a small page parsed before a thread is ready.
+//   dist/cli/chunks/      CLI, the library and their dependencies (yargs-parser, p-limit, …), split into ES module
+//                         chunks so that what a run reaches only by a dynamic import (yargs for help and errors,
+//                         WARC, --body, CSV, --lock, the progress bar) is read and compiled only when used.
+//                         undici stays in node_modules (src/fetch/undici.ts loads its files by path, at run time).
+//   dist/parse/parser.cjs the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
+//                         and the main thread too for a small page parsed before a thread is ready; CommonJS, so
+//                         that dist/parse/worker.js (written below) can load it with a V8 code cache made here.
 //
 // Everything else in dist/ is tsc's output, unbundled: the library entry (dist/index.js) loads dependencies from
-// node_modules like any package. Code reached only by a dynamic import (the run, CSV, progress bar, --lock) is
-// evaluated only when imported, in a bundle as in separate files.
+// node_modules like any package (and the parser through dist/parse/worker.js, as the CLI does).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,7 +98,16 @@ const parserPlugin = {
 // by the bundle's hash. A cache V8 refuses (another Node, other flags) costs a read of the file and nothing else.
 const parseDir = join(root, 'dist/parse');
 const parserFile = join(parseDir, 'parser.cjs');
-await esbuild.build({ ...common, format: 'cjs', banner: undefined, entryPoints: [join(root, 'src/parse/worker.ts')], outfile: parserFile, plugins: [parserPlugin] });
+// `import.meta` means nothing in CommonJS (esbuild would leave it empty): parser code that uses it fails the build.
+await esbuild.build({
+  ...common,
+  format: 'cjs',
+  banner: undefined,
+  entryPoints: [join(root, 'src/parse/worker.ts')],
+  outfile: parserFile,
+  plugins: [parserPlugin],
+  logOverride: { 'empty-import-meta': 'error' },
+});
 for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, 'multi-byte.encodings.json'));
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
 for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+\.v8cache$/.test(old)) rmSync(join(parseDir, old));

@@ -11,8 +11,13 @@ async function main(argv: string[]): Promise<number> {
   }
   // llhttp's WebAssembly tiering budget (v8-flags.ts), set before the bundle loads undici.
   (await import('./v8-flags.js')).setRunFlags(await import('node:v8'));
-  // One file after `npm run build` (scripts/bundle.mjs): loading the ~150 modules it is made of one by one cost
-  // a one-URL run more than the run itself.
+  // Node 22.1+ keeps a compile cache of the modules a process loads (in the OS temp dir by default; off with
+  // NODE_DISABLE_COMPILE_CACHE, failures are Node's to swallow): the command and undici, which Node 20 compiles
+  // on every run. Absent on Node 20, where only the parser has a code cache (src/parse/code-cache.ts).
+  const nodeModule = (await import('node:module')) as unknown as { enableCompileCache?: () => unknown };
+  nodeModule.enableCompileCache?.();
+  // A bundle after `npm run build` (scripts/bundle.mjs; chunks for what a run may not need): loading the ~150
+  // modules it is made of one by one cost a one-URL run more than the run itself.
   const { parseCli, UsageError, EXIT, loadRun } = await import('./command.js');
   try {
     const parsed = await parseCli(argv);
