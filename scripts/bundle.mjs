@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -85,6 +85,17 @@ const multiByteTables = [];
 const parserPlugin = {
   name: 'volley-parser',
   setup(build) {
+    // dom-serializer (under cheerio) takes encodeXML, escapeAttribute and escapeText from entities' index, which
+    // also brings entities' HTML decode table and encode trie, built as the parser loads (~50 KB of data each,
+    // decoded into a typed array and a Map; htmlparser2 has its own newer entities for decoding). Those three
+    // functions are entities' escape.js: imported from there, the rest is left out. Should dom-serializer take
+    // anything else from entities, the build fails ("No matching export") instead of the parser.
+    build.onResolve({ filter: /^entities$/ }, async (args) => {
+      if (!args.importer.includes(`${sep}dom-serializer${sep}`) || args.pluginData?.entitiesIndex) return undefined;
+      const index = await build.resolve('entities', { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { entitiesIndex: true } });
+      if (index.errors.length > 0) return { errors: index.errors };
+      return { path: join(dirname(index.path), 'escape.js') };
+    });
     build.onResolve({ filter: /^\.\/multi-byte\.encodings\.json$/ }, (args) => {
       if (!args.importer.includes(`${sep}@exodus${sep}bytes${sep}`)) return undefined;
       multiByteTables.push(join(args.resolveDir, 'multi-byte.encodings.json'));
