@@ -210,8 +210,10 @@ async function robotsRun() {
 
 /**
  * What a cron job or a shell loop pays per run: the commands take turns (so a busy moment of the shared machine
- * hits them all alike), medians of 11 runs each (5 with --quick). The one-URL runs are also given as a multiple
- * of `node -e 0`, the part of start-up that is Node's own.
+ * hits them all alike; the order is reversed every other round), medians of 11 runs each (5 with --quick). The
+ * one-URL runs are also given as a multiple of `node -e 0`, the part of start-up that is Node's own: the median
+ * of each round's own ratio (a run against the `node -e 0` of the same round, a second or so apart), which a
+ * machine whose load comes and goes shifts less than a ratio of two medians.
  */
 function startupTimes(base) {
   const commands = {
@@ -221,23 +223,27 @@ function startupTimes(base) {
     oneUrlMs: [CLI, `${base}/s/0`, '-q'],
     oneUrlNoExtractMs: [CLI, `${base}/s/0`, '-q', '--no-extract'],
   };
-  const walls = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  const rounds = [];
   const failed = new Set();
   for (let rep = 0; rep < (quick ? 5 : 11); rep++) {
-    for (const [key, cmdArgs] of Object.entries(commands)) {
+    const round = {};
+    const order = rep % 2 === 0 ? Object.entries(commands) : Object.entries(commands).reverse();
+    for (const [key, cmdArgs] of order) {
       const started = performance.now();
       const r = spawnSync(process.execPath, cmdArgs, { stdio: 'ignore' });
       const ms = performance.now() - started;
-      if (r.status === 0) walls[key].push(ms);
+      if (r.status === 0) round[key] = ms;
       else failed.add(key);
     }
+    rounds.push(round);
   }
-  const times = Object.fromEntries(Object.entries(walls).map(([k, xs]) => [k, median(xs)]));
+  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, median(rounds.map((r) => r[k]).filter((x) => x !== undefined))]));
+  const ratio = (key) => median(rounds.filter((r) => r[key] !== undefined && r.bareNodeMs !== undefined).map((r) => r[key] / r.bareNodeMs));
   return {
     ...times,
     failed: [...failed],
-    oneUrlRatio: times.oneUrlMs && times.bareNodeMs ? times.oneUrlMs / times.bareNodeMs : null,
-    oneUrlNoExtractRatio: times.oneUrlNoExtractMs && times.bareNodeMs ? times.oneUrlNoExtractMs / times.bareNodeMs : null,
+    oneUrlRatio: ratio('oneUrlMs'),
+    oneUrlNoExtractRatio: ratio('oneUrlNoExtractMs'),
   };
 }
 
@@ -387,7 +393,7 @@ try {
     md.push(`| one-URL run / node -e 0 | ${f(startup.oneUrlRatio)}x | ≤ 2.5x |`);
     md.push(`| one-URL run --no-extract / node -e 0 | ${f(startup.oneUrlNoExtractRatio)}x | ≤ 2.0x |`);
   }
-  md.push('', `Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time. Start-up: wall time, medians of ${quick ? 5 : 11} runs of each command taking turns.`);
+  md.push('', `Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time. Start-up: wall time, medians of ${quick ? 5 : 11} runs of each command taking turns; the ratios are medians of each round's own ratio to \`node -e 0\`.`);
   const text = md.join('\n');
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
