@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { check, urlsFor } from './lib/check.mjs';
 import { jsonBody } from './lib/api.mjs';
+import { createHostFarm } from '../test/fixtures/host-farm.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -18,7 +19,7 @@ if (args.includes('--help')) {
   console.log(`npm run bench [-- options]
   --quick        small lists (about a minute); figures printed, not asserted
   --reps N       repetitions per contestant (default 2; medians reported)
-  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,H2,startup (default: all)`);
+  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,H2,robots,startup (default: all)`);
   process.exit(0);
 }
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : null;
@@ -33,7 +34,11 @@ const SIZES = quick
   ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [40, 120], w6: 300, h2: 300 }
   : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
 const DELAY_MS = 100;
-const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli'];
+// The asyncio + aiohttp + lxml script (bench/contestants/asyncio_aiohttp.py) runs where its virtualenv is set up
+// (`npm run bench:python`, once); without it the table says so and the other contestants run as before.
+const PYTHON = process.env.VOLLEY_BENCH_PYTHON ?? join(root, 'bench/.venv/bin/python');
+const hasPython = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import aiohttp, lxml.html'], { stdio: 'ignore' }).status === 0;
+const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli', ...(hasPython ? ['aiohttp'] : [])];
 const TEST_CA = join(root, 'test/fixtures/tls/ca.pem');
 const WORKLOADS = [
   // W1 also runs the CLI with --body and with --save (issue 13): what keeping the bodies costs, beside the plain run.
@@ -108,7 +113,9 @@ function runContestant(name, w, base) {
     if (kept !== raw.length) Object.assign(checked, { correct: false, problems: [...checked.problems, `${raw.length - kept} rows without what ${extra[0]} keeps`] });
     return { wall: m.wall, cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...checked, exit: m.status };
   }
-  const m = measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
+  const m = name === 'aiohttp'
+    ? measured(PYTHON, [join(root, 'bench/contestants/asyncio_aiohttp.py'), JSON.stringify(cfg)])
+    : measured(process.execPath, [join(root, 'bench/contestants', `${name}.mjs`), JSON.stringify(cfg)]);
   const line = m.stdout.trim().split('\n').pop();
   let reported;
   try {
@@ -116,6 +123,8 @@ function runContestant(name, w, base) {
   } catch {
     return { wall: null, cpu: m.cpu, rssMb: m.rssMb, correct: false, problems: [`crashed (exit ${m.status}): ${m.stderr.slice(-300)}`] };
   }
+  // The Python script hands its rows over; they are checked here, by the same checker as the rest.
+  if (reported.rows) reported = { wall: reported.wall, ...check(reported.rows, cfg) };
   return { cpu: m.cpu, rssMb: m.rssMb, loopP99Ms: null, ...reported };
 }
 
@@ -167,9 +176,44 @@ function parseBoundRun(base, n) {
 }
 
 /**
+ * Every request under the user's limits (issue 12): the CLI with `-c 4 --respect-robots` over 200 loopback hosts
+ * (127.0.0.2 …) whose robots.txt answers after 50 ms, three pages each. The farm, in this process, counts the
+ * requests of any kind it holds at once; at most 4 is the bound. The CLI runs as a child without blocking this
+ * process (the farm must keep answering).
+ */
+async function robotsRun() {
+  const HOSTS = 200;
+  const farm = await createHostFarm(HOSTS, (req, res, later) => {
+    if (req.url === '/robots.txt') {
+      later(50, () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /private\n');
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>${req.url}</title>`);
+  });
+  try {
+    const list = join(work, 'robots.txt');
+    writeFileSync(list, farm.origins.flatMap((o) => [`${o}/a`, `${o}/b`, `${o}/private`]).join('\n'));
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, '-i', list, '-o', '/dev/null', '-q', '--no-progress', '-c', '4', '--respect-robots', '--retries', '0', '--no-extract'], { stdio: 'ignore' });
+    const exit = await new Promise((resolve) => child.once('close', (code) => resolve(code)));
+    const robots = farm.requests.filter((r) => r.endsWith('/robots.txt')).length;
+    // Exit 1: the /private pages are refused by robots.txt (ROBOTS_DISALLOWED), as they should be.
+    return { hosts: HOSTS, concurrency: 4, maxInFlight: farm.maxInFlight, robots, requests: farm.requests.length, wall: (performance.now() - started) / 1000, exit };
+  } finally {
+    await farm.close();
+  }
+}
+
+/**
  * What a cron job or a shell loop pays per run: the commands take turns (so a busy moment of the shared machine
- * hits them all alike), medians of 11 runs each (5 with --quick). The one-URL runs are also given as a multiple
- * of `node -e 0`, the part of start-up that is Node's own.
+ * hits them all alike; the order is reversed every other round), medians of 11 runs each (5 with --quick). The
+ * one-URL runs are also given as a multiple of `node -e 0`, the part of start-up that is Node's own: the median
+ * of each round's own ratio (a run against the `node -e 0` of the same round, a second or so apart), which a
+ * machine whose load comes and goes shifts less than a ratio of two medians.
  */
 function startupTimes(base) {
   const commands = {
@@ -179,23 +223,27 @@ function startupTimes(base) {
     oneUrlMs: [CLI, `${base}/s/0`, '-q'],
     oneUrlNoExtractMs: [CLI, `${base}/s/0`, '-q', '--no-extract'],
   };
-  const walls = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  const rounds = [];
   const failed = new Set();
   for (let rep = 0; rep < (quick ? 5 : 11); rep++) {
-    for (const [key, cmdArgs] of Object.entries(commands)) {
+    const round = {};
+    const order = rep % 2 === 0 ? Object.entries(commands) : Object.entries(commands).reverse();
+    for (const [key, cmdArgs] of order) {
       const started = performance.now();
       const r = spawnSync(process.execPath, cmdArgs, { stdio: 'ignore' });
       const ms = performance.now() - started;
-      if (r.status === 0) walls[key].push(ms);
+      if (r.status === 0) round[key] = ms;
       else failed.add(key);
     }
+    rounds.push(round);
   }
-  const times = Object.fromEntries(Object.entries(walls).map(([k, xs]) => [k, median(xs)]));
+  const times = Object.fromEntries(Object.keys(commands).map((k) => [k, median(rounds.map((r) => r[k]).filter((x) => x !== undefined))]));
+  const ratio = (key) => median(rounds.filter((r) => r[key] !== undefined && r.bareNodeMs !== undefined).map((r) => r[key] / r.bareNodeMs));
   return {
     ...times,
     failed: [...failed],
-    oneUrlRatio: times.oneUrlMs && times.bareNodeMs ? times.oneUrlMs / times.bareNodeMs : null,
-    oneUrlNoExtractRatio: times.oneUrlNoExtractMs && times.bareNodeMs ? times.oneUrlNoExtractMs / times.bareNodeMs : null,
+    oneUrlRatio: ratio('oneUrlMs'),
+    oneUrlNoExtractRatio: ratio('oneUrlNoExtractMs'),
   };
 }
 
@@ -235,6 +283,11 @@ try {
     console.error(`W5 ${n} URLs: peak RSS ${last.rssMb?.toFixed(0)} MB in ${last.wall.toFixed(1)} s${last.exit === 0 ? '' : `  EXIT ${last.exit}`}`);
     if (last.exit !== 0) failures++;
   }
+  const robots = selected('robots') ? await robotsRun() : null;
+  if (robots) {
+    console.error(`robots: ${robots.robots} robots.txt and ${robots.requests - robots.robots} pages from ${robots.hosts} hosts at -c ${robots.concurrency}: at most ${robots.maxInFlight} in flight (exit ${robots.exit})`);
+    if (robots.maxInFlight > robots.concurrency || robots.robots !== robots.hosts || robots.exit !== 1) failures++;
+  }
   const startup = selected('startup') ? startupTimes(fastBase) : {};
   if (startup.failed?.length > 0) {
     console.error(`start-up: ${startup.failed.join(', ')} exited with an error`);
@@ -268,6 +321,9 @@ try {
     w2FloorOverIdeal: ratio(s('W2', 'floor').wall, w2Ideal),
     w3NaiveOverVolley: ratio(s('W3', 'naive').wall, s('W3', 'volley-lib').wall),
     w3VolleyOverFloor: ratio(s('W3', 'volley-lib').wall, s('W3', 'floor').wall),
+    w1VolleyOverAiohttp: ratio(s('W1', 'volley-lib').wall, s('W1', 'aiohttp').wall),
+    w2VolleyOverAiohttp: ratio(s('W2', 'volley-lib').wall, s('W2', 'aiohttp').wall),
+    w3VolleyOverAiohttp: ratio(s('W3', 'volley-lib').wall, s('W3', 'aiohttp').wall),
     w4RssGrowth: memory.length === 2 && memory[0].rssMb ? memory[1].rssMb / memory[0].rssMb - 1 : null,
     w5RssGrowth: parseBound.length === 2 && parseBound[0].rssMb ? parseBound[1].rssMb / parseBound[0].rssMb - 1 : null,
     w6VolleyOverFloor: ratio(s('W6', 'volley-lib').wall, s('W6', 'floor').wall),
@@ -282,16 +338,17 @@ try {
     volley: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
     undici: versionOf('undici'),
     cheerio: versionOf('cheerio'),
+    python: hasPython ? spawnSync(PYTHON, ['-c', 'import sys, aiohttp, lxml.etree; print(sys.version.split()[0], aiohttp.__version__, lxml.etree.__version__)'], { encoding: 'utf8' }).stdout.trim() : null,
     piscina: versionOf('piscina'),
     mode: quick ? 'quick' : 'full',
     reps,
   };
-  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, startup, runs };
+  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, robots, startup, runs };
 
   const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const md = [];
   md.push(`# volley benchmark (${machine.mode}${only ? `, only ${[...only].join(',')}` : ''})`, '');
-  md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}. Median of ${reps} runs per contestant, order alternated.`, '');
+  md.push(`Machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}; volley ${machine.volley}, undici ${machine.undici}, cheerio ${machine.cheerio}, piscina ${machine.piscina}${machine.python ? `; Python/aiohttp/lxml ${machine.python.split(' ').join('/')}` : ''}. Median of ${reps} runs per contestant, order alternated.`, '');
   md.push(`Command: \`npm run bench${quick ? ' -- --quick' : ''}\`. Server: a separate Node process on 127.0.0.1 (second port adds ${DELAY_MS} ms).`, '');
   md.push('| workload | contestant | wall s | req/s | CPU s | peak RSS MB | loop p99 ms | checked |', '|---|---|---|---|---|---|---|---|');
   for (const w of WORKLOADS) {
@@ -312,7 +369,13 @@ try {
   if (selected('W3')) {
     md.push(`| W3 naive / volley | ${f(ratios.w3NaiveOverVolley)}x faster (volley / floor ${f(ratios.w3VolleyOverFloor)}x) | ≥ 8x |`);
     md.push(`| W3 volley event-loop p99 | ${f(s('W3', 'volley-lib').loopP99Ms, 1)} ms | < 50 ms |`);
+    md.push(`| W3 peak RSS: volley fetchAll / CLI | ${f(s('W3', 'volley-lib').rssMb, 0)} / ${f(s('W3', 'volley-cli').rssMb, 0)} MB | ≤ 250 MB, time no worse |`);
   }
+  const comparedWithPython = ['W1', 'W2', 'W3'].some(selected);
+  if (hasPython && comparedWithPython) {
+    const vs = (id, r) => (selected(id) ? `${id} ${f(r)}x` : null);
+    md.push(`| volley fetchAll / asyncio + aiohttp + lxml (wall) | ${[vs('W1', ratios.w1VolleyOverAiohttp), vs('W2', ratios.w2VolleyOverAiohttp), vs('W3', ratios.w3VolleyOverAiohttp)].filter(Boolean).join(', ')} | W3 ≤ 0.5x |`);
+  } else if (comparedWithPython) md.push('| volley / asyncio + aiohttp + lxml | not measured: no Python contestant (`npm run bench:python` sets it up) | W3 ≤ 0.5x |');
   if (selected('W4')) md.push(`| W4 peak RSS ${memory.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB`).join(', ')} | ${growth(ratios.w4RssGrowth)} growth | within 20% |`);
   if (selected('W5')) {
     md.push(`| W5 ~1 MB pages, c32, links, 1 thread: peak RSS ${parseBound.map((m) => `${m.n}: ${f(m.rssMb, 0)} MB (${f(m.wall, 1)} s)`).join(', ')} | ${growth(ratios.w5RssGrowth)} growth | within 20%, under 400 MB |`);
@@ -322,12 +385,15 @@ try {
     const h = (id, c) => f(s(id, c).wall);
     md.push(`| H2 HTTPS small pages, c64, one host: HTTP/2 / HTTP/1.1 wall | volley ${f(ratios.h2OverH1Volley)}x (${h('H2', 'volley-lib')} s vs ${h('H1', 'volley-lib')} s), floor ${f(ratios.h2OverH1Floor)}x (${h('H2', 'floor')} s vs ${h('H1', 'floor')} s) | reported |`);
   }
+  if (robots) {
+    md.push(`| requests in flight, \`-c ${robots.concurrency} --respect-robots\`, ${robots.hosts} hosts (robots.txt after 50 ms) | at most ${robots.maxInFlight} (${robots.robots} robots.txt + ${robots.requests - robots.robots} pages) | ≤ ${robots.concurrency} |`);
+  }
   if (selected('startup')) {
     md.push(`| start-up: node -e 0 / --version / --help / one URL / one URL --no-extract | ${[startup.bareNodeMs, startup.versionMs, startup.helpMs, startup.oneUrlMs, startup.oneUrlNoExtractMs].map((x) => f(x, 0)).join(' / ')} ms | |`);
     md.push(`| one-URL run / node -e 0 | ${f(startup.oneUrlRatio)}x | ≤ 2.5x |`);
     md.push(`| one-URL run --no-extract / node -e 0 | ${f(startup.oneUrlNoExtractRatio)}x | ≤ 2.0x |`);
   }
-  md.push('', `Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time. Start-up: wall time, medians of ${quick ? 5 : 11} runs of each command taking turns.`);
+  md.push('', `Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time. Start-up: wall time, medians of ${quick ? 5 : 11} runs of each command taking turns; the ratios are medians of each round's own ratio to \`node -e 0\`.`);
   const text = md.join('\n');
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);

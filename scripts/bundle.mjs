@@ -1,19 +1,23 @@
-// The second step of `npm run build`, after tsc: the two files a run loads first are rebuilt as single-file
-// bundles (esbuild), because loading ~150 small ES modules one by one cost a one-URL run more than anything it
-// did (issue 12 §3; figures in the README's "Start-up"):
+// The second step of `npm run build`, after tsc: what a run loads first is rebuilt as bundles (esbuild), because
+// loading ~150 small ES modules one by one cost a one-URL run more than anything it did (issue 12 §3; figures in
+// the README's "Start-up"):
 //
 //   dist/cli/command.js   the `volley` command (src/cli/command.ts) behind its small entry, dist/cli/main.js: the
-//                         CLI, the library and their dependencies (yargs, p-limit, …). undici stays in
-//                         node_modules (src/fetch/undici.ts loads its files by path, at run time).
-//   dist/parse/worker.js  the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
-//                         and the main thread too for a small page parsed before a thread is ready.
+//   dist/cli/chunks/      CLI, the library and their dependencies (yargs-parser, p-limit, …), split into ES module
+//                         chunks so that what a run reaches only by a dynamic import (yargs for help and errors,
+//                         WARC, --body, CSV, --lock, the progress bar) is read and compiled only when used.
+//                         undici stays in node_modules (src/fetch/undici.ts loads its files by path, at run time).
+//   dist/parse/parser.cjs the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
+//                         and the main thread too for a small page parsed before a thread is ready; CommonJS, so
+//                         that dist/parse/worker.js (written below) can load it with a V8 code cache made here.
 //
 // Everything else in dist/ is tsc's output, unbundled: the library entry (dist/index.js) loads dependencies from
-// node_modules like any package. Code reached only by a dynamic import (the run, CSV, progress bar, --lock) is
-// evaluated only when imported, in a bundle as in separate files.
-import { readFileSync } from 'node:fs';
-import { basename, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// node_modules like any package (and the parser through dist/parse/worker.js, as the CLI does).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,8 +32,9 @@ const cliPlugin = {
   setup(build) {
     // The parse pool and the parser stay files of their own, loaded only by a run that parses: piscina starts
     // its threads from files beside pool.js, and worker.js is the other bundle.
+    // The path is written as is into the chunk that holds stage.ts, in dist/cli/chunks/ (checked below).
     build.onResolve({ filter: /^\.\/(pool|worker)\.js$/ }, (args) =>
-      args.importer.endsWith(`${sep}src${sep}parse${sep}stage.ts`) ? { path: `../parse/${basename(args.path)}`, external: true } : undefined,
+      args.importer.endsWith(`${sep}src${sep}parse${sep}stage.ts`) ? { path: `../../parse/${basename(args.path)}`, external: true } : undefined,
     );
     // src/version.ts reads ../package.json from dist/, a path that does not hold from dist/cli/.
     build.onLoad({ filter: /[\\/]src[\\/]version\.ts$/ }, () => ({ contents: `export const VERSION: string = ${JSON.stringify(version)};`, loader: 'ts' }));
@@ -49,5 +54,102 @@ const cliPlugin = {
 
 const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', banner, logLevel: 'warning', legalComments: 'none' };
 
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/command.ts')], outfile: join(root, 'dist/cli/command.js'), plugins: [cliPlugin] });
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/parse/worker.ts')], outfile: join(root, 'dist/parse/worker.js') });
+// The command is split (ES module chunks in dist/cli/chunks/): what a module reaches only by a dynamic import is a
+// file of its own, which a run reads, compiles and links only when it imports it. In one file, a plain run paid
+// for the code of every feature (WARC writing with warcio, hash-wasm and pako; the WHATWG decoders for --body;
+// CSV; --lock; the progress bar; 1.48 MB in all), and for the Node built-ins that code imports (node:crypto,
+// node:zlib, node:http, node:readline), which an ES module bundle imports at its top.
+const cliDir = join(root, 'dist/cli');
+rmSync(join(cliDir, 'chunks'), { recursive: true, force: true });
+const cli = await esbuild.build({
+  ...common,
+  entryPoints: [join(root, 'src/cli/command.ts')],
+  outdir: cliDir,
+  splitting: true,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+  plugins: [cliPlugin],
+});
+// The relative paths to dist/parse/ written above hold only from dist/cli/chunks/.
+for (const [file, output] of Object.entries(cli.metafile.outputs)) {
+  const toParse = output.imports.filter((i) => i.external && /\/parse\/(pool|worker)\.js$/.test(i.path));
+  if (toParse.length > 0 && !file.includes('/chunks/')) throw new Error(`bundle.mjs: ${file} imports ${toParse[0].path}, a path that holds from dist/cli/chunks/ only`);
+}
+// The WHATWG decoders (@exodus/bytes, under encoding-sniffer) keep the tables of the legacy multi-byte encodings
+// (Shift_JIS, GBK, Big5, …) in a 150 KB JSON file that they require on the first such page. Bundled, it was 330 KB
+// of JavaScript that every load of the parser read and compiled (a one-URL run with extraction: ~20 ms, measured):
+// it stays a file beside the bundle, required as before, when a page needs it.
+const multiByteTables = [];
+/** @type {esbuild.Plugin} */
+const parserPlugin = {
+  name: 'volley-parser',
+  setup(build) {
+    // dom-serializer (under cheerio) takes encodeXML, escapeAttribute and escapeText from entities' index, which
+    // also brings entities' HTML decode table and encode trie, built as the parser loads (~50 KB of data each,
+    // decoded into a typed array and a Map; htmlparser2 has its own newer entities for decoding). Those three
+    // functions are entities' escape.js: imported from there, the rest is left out. Should dom-serializer take
+    // anything else from entities, the build fails ("No matching export") instead of the parser.
+    build.onResolve({ filter: /^entities$/ }, async (args) => {
+      if (!args.importer.includes(`${sep}dom-serializer${sep}`) || args.pluginData?.entitiesIndex) return undefined;
+      const index = await build.resolve('entities', { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { entitiesIndex: true } });
+      if (index.errors.length > 0) return { errors: index.errors };
+      return { path: join(dirname(index.path), 'escape.js') };
+    });
+    build.onResolve({ filter: /^\.\/multi-byte\.encodings\.json$/ }, (args) => {
+      if (!args.importer.includes(`${sep}@exodus${sep}bytes${sep}`)) return undefined;
+      multiByteTables.push(join(args.resolveDir, 'multi-byte.encodings.json'));
+      return { path: './multi-byte.encodings.json', external: true };
+    });
+  },
+};
+// The parser is CommonJS (dist/parse/parser.cjs), loaded by dist/parse/worker.js (written here) with V8's code
+// cache for it (src/parse/code-cache.ts): an ES module cannot be given one on Node 20. The cache is made here,
+// after a parse of a small page under the CLI's V8 flags (V8 refuses a cache made under other flags), and named
+// by the bundle's hash. A cache V8 refuses (another Node, other flags) costs a read of the file and nothing else.
+const parseDir = join(root, 'dist/parse');
+const parserFile = join(parseDir, 'parser.cjs');
+// `import.meta` means nothing in CommonJS (esbuild would leave it empty): parser code that uses it fails the build.
+await esbuild.build({
+  ...common,
+  format: 'cjs',
+  banner: undefined,
+  entryPoints: [join(root, 'src/parse/worker.ts')],
+  outfile: parserFile,
+  plugins: [parserPlugin],
+  logOverride: { 'empty-import-meta': 'error' },
+});
+for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, 'multi-byte.encodings.json'));
+if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
+for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+\.v8cache$/.test(old)) rmSync(join(parseDir, old));
+const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}.v8cache`;
+const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  import v8 from 'node:v8';
+  import { writeFileSync } from 'node:fs';
+  import { setRunFlags } from ${JSON.stringify(pathToFileURL(join(root, 'dist/cli/v8-flags.js')).href)};
+  import { makeCodeCache } from ${JSON.stringify(pathToFileURL(join(parseDir, 'code-cache.js')).href)};
+  import { normalizeExtract } from ${JSON.stringify(pathToFileURL(join(parseDir, 'spec.js')).href)};
+  setRunFlags(v8);
+  const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A page</title><meta name="description" content="d">'
+    + '<link rel="canonical" href="/c"></head><body>' + '<p>Text <a href="/x">a link</a></p>'.repeat(20) + '</body></html>';
+  const cache = makeCodeCache(${JSON.stringify(parserFile)}, (parser) => {
+    for (const spec of [normalizeExtract(undefined), normalizeExtract({ links: true })]) {
+      parser.parseInline({ url: 'http://example.test/', body: Buffer.from(page), contentType: 'text/html; charset=utf-8' }, spec);
+    }
+  });
+  writeFileSync(${JSON.stringify(join(parseDir, cacheName))}, cache);
+`], { encoding: 'utf8' });
+if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's code cache:\n${made.stderr}`);
+writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
+// V8 code cache the build made of it when this Node's V8 takes it.
+import { fileURLToPath } from 'node:url';
+import { requireWithCodeCache } from './code-cache.js';
+
+const { exports: parser } = requireWithCodeCache(
+  fileURLToPath(new URL('./parser.cjs', import.meta.url)),
+  fileURLToPath(new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url)),
+);
+export default parser.default;
+export const parseInline = parser.parseInline;
+`);
+rmSync(join(parseDir, 'worker.js.map'), { force: true });

@@ -6,7 +6,23 @@ import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { FLAGS, sets, type Flag, type FlagName } from '../src/cli/flags.js';
 import { DEFAULTS, DEFAULT_USER_AGENT, normalizeOptions } from '../src/options.js';
 
+/**
+ * Whatever parsing gives (a config, --help text, a usage error), with and without yargs: a run's words are parsed
+ * without yargs when it has nothing to add (args.ts, quickParse). Every command line of this file is checked so.
+ */
+async function sameWithYargs(argv: string[], stdinPiped: boolean): Promise<void> {
+  const outcome = async (viaYargs: boolean) => {
+    try {
+      return { parsed: await parseCli(argv, { stdinPiped: () => stdinPiped, viaYargs }) };
+    } catch (err) {
+      return { error: err instanceof UsageError ? `UsageError: ${err.message}` : String(err) };
+    }
+  };
+  expect(await outcome(false), JSON.stringify(argv)).toEqual(await outcome(true));
+}
+
 async function config(argv: string[]): Promise<CliConfig> {
+  await sameWithYargs(argv, false);
   const parsed = await parseCli(argv, { stdinPiped: () => false });
   if (parsed.kind !== 'run') throw new Error(`expected a run, got ${parsed.kind}`);
   return parsed.config;
@@ -14,6 +30,7 @@ async function config(argv: string[]): Promise<CliConfig> {
 
 /** The message of the UsageError that parsing throws; fails the test on any other outcome. */
 async function usageError(argv: string[], stdinPiped = false): Promise<string> {
+  await sameWithYargs(argv, stdinPiped);
   try {
     await parseCli(argv, { stdinPiped: () => stdinPiped });
   } catch (err) {
@@ -284,5 +301,47 @@ describe('the flag table', () => {
 describe('exit codes', () => {
   it('follow sysexits.h above 2', () => {
     expect(EXIT).toEqual({ OK: 0, SOME_FAILED: 1, USAGE: 2, SOFTWARE: 70, IO_ERROR: 74, LOCKED: 75, SIGINT: 130, SIGTERM: 143 });
+  });
+});
+
+describe('parsing without yargs (quickParse) gives what yargs gives', () => {
+  it.each([
+    [['http://x/', '-q']],
+    [['http://x/', '--no-extract', '--quiet=false']],
+    [['http://x/', '--no-quiet', '-qk']],
+    [['http://x/', '--proxy']],
+    [['--proxy', 'http://x/']],
+    [['http://x/', '--frobnicate']],
+    [['http://x/', '--no-frobnicate']],
+    [['http://x/', '-Z']],
+    [['http://x/', 'help']],
+    [['help']],
+    [['version']],
+    [['http://x/', '--', '-q']],
+    [['http://x/', '--body']],
+    [['--body', 'http://x/']],
+    [['--body', 'base64', 'http://x/']],
+    [['http://x/', '-c', '-5']],
+    [['http://x/', '--timeout=']],
+    [['http://x/', '--Quiet']],
+    [['http://x/', '--max-header-size', '100', '--maxHeaderSize', '200']],
+    [['http://x/', '--maxRedirects', '3']],
+    [['http://x/', '-H', 'a: b', '-H', 'c: d', '-s', 'h1=h1', '--select', 'x=y@href']],
+    [['http://x/', '--rate', '2', '--rate', '3']],
+    [['http://x/', '-V']],
+    [['-h']],
+    [['http://x/', '--help=false']],
+    [['http://x/', '-s']],
+    [['http://x/', '-o', '-q']],
+    [['http://x/', '--links', '--links']],
+    [['http://x/', '-X', 'POST', '--json', '{"a":1}']],
+    [['http://x/', '--shard', '1/4', '--since', 'prev.jsonl']],
+    [['-', '-i', 'list.txt', '--input=other.txt']],
+    [['http://x/', '--no-links', '--no-progress', '--progress']],
+    [['http://x/', '---q']],
+    [['http://x/', '-']],
+    [[]],
+  ])('%j', async (argv) => {
+    await sameWithYargs(argv, false);
   });
 });

@@ -22,6 +22,11 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(htmlPage(`second ${key}`));
     },
+    // Shift_JIS declared only by <meta charset>: the bundled parser's multi-byte tables, a file beside it.
+    '/sjis': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(Buffer.concat([Buffer.from('<html><head><meta charset="Shift_JIS"><title>'), Buffer.from([0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea]), Buffer.from('</title></head></html>')]));
+    },
   });
   dir = mkdtempSync(join(tmpdir(), 'volley-cli-'));
 });
@@ -71,6 +76,13 @@ describe('inputs and outputs', () => {
     expect(r.code).toBe(0);
     expect(lines(r.stdout).map((l) => l.title).sort()).toEqual(['a', 'b']);
     expect(r.stderr).toBe('');
+  });
+
+  it('decodes a Shift_JIS page on the main thread (one page) and in the parse threads (several)', async () => {
+    const one = await run([u('/sjis?n=1'), '-q']);
+    expect(lines(one.stdout)[0]).toMatchObject({ ok: true, title: '日本語' });
+    const many = await run([u('/sjis?n=2'), u('/sjis?n=3'), u('/sjis?n=4'), '-q']);
+    expect(lines(many.stdout).map((l) => l.title)).toEqual(['日本語', '日本語', '日本語']);
   });
 
   it('reads a file given as an argument, and -i files, skipping blanks and # comments', async () => {

@@ -7,7 +7,7 @@ import { fetchAll, fetchEach } from '../src/index.js';
 import { backoffMs } from '../src/schedule/retry-policy.js';
 import { parseRetryAfter } from '../src/fetch/headers.js';
 import { closedPort, createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
-import { createHostFarm } from './fixtures/host-farm.js';
+import { createHostFarm } from './fixtures/host-farm.mjs';
 
 const robotsRoute = (body: string, status = 200) => ({
   '/robots.txt': (_req: unknown, res: import('node:http').ServerResponse) => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as undici from 'undici';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Agent, EnvHttpProxyAgent, Pool } from '../src/fetch/undici.js';
 import { fetchOnce, type ClientSettings } from '../src/fetch/client.js';
 import { createTestServer, type TestServer } from './fixtures/server.js';
@@ -63,5 +65,35 @@ describe("undici, loaded by path (src/fetch/undici.ts)", () => {
     } finally {
       await dispatcher.close();
     }
+  });
+
+  // src/fetch/undici-h2.ts: in a process where volley loads undici first (the CLI), undici's HTTP/2 code and
+  // node:http2 are loaded by the first h2 connection, not at start-up. In a child process: this one has loaded
+  // undici's public entry already, which leaves the stand-in out.
+  it('loads node:http2 at the first h2 connection, not with the Agent, and h2 works then', () => {
+    const dist = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = `
+      import { createRequire } from 'node:module';
+      import { readFileSync } from 'node:fs';
+      const { Agent } = await import(${dist('../dist/fetch/undici.js')});
+      const { fetchOnce } = await import(${dist('../dist/fetch/client.js')});
+      const { deferredH2File } = await import(${dist('../dist/fetch/undici-h2.js')});
+      const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+      const out = { http2AtLoad: loaded('http2'), tlsAtLoad: loaded('tls'), standIn: deferredH2File !== null && createRequire(import.meta.url).cache[deferredH2File]?.exports?.name === 'connectH2' };
+      const pem = (name) => readFileSync(new URL(name, ${dist('./fixtures/tls/')}), 'utf8');
+      const { createSecureServer } = await import('node:http2');
+      const server = createSecureServer({ cert: pem('server.pem'), key: pem('server-key.pem'), allowHTTP1: true }, (req, res) => res.end('v' + req.httpVersion));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const agent = new Agent({ allowH2: true, connect: { ca: pem('ca.pem') } });
+      const settings = { timeoutMs: 10000, maxBytes: 1000000, headers: {} };
+      const res = await fetchOnce(agent, new URL('https://127.0.0.1:' + server.address().port + '/'), 'GET', true, settings, new AbortController().signal);
+      out.body = Buffer.from(res.body).toString();
+      await agent.close();
+      server.close();
+      console.log(JSON.stringify(out));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 20_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ http2AtLoad: false, tlsAtLoad: false, standIn: true, body: 'v2.0' });
   });
 });

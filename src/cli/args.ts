@@ -1,5 +1,5 @@
 import { fstatSync } from 'node:fs';
-import yargs from 'yargs';
+import yargsParser from 'yargs-parser';
 import { normalizeOptions, type OptionError, type VolleyOptions } from '../options.js';
 import type { NormalizedExtract } from '../parse/spec.js';
 import { VERSION } from '../version.js';
@@ -63,8 +63,12 @@ Requests (--requests FILE): one JSON object per line, {"url", "method", "headers
 Error codes in results: INVALID_URL UNSUPPORTED_SCHEME INVALID_REQUEST DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
 Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
 
+/** How words become flags, for yargs and for the parse without it (`quickParse`). */
+const PARSER_CONFIGURATION = { 'boolean-negation': true, 'camel-case-expansion': true, 'parse-numbers': false, 'parse-positional-numbers': false } as const;
+
 /** The yargs setup, derived from the flag table. Values are taken as strings, so that a bad one is echoed as typed. */
-function parser(argv: string[]) {
+async function parser(argv: string[]) {
+  const { default: yargs } = await import('yargs');
   let y = yargs(argv)
     .scriptName('volley')
     .usage('Usage: volley [URL|FILE|-]... [options]\n\nFetch many URLs at once, each with its own deadline, and write one result per URL as it finishes.');
@@ -85,7 +89,7 @@ function parser(argv: string[]) {
     .example(EXAMPLES)
     .epilogue(EPILOGUE)
     .strictOptions()
-    .parserConfiguration({ 'boolean-negation': true, 'camel-case-expansion': true, 'parse-numbers': false, 'parse-positional-numbers': false })
+    .parserConfiguration(PARSER_CONFIGURATION)
     .version(VERSION)
     .alias('version', 'V')
     .help()
@@ -95,6 +99,48 @@ function parser(argv: string[]) {
     .fail((msg: string, err: Error | undefined) => {
       throw err ?? new UsageError(msg);
     });
+}
+
+type ParsedArgs = Record<string, unknown> & { _: (string | number)[] };
+
+/**
+ * The words parsed as yargs parses them, without yargs, or null when yargs must have its say. yargs parses with
+ * yargs-parser, given options it derives from the setup above; this gives yargs-parser the same options, derived
+ * from the same flag table, and takes the result only when yargs would have nothing to add: no parse error (a
+ * flag without its value), no unknown option (strictOptions), no --help or --version, no `help` word (yargs's
+ * help command), no `--`. Anything else goes to yargs, which answers as before: the words are parsed again there.
+ * Why: loading and setting up yargs (its modules, the 50-option setup, the help text's descriptions) cost a run
+ * ~10-15 ms of start-up, for help text and messages that a run with good flags never prints.
+ * test/cli-args.test.ts checks both paths give the same result for each of its command lines.
+ */
+function quickParse(argv: string[]): ParsedArgs | null {
+  if (argv.includes('--')) return null;
+  const alias: Record<string, string[]> = { version: ['V'], help: ['h'] };
+  const boolean: string[] = [];
+  const string: string[] = [];
+  const narg: Record<string, number> = {};
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {
+    if (flag.alias !== undefined) alias[name] = [flag.alias];
+    if (flag.type === 'boolean') boolean.push(name);
+    else {
+      string.push(name);
+      // What yargs's `requiresArg` sets: one value, whatever it looks like.
+      narg[name] = NaN;
+    }
+  }
+  boolean.push('version', 'help');
+  const parsed = yargsParser.detailed(argv, { alias, boolean, string, narg, configuration: { ...PARSER_CONFIGURATION, 'populate--': true } });
+  if (parsed.error) return null;
+  const a = parsed.argv as ParsedArgs;
+  if (a.help !== undefined || a.version !== undefined) return null;
+  const known = new Set<string>(['_', ...Object.keys(FLAGS)]);
+  for (const [key, others] of Object.entries(parsed.aliases)) {
+    known.add(key);
+    for (const other of others) known.add(other);
+  }
+  if (Object.keys(a).some((key) => !known.has(key))) return null;
+  if (a._.some((word) => word === 'help' || word === 'version')) return null;
+  return a;
 }
 
 /** `--body` given alone is `--body=text` (its `bare` value): a word after it that is not one of its choices is left as an input. */
@@ -209,25 +255,29 @@ function stdinHasData(): boolean {
 export interface ParseContext {
   /** Consulted only to word the "no URLs given" error. Default: a look at file descriptor 0. */
   stdinPiped?: () => boolean;
+  /** Parse with yargs even when the words do not need it (tests compare the two paths). */
+  viaYargs?: boolean;
 }
 
 /**
  * `{ kind: 'info', text }` for --help and --version, the checked config otherwise. Throws UsageError. Touches
  * nothing: no file is opened (whether a word names a file is decided when the run starts, in `planInputs`).
  */
-export async function parseCli(argv: string[], { stdinPiped = stdinHasData }: ParseContext = {}): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
+export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaYargs = false }: ParseContext = {}): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
   argv = withBareValues(argv);
-  let output = '';
-  let a: Record<string, unknown> & { _: (string | number)[] };
-  try {
-    a = await parser(argv).parse(argv, {}, (_err: unknown, _argv: unknown, out: string) => {
-      output = out;
-    });
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError((err as Error).message);
+  let a = viaYargs ? null : quickParse(argv);
+  if (a === null) {
+    let output = '';
+    try {
+      a = (await (await parser(argv)).parse(argv, {}, (_err: unknown, _argv: unknown, out: string) => {
+        output = out;
+      })) as ParsedArgs;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError((err as Error).message);
+    }
+    if (a.help || a.version) return { kind: 'info', text: output };
   }
-  if (a.help || a.version) return { kind: 'info', text: output };
 
   const draft = newDraft();
   for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {

@@ -1,5 +1,5 @@
 // The command's code behind its entry (main.ts): the flag parser now, the run when one starts. `npm run build`
-// makes dist/cli/command.js one file holding this module and everything it loads (scripts/bundle.mjs), so that
+// bundles this module and everything it loads into dist/cli/command.js and its chunks (scripts/bundle.mjs), so that
 // `volley --version` (answered by main.ts alone) does not load it.
 export { EXIT, UsageError, parseCli } from './args.js';
 

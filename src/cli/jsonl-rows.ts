@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 
 /** One row of a volley JSONL output as read back: a JSON object with a string `url`; every other field unchecked. */
 export interface JsonlRow {
@@ -13,6 +12,8 @@ export interface JsonlRow {
  * run. A missing file has no rows (a first run); any other read failure (a directory, no permission) rejects.
  */
 export async function readJsonlRows(path: string, onRow: (row: JsonlRow) => void): Promise<void> {
+  // node:readline is imported here, by the runs that read a previous output (--resume, --since), not by every run.
+  const { createInterface } = await import('node:readline');
   const input = createReadStream(path);
   const rl = createInterface({ input, crlfDelay: Infinity });
   try {

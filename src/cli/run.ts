@@ -11,7 +11,6 @@ import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
-import { bodyRow } from './kept-rows.js';
 import { selector, type InputItem } from './work.js';
 import { readPlainBody, tlsWithFiles, withPlainBody } from './run-files.js';
 // The progress bar (cli-progress) and the CSV and JSON writers (csv-stringify) are loaded only by the runs that
@@ -165,6 +164,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       void countTotal(plan, keep).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
+    // Only a run that prints bodies (--body) loads their decoding (the WHATWG decoders, ~400 KB of code).
+    const bodyRow = config.body ? (await import('./kept-rows.js')).bodyRow : null;
     const sink = streamSink(out, await encoderFor(config), { append: config.resume, owned: out !== io.stdout });
     const failAfter = testInternalErrorAfter();
     let keepError: FetchError | null = null;
@@ -172,7 +173,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
-        if (ending !== 'EPIPE') await sink.write(config.body ? (bodyRow(result, config.body) as FetchResult) : result);
+        if (ending !== 'EPIPE') await sink.write(bodyRow && config.body ? (bodyRow(result, config.body) as FetchResult) : result);
         if (tally.total === failAfter) setImmediate(() => { throw new Error(`deliberate internal error after ${failAfter} results (VOLLEY_TEST_INTERNAL_ERROR)`); });
       }
     } catch (err) {

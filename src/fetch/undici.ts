@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
+import { deferHttp2 } from './undici-h2.js';
 
 // The one place in src/ that loads undici, and only the parts volley uses.
 //
@@ -16,6 +17,7 @@ import type * as Undici from 'undici';
 export type { Dispatcher } from 'undici';
 
 const load = createRequire(import.meta.url);
+deferHttp2();
 
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export const Pool = load('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+/** What became of the code cache: used, refused by V8 (another V8, other flags), or absent. */
+export type CodeCacheUse = 'accepted' | 'rejected' | 'none';
+
+/**
+ * Loads a CommonJS file as `require()` would (the same wrapper and arguments), compiled with V8's code cache for
+ * it when there is one: the build's bundle of the parser (dist/parse/parser.cjs) and the cache the build made of
+ * it after a parse (scripts/bundle.mjs). Node 20 has no compile cache of its own (`module.enableCompileCache` is
+ * 22.1+), and an ES module cannot be given one, hence CommonJS and `vm.Script`.
+ *
+ * A cache that does not fit is V8's to refuse (`cachedDataRejected`: another V8 version, other V8 flags, another
+ * source length), and the file is then compiled as without one; an unreadable or missing cache file is the same.
+ * Nothing is ever written here: an install may be read-only, and a run must not pay to write a cache. The cache
+ * is made for the source it sits beside, whose hash the build puts in its name (a file edited in place keeps
+ * its length and would pass V8's check: the name no longer matches, and no cache is read).
+ */
+export function requireWithCodeCache(file: string, cacheFile: string): { exports: unknown; cache: CodeCacheUse } {
+  const source = readFileSync(file, 'utf8');
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new Script(wrap(source), { filename: file, cachedData });
+  const module = { exports: {} as unknown };
+  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  return { exports: module.exports, cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted' };
+}
+
+/** CommonJS's wrapper, with the source on its first line so that positions (stack traces, source maps) hold. */
+export function wrap(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+}
+
+/**
+ * Compiles and runs a CommonJS file as `requireWithCodeCache` does, then calls `warm` with its exports (so that
+ * the functions a parse runs are compiled too), and returns V8's code cache of it all. For the build only.
+ */
+export function makeCodeCache(file: string, warm: (exports: unknown) => void): Buffer {
+  const source = readFileSync(file, 'utf8');
+  const script = new Script(wrap(source), { filename: file });
+  const module = { exports: {} as unknown };
+  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  warm(module.exports);
+  return script.createCachedData();
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { makeCodeCache, requireWithCodeCache } from '../src/parse/code-cache.js';
+
+// The parser bundle is loaded with the V8 code cache the build made of it (src/parse/code-cache.ts). A cache that
+// does not fit must never break a load: it is refused and the file compiled as without one.
+describe('requireWithCodeCache', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'volley-code-cache-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  type Mod = { twice(x: number): number; where: string; self: boolean };
+  // A file of its own for each test, its text too: V8 keeps what it compiled in the process, and would not look
+  // at the cache of a source it has seen.
+  const fresh = (name: string): string => {
+    const file = join(dir, `${name}.cjs`);
+    writeFileSync(file, `// ${name}\nconst { join } = require('node:path');\nexports.twice = (x) => x * 2;\nexports.where = join(__dirname, 'x');\nexports.self = module.exports === exports && this === exports;\n`);
+    return file;
+  };
+
+  it('loads a CommonJS file as require() does, with no cache file', () => {
+    const { exports, cache } = requireWithCodeCache(fresh('none'), join(dir, 'missing.v8cache'));
+    expect(cache).toBe('none');
+    expect((exports as Mod).twice(21)).toBe(42);
+    expect((exports as Mod).where).toBe(join(dir, 'x'));
+    expect((exports as Mod).self).toBe(true);
+  });
+
+  it('uses a cache made of the same file (in another process, as the build makes it)', () => {
+    const file = fresh('good');
+    const script = `import { writeFileSync } from 'node:fs'; import { makeCodeCache } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/parse/code-cache.js', import.meta.url))).href)};
+      writeFileSync(${JSON.stringify(join(dir, 'good.v8cache'))}, makeCodeCache(${JSON.stringify(file)}, (m) => m.twice(1)));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    const { exports, cache } = requireWithCodeCache(file, join(dir, 'good.v8cache'));
+    expect(cache).toBe('accepted');
+    expect((exports as Mod).twice(2)).toBe(4);
+  });
+
+  it('refuses a cache that is not one, and loads the file all the same', () => {
+    writeFileSync(join(dir, 'junk.v8cache'), Buffer.from('not a V8 code cache'.repeat(10)));
+    const { exports, cache } = requireWithCodeCache(fresh('junk'), join(dir, 'junk.v8cache'));
+    expect(cache).toBe('rejected');
+    expect((exports as Mod).twice(3)).toBe(6);
+  });
+
+  it('refuses a cache made of another source', () => {
+    writeFileSync(join(dir, 'other.cjs'), 'exports.other = function () { return [1, 2, 3].map((x) => x + 1); };\n');
+    writeFileSync(join(dir, 'other.v8cache'), makeCodeCache(join(dir, 'other.cjs'), () => {}));
+    const { exports, cache } = requireWithCodeCache(fresh('other-source'), join(dir, 'other.v8cache'));
+    expect(cache).toBe('rejected');
+    expect((exports as Mod).twice(4)).toBe(8);
+  });
+});
+
+// The build's cache is made under the CLI's V8 flags (src/cli/v8-flags.ts): a run of the CLI gets it accepted.
+// A cache V8 refused would cost nothing but its read, silently: this says so instead.
+describe("the build's parser cache (dist/parse/)", () => {
+  const parseDir = fileURLToPath(new URL('../dist/parse/', import.meta.url));
+  const url = (file: string) => JSON.stringify(pathToFileURL(join(parseDir, file)).href);
+
+  it('is accepted under the flags a CLI run sets, and the parser it loads parses', () => {
+    const caches = readdirSync(parseDir).filter((f) => /^parser-[0-9a-f]+\.v8cache$/.test(f));
+    expect(caches).toHaveLength(1);
+    const script = `
+      import v8 from 'node:v8';
+      import { fileURLToPath } from 'node:url';
+      import { setRunFlags } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/cli/v8-flags.js', import.meta.url))).href)};
+      import { requireWithCodeCache } from ${url('code-cache.js')};
+      import { normalizeExtract } from ${url('spec.js')};
+      setRunFlags(v8);
+      const { exports, cache } = requireWithCodeCache(fileURLToPath(${url('parser.cjs')}), fileURLToPath(${url(caches[0]!)}));
+      const fields = exports.parseInline({ url: 'http://a.test/', body: Buffer.from('<title>T</title>'), contentType: 'text/html' }, normalizeExtract(undefined));
+      console.log(JSON.stringify({ cache, title: fields.title }));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ cache: 'accepted', title: 'T' });
+  });
+
+  it('loads through dist/parse/worker.js, as the CLI and the parse threads load it', () => {
+    const script = `const m = await import(${url('worker.js')}); console.log(typeof m.default, typeof m.parseInline);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('function function');
+  });
+});
