@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import pLimit from 'p-limit';
 import type { Dispatcher } from './fetch/undici.js';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
@@ -7,7 +8,6 @@ import { toRequestItem, type RequestItem } from './source/requests.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
 import { HostGates } from './schedule/host-gate.js';
-import { Slots } from './schedule/slots.js';
 import { processUrl } from './schedule/process-url.js';
 import { fetchRobotsTxt, type RunContext } from './schedule/request.js';
 import { Parking } from './schedule/parking.js';
@@ -135,7 +135,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     options,
     client,
     dispatcher,
-    global: new Slots(options.concurrency),
+    global: pLimit(options.concurrency),
     hosts: new HostGates(
       options.perHost,
       Math.max(options.perHostDelayMs, options.perHostRate > 0 ? 1000 / options.perHostRate : 0),

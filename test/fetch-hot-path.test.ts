@@ -3,11 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { fetchAll } from '../src/index.js';
-import { Slots } from '../src/schedule/slots.js';
 import { htmlPage } from './fixtures/server.js';
 
 // The fetch hot path (issue 12 §4): responses read by volley's own dispatch handler (fetch/client.ts), one deadline
-// queue per run (fetch/deadline.ts), the global limit (schedule/slots.ts), connections per origin capped.
+// queue per run (fetch/deadline.ts), the global limit (p-limit), connections per origin capped.
 
 /** 2 MB of HTML, gzipped: its decoded bytes go through the stream into node:zlib, with backpressure. */
 const BIG_HTML = htmlPage('big gzip', '<p>lorem ipsum dolor sit amet</p>'.repeat(60_000));
@@ -97,49 +96,5 @@ describe('connections', () => {
     const again = connections;
     await fetchAll(urls, { ...fast, concurrency: 3, perHost: 8, extract: false });
     expect(connections - again).toBeLessThanOrEqual(3);
-  });
-});
-
-describe('Slots (the global limit)', () => {
-  /** A task that runs until released, recording when it started. */
-  function gated(started: number[], i: number): { task: () => Promise<number>; release: () => void } {
-    let release = (): void => {};
-    const done = new Promise<number>((resolve) => (release = () => resolve(i)));
-    return { task: () => (started.push(i), done), release };
-  }
-
-  it('runs at most `limit` tasks at once, the rest in arrival order as slots free up', async () => {
-    const slots = new Slots(2);
-    const started: number[] = [];
-    const tasks = [0, 1, 2, 3, 4].map((i) => gated(started, i));
-    const results = tasks.map((t) => slots.run(t.task));
-    expect(started).toEqual([0, 1]);
-    expect([slots.activeCount, slots.pendingCount]).toEqual([2, 3]);
-    tasks[1]!.release();
-    await results[1];
-    await new Promise((r) => setImmediate(r));
-    expect(started).toEqual([0, 1, 2]);
-    tasks[0]!.release();
-    tasks[2]!.release();
-    await Promise.all([results[0], results[2]]);
-    await new Promise((r) => setImmediate(r));
-    expect(started).toEqual([0, 1, 2, 3, 4]);
-    tasks[3]!.release();
-    tasks[4]!.release();
-    expect(await Promise.all(results)).toEqual([0, 1, 2, 3, 4]);
-    expect([slots.activeCount, slots.pendingCount]).toEqual([0, 0]);
-  });
-
-  it('gives the slot back when a task fails, at once or later, and passes the failure on', async () => {
-    const slots = new Slots(1);
-    const thrown = slots.run(() => {
-      throw new Error('at once');
-    });
-    const rejected = slots.run(() => Promise.reject(new Error('later')));
-    const fine = slots.run(() => Promise.resolve('fine'));
-    await expect(thrown).rejects.toThrow('at once');
-    await expect(rejected).rejects.toThrow('later');
-    expect(await fine).toBe('fine');
-    expect(slots.activeCount).toBe(0);
   });
 });

@@ -1,22 +1,22 @@
-import { Slots } from './slots.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { sleep } from '../sleep.js';
 
 /**
- * Everything that paces one host: at most `perHost` requests at once (Slots), a minimum gap between request
+ * Everything that paces one host: at most `perHost` requests at once (p-limit), a minimum gap between request
  * starts (from `perHostRate`, `perHostDelayMs` or robots.txt `Crawl-delay`, whichever is longest), and a pause
  * that a `Retry-After` puts on the host. Waiting here never holds a global slot, so a slow-paced host does not
  * starve the others.
  */
 export class HostGate {
   /** Null when `perHost` cannot bind (it is at least the run's concurrency): the global limit caps it already. */
-  private readonly limit: Slots | null;
+  private readonly limit: LimitFunction | null;
   private intervalMs: number;
   private nextStartAt = 0;
   private pausedUntil = 0;
   private running = 0;
 
   constructor(perHost: number, intervalMs: number, concurrency: number) {
-    this.limit = perHost < concurrency ? new Slots(perHost) : null;
+    this.limit = perHost < concurrency ? pLimit(perHost) : null;
     this.intervalMs = intervalMs;
   }
 
@@ -47,7 +47,7 @@ export class HostGate {
   run<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<T> {
     this.running++;
     let promise: Promise<T>;
-    if (this.limit !== null) promise = this.limit.run(() => this.waitTurn(signal).then(fn));
+    if (this.limit !== null) promise = this.limit(() => this.waitTurn(signal).then(fn));
     else if (this.intervalMs > 0 || this.pausedUntil > 0) promise = this.waitTurn(signal).then(fn);
     else {
       try {

@@ -8,7 +8,7 @@ import type { PageParser } from '../parse/types.js';
 import type { Method } from '../source/requests.js';
 import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRules } from '../robots/robots-rules.js';
 import type { ByteBudget, Hold } from './byte-budget.js';
-import type { Slots } from './slots.js';
+import type { LimitFunction } from 'p-limit';
 import type { HostGates } from './host-gate.js';
 import type { Parking } from './parking.js';
 import { followRedirects } from './redirect-chain.js';
@@ -21,7 +21,7 @@ export interface RunContext {
   client: ClientSettings;
   dispatcher: Dispatcher;
   /** The global concurrency slot: every request on the wire holds one. */
-  global: Slots;
+  global: LimitFunction;
   hosts: HostGates;
   /** Bytes held between the network and the consumer (`maxBufferedBytes`). */
   budget: ByteBudget;
@@ -95,7 +95,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   const throughGate = (unpark: () => void): Promise<HttpResponse> =>
     gate.run(() => {
       unpark();
-      return ctx.global.run(send);
+      return ctx.global(send);
     }, ctx.signal);
   try {
     return await (hold ? ctx.parking.until(throughGate) : throughGate(noop));
