@@ -14,8 +14,9 @@
 // resolved with new URL, http(s) only, fragment dropped, de-duplicated in document order.
 //   A  cheerio.load(html)                                   parse5 tree builder (cheerio's default)
 //   B  cheerio.load(html, { xml: { xmlMode: false, ... } }) htmlparser2 through cheerio's own loader
-//   C  extract() from dist/parse/extract.js                  cheerio/slim over htmlparser2.parseDocument (volley)
-//      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C differ only in how the DOM is built)
+//   C  extract() from dist/parse/extract.js                  htmlparser2 parse events, no DOM (volley, no -s)
+//   C2 extractFromDom() from dist/parse/extract.js           cheerio/slim over htmlparser2.parseDocument (volley with -s)
+//      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C2 differ only in how the DOM is built)
 //   D  htmlparser2.parseDocument + css-select selectAll/selectOne + domutils textContent, no cheerio
 //   E  htmlparser2 Parser callbacks, no DOM at all
 
@@ -66,7 +67,7 @@ if (snapshotDir === undefined) {
   process.on('exit', () => rmSync(snapshotDir, { recursive: true, force: true }));
 }
 const dist = pathToFileURL(path.join(snapshotDir, 'dist/parse/'));
-const { extract } = await import(new URL('extract.js', dist).href);
+const { extract, extractFromDom } = await import(new URL('extract.js', dist).href);
 const { normalizeExtract } = await import(new URL('spec.js', dist).href);
 const { ParsePool } = await import(new URL('pool.js', dist).href);
 const { decodeHtml } = await import(new URL('decode.js', dist).href);
@@ -334,7 +335,8 @@ const HP2_VIA_CHEERIO = { xml: { xmlMode: false, decodeEntities: true } };
 const CANDIDATES = [
   { id: 'A', label: 'cheerio.load(html) — parse5 (default)', fn: (html, url) => viaCheerio(cheerio.load(html), url) },
   { id: 'B', label: 'cheerio.load(html, {xml:{xmlMode:false}}) — htmlparser2', fn: (html, url) => viaCheerio(cheerio.load(html, HP2_VIA_CHEERIO), url) },
-  { id: 'C', label: "volley extract(): cheerio/slim over parseDocument", fn: (html, url) => extract(html, url, SPEC) },
+  { id: 'C', label: 'volley extract(): htmlparser2 parse events, no DOM (stream.ts)', fn: (html, url) => extract(html, url, SPEC) },
+  { id: 'C2', label: "volley extractFromDom(): cheerio/slim over parseDocument (the -s path)", fn: (html, url) => extractFromDom(html, url, SPEC) },
   {
     id: 'D',
     label: 'parseDocument + css-select, no cheerio',
