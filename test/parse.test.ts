@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fetchAll, fetchEach } from '../src/index.js';
-import { decodeHtml } from '../src/parse/decode.js';
-import { extract, extractFromDom } from '../src/parse/extract.js';
+import { decodeHtml, decodeHtmlPieces } from '../src/parse/decode.js';
+import { extract, extractBody, extractFromDom } from '../src/parse/extract.js';
 import { scanPage } from '../src/parse/stream.js';
 import { normalizeExtract, parseSelector, type NormalizedExtract } from '../src/parse/spec.js';
 import { ParsePool } from '../src/parse/pool.js';
@@ -50,6 +50,26 @@ describe('decoding follows the WHATWG order: BOM, Content-Type charset, <meta> p
 
   it('decodes UTF-16LE with a BOM', () => {
     expect(decodeHtml(bytes([0xff, 0xfe], [0x68, 0x00, 0x69, 0x00]), 'text/html')).toBe('hi');
+  });
+
+  it('gives the same text in pieces as whole, split anywhere, valid or not, in every encoding it sniffs', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    // Bytes that make UTF-8 and the multi-byte encodings interesting: lead and continuation bytes, surrogates,
+    // overlongs, BOMs, and ASCII in between.
+    const alphabet = [0x41, 0x3c, 0x20, 0x80, 0xbf, 0xc2, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xa0, 0xf0, 0x9f, 0x98, 0x80, 0xf4, 0x90, 0xff, 0xfe, 0xef, 0xbb, 0x81, 0x93, 0xfa, 0x00];
+    const prefixes = [[], [0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff], [...Buffer.from('<meta charset="shift_jis">')], [...Buffer.from('<meta charset=euc-kr>')]];
+    const types = [null, 'text/html', 'text/html; charset=utf-8', 'text/html; charset=windows-1251', 'text/html; charset=gb18030', 'text/html; charset=utf-16le', 'text/html; charset=nonsense'];
+    for (let n = 0; n < 600; n++) {
+      const body = Uint8Array.from([...(prefixes[n % prefixes.length] as number[]), ...Array.from({ length: Math.floor(rand() * 60) }, () => alphabet[Math.floor(rand() * alphabet.length)] as number)]);
+      const type = types[Math.floor(rand() * types.length)] as string | null;
+      const whole = decodeHtml(body, type);
+      for (const size of [1, 2, 3, 5, 64]) {
+        const pieces: string[] = [];
+        decodeHtmlPieces(body, type, (p) => pieces.push(p) > 0, size);
+        expect({ n, type, size, text: pieces.join('') }).toEqual({ n, type, size, text: whole });
+      }
+    }
   });
 });
 
@@ -122,9 +142,17 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     'every built-in field': normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true }),
   };
   const PAGE = 'http://a.test/dir/page?q=1';
-  const same = (html: string, url = PAGE): void => {
+  const utf8 = new TextEncoder();
+  const same = (html: string, url = PAGE, pieces: number[] = [3, 4096]): void => {
+    const body = utf8.encode(html);
     for (const [name, spec] of Object.entries(SPECS)) {
-      expect({ spec: name, fields: extract(html, url, spec) }).toEqual({ spec: name, fields: extractFromDom(html, url, spec) });
+      const reference = extractFromDom(html, url, spec);
+      expect({ spec: name, fields: extract(html, url, spec) }).toEqual({ spec: name, fields: reference });
+      // As the parse threads run it: from the bytes, decoded and parsed in pieces (split anywhere, even inside
+      // a character, a tag, an entity or `</title`).
+      for (const size of pieces) {
+        expect({ spec: name, size, fields: extractBody(body, 'text/html; charset=utf-8', url, spec, size) }).toEqual({ spec: name, size, fields: reference });
+      }
     }
   };
 
@@ -176,7 +204,7 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     'an unclosed comment swallows the rest': '<title>T</title><!-- <a href="/no">',
     'math and foreign content': '<math><mi><a href="/m">m</a></mi></math><svg><a href="/s"/><a xlink:href="/x">x</a></svg>',
   };
-  for (const [name, html] of Object.entries(cases)) it(name, () => same(html));
+  for (const [name, html] of Object.entries(cases)) it(name, () => same(html, PAGE, [1, 2, 3, 5, 7, 32 * 1024]));
 
   it('a page with a few hundred links', () => {
     const links = Array.from({ length: 300 }, (_, i) => `<li><a href="/p/${i % 250}#s${i}">${i}</a></li>`).join('');
@@ -231,6 +259,13 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     expect(scanPage(html, SPECS['every built-in field'] as NormalizedExtract).hrefs).toEqual(['/after']);
     // A field that is absent keeps the scan going to the end.
     expect(scanPage('<title>T</title><meta name="description" content="d"><a href="/after">x</a>', SPECS['head fields (the scan stops early)'] as NormalizedExtract).hrefs).toEqual(['/after']);
+  });
+
+  it('with user selectors, a DOM parsed in pieces is the DOM parsed whole', () => {
+    const spec = normalizeExtract({ title: true, links: true, select: { 'p[]': 'p', t: 'title', 'hrefs[]': 'a@href', c: '.c' } });
+    const html = `<title>T &amp; é</title>${Array.from({ length: 50 }, (_, i) => `<p class="${i % 3 ? 'c' : ''}">para ${i} &eacute;&amp;<a href="/p/${i}">l</a> text — ü</p>`).join('\n')}`;
+    const whole = extract(html, PAGE, spec);
+    for (const size of [1, 2, 7, 100, 32 * 1024]) expect(extractBody(utf8.encode(html), 'text/html; charset=utf-8', PAGE, spec, size)).toEqual(whole);
   });
 
   it('with user selectors, builds the DOM: the built-in fields still come out the same', () => {

@@ -1,5 +1,6 @@
-import { parseDocument, type ParserOptions } from 'htmlparser2';
-import type { DomHandlerOptions, Document } from 'domhandler';
+import { Parser, type ParserOptions } from 'htmlparser2';
+import { DomHandler, type DomHandlerOptions, type Document } from 'domhandler';
+import type { Feed } from './stream.js';
 
 const OPTIONS: ParserOptions & DomHandlerOptions = { decodeEntities: true };
 
@@ -9,6 +10,12 @@ const OPTIONS: ParserOptions & DomHandlerOptions = { decodeEntities: true };
  * built-in fields read, and stopped early for head fields, came before the scan and is no longer needed: user
  * selectors can read any node, and without them no DOM is built at all.)
  */
-export function parsePage(html: string): Document {
-  return parseDocument(html, OPTIONS);
+export function parsePage(input: string | Feed): Document {
+  // htmlparser2's parseDocument(), with the text given whole or in pieces (DomHandler joins split text nodes).
+  const handler = new DomHandler(undefined, OPTIONS);
+  const parser = new Parser(handler, OPTIONS);
+  if (typeof input === 'string') parser.write(input);
+  else input((piece) => (parser.write(piece), true));
+  parser.end();
+  return handler.root;
 }

@@ -5,7 +5,8 @@ import type { AnyNode, Document, Element } from 'domhandler';
 import { parsePage } from './document.js';
 import type { NormalizedExtract } from './spec.js';
 import type { ParsedFields } from './types.js';
-import { scanPage, type RawFields } from './stream.js';
+import { scanPage, type Feed, type RawFields } from './stream.js';
+import { decodeHtmlPieces, PIECE_BYTES } from './decode.js';
 
 /** Whitespace as HTML's "strip and collapse ASCII whitespace" does it, for titles and text. */
 function collapse(text: string): string {
@@ -115,14 +116,26 @@ function fieldsFrom(raw: RawFields, pageUrl: string, spec: NormalizedExtract): P
  * links does not pay for a cheerio wrapper per link.
  */
 export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  if (spec.select.length > 0) return extractFromDom(html, pageUrl, spec);
+  return extractFrom(html, pageUrl, spec);
+}
+
+/**
+ * extract() from the page's bytes: decoded as decodeHtml() does, but in pieces of `pieceBytes` that the parser
+ * takes one by one, so that no page-sized string is ever made (see PIECE_BYTES). What the parse threads call.
+ */
+export function extractBody(body: Uint8Array, contentType: string | null, pageUrl: string, spec: NormalizedExtract, pieceBytes = PIECE_BYTES): ParsedFields {
+  return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes), pageUrl, spec);
+}
+
+function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  if (spec.select.length > 0) return extractFromDom(input, pageUrl, spec);
   if (!spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links) return { title: null, description: null };
-  return fieldsFrom(scanPage(html, spec), pageUrl, spec);
+  return fieldsFrom(scanPage(input, spec), pageUrl, spec);
 }
 
 /** extract() through a DOM, whatever the spec: the path of user selectors, and the reference the scan is tested against. */
-export function extractFromDom(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  const dom = parsePage(html);
+export function extractFromDom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  const dom = parsePage(input);
   const fields = fieldsFrom(rawFromDom(dom, spec), pageUrl, spec);
   if (spec.select.length > 0) {
     const data: Record<string, string | string[] | null> = {};

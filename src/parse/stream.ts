@@ -223,14 +223,24 @@ class LeanParser extends Parser {
   }
 }
 
+/** A page's text, handed to `write` in one or more pieces, in order, until `write` returns false. */
+export type Feed = (write: (piece: string) => boolean) => void;
+
 /**
- * The raw built-in fields of a page from one streaming pass (no DOM). Parsing stops as soon as every asked-for
- * field is settled when all of them are head fields ("the first X": title, description, lang), as the DOM path does.
+ * The raw built-in fields of a page from one streaming pass (no DOM), its text given whole or in pieces.
+ * Parsing stops as soon as every asked-for field is settled when all of them are head fields ("the first X":
+ * title, description, lang); the rest of the page is then not even decoded.
  */
-export function scanPage(html: string, spec: NormalizedExtract): RawFields {
+export function scanPage(input: string | Feed, spec: NormalizedExtract): RawFields {
   const scan = new FieldScan(spec);
   const parser = new LeanParser(scan);
-  parser.write(html);
+  const write = (piece: string): boolean => {
+    parser.write(piece);
+    return !scan.stopped;
+  };
+  if (typeof input === 'string') write(input);
+  else input(write);
+  // A paused parser has what it needs; ending it would only finish the rest of the page.
   if (!scan.stopped) parser.end();
   return scan.raw;
 }
