@@ -157,6 +157,7 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
   };
 
   const cases: Record<string, string> = {
+    'an empty page': '',
     'all three at the top': '<html lang="fr"><head><meta name="description" content="d"><title>T</title></head><body><p>x</p>',
     'title in the body, after content': '<p>before</p><div><title>Late</title></div><meta name=description content=late>',
     'two titles: the first wins': '<title>One</title><title>Two</title>',
