@@ -4,6 +4,7 @@ import { fetchAll, fetchEach } from '../src/index.js';
 import { decodeHtml, decodeHtmlPieces } from '../src/parse/decode.js';
 import { extract, extractBody, extractFromDom } from '../src/parse/extract.js';
 import { scanPage } from '../src/parse/stream.js';
+import { canonicalHttp } from '../src/parse/links.js';
 import { normalizeExtract, parseSelector, type NormalizedExtract } from '../src/parse/spec.js';
 import { ParsePool } from '../src/parse/pool.js';
 import parsePages from '../src/parse/worker.js';
@@ -275,6 +276,51 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     const { data, ...fields } = extract(html, PAGE, spec);
     expect(data).toEqual({ h: 'H' });
     expect(fields).toEqual(extract(html, PAGE, SPECS['every built-in field'] as NormalizedExtract));
+  });
+});
+
+describe('links already in serialised form skip new URL()', () => {
+  const viaUrl = (href: string): string | null => {
+    try {
+      const u = new URL(href, 'http://base.test/x/y');
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+      const hash = u.href.indexOf('#');
+      return hash === -1 ? u.href : u.href.slice(0, hash);
+    } catch {
+      return null;
+    }
+  };
+
+  it('takes the common case and gives exactly what new URL() gives', () => {
+    for (const href of ['https://site3.example/p/1/2?q=5', 'http://a.example.com', 'http://a.example.com?x=1#f', 'https://x-y.org/a;b=c/@:!$&()*+,~', 'https://a.bc/%41%zz?a?b/c']) {
+      expect(canonicalHttp(href)).not.toBeNull();
+      expect(canonicalHttp(href)).toBe(viaUrl(href));
+    }
+  });
+
+  it('leaves anything in doubt to new URL(): case, ports, IPs, punycode, dot segments, characters the parser encodes', () => {
+    for (const href of ['HTTP://a.com/', 'http://A.com/', 'http://a.com:80/', 'http://1.2.3.4/', 'http://a.123/', 'http://xn--nxasmq6b.com/', 'http://u@a.com/',
+      'http://a.com/./b', 'http://a.com/a/..', 'http://a.com/%2e/', 'http://a.com/a b', 'http://a.com/é', "http://a.com/?a'b", 'http://a.com/a\\b', 'http://a.com/a`b', 'http://host/', '//a.com/', '/a']) {
+      expect(canonicalHttp(href)).toBeNull();
+    }
+  });
+
+  it('agrees with new URL() on 400,000 generated hrefs wherever it answers', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    const chars = [...'abcXYZ019-._~!$&()*+,;=:@%/', "'", '"', '<', '>', '`', '{', '}', '|', '^', '\\', ' ', '\t', 'é', '?', '#', '[', ']', '%2e', '%2E', '%41', '.', '..', '%zz', '\u0000', '\u007f'];
+    const hosts = ['a.com', 'A.com', 'xn--a.com', 'a--b.com', 'a-b.com', '1.2.3.4', 'a.b.c.museum', 'host', '0x1.com', 'a_b.com', '.a.com', 'a..com', 'a.com.', 'münchen.de', 'a.123', 'a.0x1f', 'u:p@a.com', 'a.com:', 'a.com:80', 'a.com:8080', 'site12.example', 'a.b-', 'a.c'];
+    const run = (n: number): string => Array.from({ length: Math.floor(rand() * n) }, () => pick(chars)).join('');
+    let answered = 0;
+    for (let i = 0; i < 400_000; i++) {
+      const href = pick(['http://', 'https://', 'HTTP://', 'http:/', 'ftp://']) + pick(hosts) + (rand() < 0.8 ? `/${run(14)}` : '') + (rand() < 0.4 ? `?${run(10)}` : '') + (rand() < 0.2 ? `#${run(5)}` : '');
+      const fast = canonicalHttp(href);
+      if (fast === null) continue;
+      answered++;
+      if (fast !== viaUrl(href)) expect({ href, fast }).toEqual({ href, fast: viaUrl(href) });
+    }
+    expect(answered).toBeGreaterThan(5_000);
   });
 });
 

@@ -7,6 +7,7 @@ import type { NormalizedExtract } from './spec.js';
 import type { ParsedFields } from './types.js';
 import { scanPage, type Feed, type RawFields } from './stream.js';
 import { decodeHtmlPieces, PIECE_BYTES } from './decode.js';
+import { canonicalHttp } from './links.js';
 
 /** Whitespace as HTML's "strip and collapse ASCII whitespace" does it, for titles and text. */
 function collapse(text: string): string {
@@ -96,6 +97,12 @@ function fieldsFrom(raw: RawFields, pageUrl: string, spec: NormalizedExtract): P
   if (spec.links) {
     const seen = new Set<string>();
     for (const href of raw.hrefs) {
+      // An absolute URL already in its serialised form needs no parsing (canonicalHttp: fragment already dropped).
+      const fast = canonicalHttp(href.trim());
+      if (fast !== null) {
+        seen.add(fast);
+        continue;
+      }
       const abs = resolveHttp(href, base as URL);
       if (abs === null) continue;
       // Fragments name a spot on a page, not another page.
