@@ -85,7 +85,7 @@ class FieldScan implements Partial<Handler> {
   private pending: { title: boolean; description: boolean; lang: boolean } | null;
   stopped = false;
 
-  constructor(private readonly spec: NormalizedExtract) {
+  constructor(spec: NormalizedExtract) {
     const headOnly = !spec.links && !spec.canonical && (spec.title || spec.description || spec.lang);
     this.pending = headOnly ? { title: spec.title, description: spec.description, lang: spec.lang } : null;
   }
