@@ -14,8 +14,11 @@
 // resolved with new URL, http(s) only, fragment dropped, de-duplicated in document order.
 //   A  cheerio.load(html)                                   parse5 tree builder (cheerio's default)
 //   B  cheerio.load(html, { xml: { xmlMode: false, ... } }) htmlparser2 through cheerio's own loader
-//   C  extract() from dist/parse/extract.js                  cheerio/slim over htmlparser2.parseDocument (volley)
-//      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C differ only in how the DOM is built)
+//   C  extract() from dist/parse/extract.js                  htmlparser2 parse events, no DOM (volley, no -s)
+//   C2 extractFromDom() from dist/parse/extract.js           cheerio/slim over htmlparser2.parseDocument (volley with -s)
+//      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C2 differ only in how the DOM is built)
+//   Cw decodeHtml() + extract() from the page's bytes            decoding included: the page as one string
+//   Cb extractBody() from the page's bytes                       decoding included: 32 KiB pieces (the threads' path)
 //   D  htmlparser2.parseDocument + css-select selectAll/selectOne + domutils textContent, no cheerio
 //   E  htmlparser2 Parser callbacks, no DOM at all
 
@@ -66,7 +69,7 @@ if (snapshotDir === undefined) {
   process.on('exit', () => rmSync(snapshotDir, { recursive: true, force: true }));
 }
 const dist = pathToFileURL(path.join(snapshotDir, 'dist/parse/'));
-const { extract } = await import(new URL('extract.js', dist).href);
+const { extract, extractBody, extractFromDom } = await import(new URL('extract.js', dist).href);
 const { normalizeExtract } = await import(new URL('spec.js', dist).href);
 const { ParsePool } = await import(new URL('pool.js', dist).href);
 const { decodeHtml } = await import(new URL('decode.js', dist).href);
@@ -334,7 +337,12 @@ const HP2_VIA_CHEERIO = { xml: { xmlMode: false, decodeEntities: true } };
 const CANDIDATES = [
   { id: 'A', label: 'cheerio.load(html) — parse5 (default)', fn: (html, url) => viaCheerio(cheerio.load(html), url) },
   { id: 'B', label: 'cheerio.load(html, {xml:{xmlMode:false}}) — htmlparser2', fn: (html, url) => viaCheerio(cheerio.load(html, HP2_VIA_CHEERIO), url) },
-  { id: 'C', label: "volley extract(): cheerio/slim over parseDocument", fn: (html, url) => extract(html, url, SPEC) },
+  { id: 'C', label: 'volley extract(): htmlparser2 parse events, no DOM (stream.ts)', fn: (html, url) => extract(html, url, SPEC) },
+  { id: 'C2', label: "volley extractFromDom(): cheerio/slim over parseDocument (the -s path)", fn: (html, url) => extractFromDom(html, url, SPEC) },
+  // From the bytes, decoding included (what a parse thread does with a page): decoding the page whole, as the
+  // threads did before, against extractBody()'s 32 KiB pieces.
+  { id: 'Cw', label: 'bytes: decodeHtml() whole + extract()', bytes: true, fn: (html, url, bytes) => extract(decodeHtml(bytes, CONTENT_TYPE), url, SPEC) },
+  { id: 'Cb', label: 'bytes: extractBody(), decoded and parsed in 32 KiB pieces (volley)', bytes: true, fn: (html, url, bytes) => extractBody(bytes, CONTENT_TYPE, url, SPEC) },
   {
     id: 'D',
     label: 'parseDocument + css-select, no cheerio',
@@ -418,7 +426,7 @@ function timeSync(fn, pages, collect = true) {
   if (collect) gc();
   let sink = 0;
   const t0 = performance.now();
-  for (let i = 0; i < pages.length; i++) sink += fn(pages[i].html, pages[i].url).links.length;
+  for (let i = 0; i < pages.length; i++) sink += fn(pages[i].html, pages[i].url, pages[i].bytes).links.length;
   const ms = performance.now() - t0;
   return { ms, sink };
 }
@@ -440,7 +448,7 @@ function checkAgree(pages, label) {
     const refFields = JSON.parse(ref);
     const want = JSON.stringify({ title: refFields.title, links: refFields.links });
     for (const c of CANDIDATES) {
-      const got = c.fn(p.html, p.url);
+      const got = c.fn(p.html, p.url, encoder.encode(p.html));
       const s = JSON.stringify({ title: got.title, links: got.links });
       if (s !== want) {
         log(`WARNING: candidate ${c.id} disagrees with extract() on ${label} page ${p.url}`);
@@ -480,6 +488,7 @@ async function childMain({ set, cand, n }) {
   const make = set === 'big' ? bigPage : smallPage;
   const pages = Array.from({ length: n }, (_, i) => make(i));
   const c = CANDIDATES.find((x) => x.id === cand);
+  if (c.bytes) for (const p of pages) p.bytes = encoder.encode(p.html);
   timeSync(c.fn, pages.slice(0, set === 'big' ? 50 : 500));
   gc();
   await gcReset();

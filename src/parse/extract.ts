@@ -1,10 +1,13 @@
 import * as cheerio from 'cheerio/slim';
 import { select } from 'cheerio-select';
 import { compile, selectAll, selectOne } from 'css-select';
-import type { AnyNode, Element } from 'domhandler';
+import type { AnyNode, Document, Element } from 'domhandler';
 import { parsePage } from './document.js';
 import type { NormalizedExtract } from './spec.js';
 import type { ParsedFields } from './types.js';
+import { scanPage, type Feed, type RawFields } from './stream.js';
+import { decodeHtmlPieces, PIECE_BYTES } from './decode.js';
+import { canonicalHttp } from './links.js';
 
 /** Whitespace as HTML's "strip and collapse ASCII whitespace" does it, for titles and text. */
 function collapse(text: string): string {
@@ -51,44 +54,56 @@ const QUERY = {
 const $ = cheerio.load([]);
 const text = (el: Element): string => collapse($(el).text());
 
+
 /**
- * Pulls the asked-for fields out of one page. cheerio over htmlparser2's DOM (not cheerio's default parse5
- * tree builder, about 3x slower on big pages); elements are read through their raw `attribs` in loops so that
- * a page with hundreds of links does not pay for a cheerio wrapper per link. The built-in fields use cheerio's
- * selector engine (css-select) with precompiled queries; `selectOne` stops at the first match.
+ * The raw built-in fields from a DOM: cheerio's selector engine (css-select) with precompiled queries;
+ * `selectOne` stops at the first match. Only what `spec` asks for is looked up.
  */
-export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  const dom = parsePage(html, spec);
+function rawFromDom(dom: Document, spec: NormalizedExtract): RawFields {
   const first = (query: (typeof QUERY)[keyof typeof QUERY]): Element | undefined => selectOne<AnyNode, Element>(query, dom) ?? undefined;
-  const fields: ParsedFields = { title: null, description: null };
+  const raw: RawFields = { title: undefined, descriptionFound: false, description: undefined, canonical: undefined, lang: undefined, base: undefined, hrefs: [] };
   // Only links and canonical need the base URL. Finding <base> costs a walk of the whole DOM (a page rarely has
   // one), so with links it comes from the same walk: one selector list, matches in document order.
-  const anchors: Element[] = [];
-  let base: URL | null = null;
   if (spec.links) {
-    let baseHref: string | undefined;
     for (const el of selectAll<AnyNode, Element>(QUERY.baseAndLinks, dom)) {
-      if (el.name !== 'base') anchors.push(el);
-      else baseHref ??= el.attribs.href;
+      if (el.name !== 'base') raw.hrefs.push(el.attribs.href as string);
+      else raw.base ??= el.attribs.href;
     }
-    base = documentBase(baseHref, pageUrl);
   } else if (spec.canonical) {
-    base = documentBase(first(QUERY.base)?.attribs.href, pageUrl);
+    raw.base = first(QUERY.base)?.attribs.href;
   }
   if (spec.title) {
     const title = first(QUERY.title);
-    fields.title = title === undefined ? null : text(title);
+    raw.title = title === undefined ? undefined : $(title).text();
   }
   if (spec.description) {
-    const content = first(QUERY.description)?.attribs.content;
-    fields.description = content === undefined ? null : collapse(content);
+    const meta = first(QUERY.description);
+    raw.descriptionFound = meta !== undefined;
+    raw.description = meta?.attribs.content;
   }
-  if (spec.canonical) fields.canonical = resolveHttp(first(QUERY.canonical)?.attribs.href, base as URL);
-  if (spec.lang) fields.lang = first(QUERY.html)?.attribs.lang?.trim() || null;
+  if (spec.canonical) raw.canonical = first(QUERY.canonical)?.attribs.href;
+  if (spec.lang) raw.lang = first(QUERY.html)?.attribs.lang;
+  return raw;
+}
+
+/** The built-in fields from their raw values: the clean-up both paths share (whitespace, URL resolution). */
+function fieldsFrom(raw: RawFields, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  const fields: ParsedFields = { title: null, description: null };
+  const base = spec.links || spec.canonical ? documentBase(raw.base, pageUrl) : null;
+  if (spec.title) fields.title = raw.title === undefined ? null : collapse(raw.title);
+  if (spec.description) fields.description = raw.description === undefined ? null : collapse(raw.description);
+  if (spec.canonical) fields.canonical = resolveHttp(raw.canonical, base as URL);
+  if (spec.lang) fields.lang = raw.lang?.trim() || null;
   if (spec.links) {
     const seen = new Set<string>();
-    for (const el of anchors) {
-      const abs = resolveHttp(el.attribs.href, base as URL);
+    for (const href of raw.hrefs) {
+      // An absolute URL already in its serialised form needs no parsing (canonicalHttp: fragment already dropped).
+      const fast = canonicalHttp(href.trim());
+      if (fast !== null) {
+        seen.add(fast);
+        continue;
+      }
+      const abs = resolveHttp(href, base as URL);
       if (abs === null) continue;
       // Fragments name a spot on a page, not another page.
       const hash = abs.indexOf('#');
@@ -97,6 +112,38 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
     }
     fields.links = [...seen];
   }
+  return fields;
+}
+
+/**
+ * Pulls the asked-for fields out of one page. Without user selectors no DOM is built: the built-in fields come
+ * from htmlparser2's parse events (stream.ts), the same answers as from the DOM (tested side by side on every
+ * case). User selectors need a DOM: cheerio over htmlparser2's (not cheerio's default parse5 tree builder, about
+ * 3x slower on big pages), elements read through their raw `attribs` in loops so that a page with hundreds of
+ * links does not pay for a cheerio wrapper per link.
+ */
+export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  return extractFrom(html, pageUrl, spec);
+}
+
+/**
+ * extract() from the page's bytes: decoded as decodeHtml() does, but in pieces of `pieceBytes` that the parser
+ * takes one by one, so that no page-sized string is ever made (see PIECE_BYTES). What the parse threads call.
+ */
+export function extractBody(body: Uint8Array, contentType: string | null, pageUrl: string, spec: NormalizedExtract, pieceBytes = PIECE_BYTES): ParsedFields {
+  return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes), pageUrl, spec);
+}
+
+function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  if (spec.select.length > 0) return extractFromDom(input, pageUrl, spec);
+  if (!spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links) return { title: null, description: null };
+  return fieldsFrom(scanPage(input, spec), pageUrl, spec);
+}
+
+/** extract() through a DOM, whatever the spec: the path of user selectors, and the reference the scan is tested against. */
+export function extractFromDom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
+  const dom = parsePage(input);
+  const fields = fieldsFrom(rawFromDom(dom, spec), pageUrl, spec);
   if (spec.select.length > 0) {
     const data: Record<string, string | string[] | null> = {};
     for (const sel of spec.select) {

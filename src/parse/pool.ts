@@ -114,6 +114,10 @@ export class ParsePool implements PageParser {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 10_000,
+      // A parse thread's live data is one page's: the pieces of text being parsed and the links found so far.
+      // V8's default young generation (16 MiB here) only held garbage longer: with 4 MiB each thread's heap
+      // peaked at ~13 MB instead of ~26 on W3, peak RSS 265 -> 232 MB, CPU and wall time unchanged (3 runs each).
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
     // Worker") on the pool, which would crash the process. The task itself has already been settled as CANCELLED.

@@ -1,6 +1,5 @@
 import { threadId } from 'node:worker_threads';
-import { decodeHtml } from './decode.js';
-import { extract } from './extract.js';
+import { extractBody } from './extract.js';
 import type { WorkerOutcome, WorkerReply, WorkerTask } from './protocol.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, ParsedFields } from './types.js';
@@ -9,8 +8,7 @@ import type { Page, ParsedFields } from './types.js';
 export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
-      const html = decodeHtml(new Uint8Array(page.body), page.contentType);
-      const { links, ...fields } = extract(html, page.url, task.spec);
+      const { links, ...fields } = extractBody(new Uint8Array(page.body), page.contentType, page.url, task.spec);
       return links === undefined ? { ok: true, fields } : { ok: true, fields, links: links.join('\n') };
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
@@ -24,5 +22,5 @@ export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): Wo
  * (stage.ts). The same decoding and extraction as a thread's; throws what they throw.
  */
 export function parseInline(page: Page, spec: NormalizedExtract): ParsedFields {
-  return extract(decodeHtml(page.body, page.contentType), page.url, spec);
+  return extractBody(page.body, page.contentType, page.url, spec);
 }

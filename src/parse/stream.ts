@@ -1,0 +1,246 @@
+import { Parser, type Handler, type ParserOptions } from 'htmlparser2';
+import type { NormalizedExtract } from './spec.js';
+
+/**
+ * What the built-in fields are made of, as found in the page, before any clean-up (whitespace, URL resolution):
+ * the same raw values whether they come from this scan or from a DOM (extract.ts turns either into fields).
+ * `undefined` means "no such element" (or "not looked for").
+ */
+export interface RawFields {
+  /** Text of the first `<title>`; undefined without one. */
+  title: string | undefined;
+  /** Whether the first `meta[name="description" i]` exists, and its `content` (which may be absent). */
+  descriptionFound: boolean;
+  description: string | undefined;
+  /** `href` of the first `link[rel~="canonical" i][href]`. */
+  canonical: string | undefined;
+  /** `lang` of the first `<html>` (which may lack one). */
+  lang: string | undefined;
+  /** `href` of the first `base[href]`. */
+  base: string | undefined;
+  /** `href` of every `a[href]` and `area[href]`, in document order. */
+  hrefs: string[];
+}
+
+const OPTIONS: ParserOptions = { decodeEntities: true };
+
+/** css-select's `[rel~="canonical" i]`, the very test it compiles (attributes.js `element`). */
+const CANONICAL_REL = /(?:^|\s)canonical(?:$|\s)/i;
+
+/** css-select's `[name="description" i]` (attributes.js `equals`, case-insensitive). */
+function isDescription(name: string | undefined): boolean {
+  return name != null && name.length === 11 && name.toLowerCase() === 'description';
+}
+
+/** domutils' `hasAttrib`, which css-select's `[href]` uses. */
+function has(attribs: Record<string, string>, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(attribs, name) && attribs[name] != null;
+}
+
+/** Elements whose attributes a built-in field reads; every other element's attributes are not even sliced out. */
+const READ_ATTRIBUTES = new Set(['a', 'area', 'base', 'link', 'meta', 'html']);
+
+/**
+ * The built-in fields straight from htmlparser2's parse events, with no DOM at all.
+ *
+ * It sees exactly what the DOM path's DomHandler sees, from the same Parser (same tree building: implied end tags,
+ * void elements, foreign content), and keeps the same little of it:
+ * - Elements are in the DOM in the order their `onopentag` events come, so "the first X in tree order" is the
+ *   first such event; an element whose start tag the page cuts off (end of input inside it) never gets one, as it
+ *   never gets a DOM node.
+ * - Open elements are counted as DomHandler's tag stack is kept (pushed on `onopentag`, popped on every
+ *   `onclosetag`), so the title's text is its text content in the DOM: every text event while the first
+ *   `<title>` is open, at any depth (a page can put elements inside a title: `<title/>` does not close it in
+ *   HTML). Comments are not text, as `textContent` skips them.
+ *
+ * The Parser itself is told to skip what no field reads: the attributes of elements other than a, area, base,
+ * link, meta and html, text outside the title, comments. Those are slices of the input and strings the parser
+ * would otherwise build for every node of the page.
+ */
+class FieldScan implements Partial<Handler> {
+  readonly raw: RawFields = {
+    title: undefined,
+    descriptionFound: false,
+    description: undefined,
+    canonical: undefined,
+    lang: undefined,
+    base: undefined,
+    hrefs: [],
+  };
+
+  /** Read by the parser: whether the element being opened has attributes a field reads. */
+  readAttributes = false;
+  /** Read by the parser: whether text now belongs to the first title (while it is open, at any depth). */
+  readText = false;
+
+  /** How many elements are open (DomHandler's tag stack, less the document). */
+  private depth = 0;
+  /** The depth of the first `<title>` while it is open, -1 before it, -2 after. */
+  private titleAt = -1;
+  private titleText = '';
+  private htmlSeen = false;
+
+  private parser: Parser | null = null;
+  /** Head fields still unsettled, when the scan may stop at the last of them; null when it reads to the end. */
+  private pending: { title: boolean; description: boolean; lang: boolean } | null;
+  stopped = false;
+
+  constructor(spec: NormalizedExtract) {
+    const headOnly = !spec.links && !spec.canonical && (spec.title || spec.description || spec.lang);
+    this.pending = headOnly ? { title: spec.title, description: spec.description, lang: spec.lang } : null;
+  }
+
+  onparserinit(parser: Parser): void {
+    this.parser = parser;
+  }
+
+  onopentagname(name: string): void {
+    this.readAttributes = READ_ATTRIBUTES.has(name);
+  }
+
+  onopentag(name: string, attribs: Record<string, string>): void {
+    this.depth++;
+    const raw = this.raw;
+    switch (name) {
+      case 'title':
+        if (this.titleAt === -1) {
+          this.titleAt = this.depth;
+          this.readText = true;
+        }
+        break;
+      case 'a':
+      case 'area':
+        if (has(attribs, 'href')) raw.hrefs.push(attribs.href as string);
+        break;
+      case 'base':
+        if (raw.base === undefined && has(attribs, 'href')) raw.base = attribs.href;
+        break;
+      case 'link':
+        if (raw.canonical === undefined && has(attribs, 'href')) {
+          const rel = attribs.rel;
+          if (rel != null && rel.length >= 9 && CANONICAL_REL.test(rel)) raw.canonical = attribs.href;
+        }
+        break;
+      case 'meta':
+        if (!raw.descriptionFound && isDescription(attribs.name)) {
+          raw.descriptionFound = true;
+          raw.description = attribs.content;
+          this.settled('description');
+        }
+        break;
+      case 'html':
+        if (!this.htmlSeen) {
+          this.htmlSeen = true;
+          raw.lang = attribs.lang;
+          this.settled('lang');
+        }
+        break;
+    }
+  }
+
+  ontext(data: string): void {
+    // The parser only hands text over while readText is set; the test stays here for clarity and safety.
+    if (this.readText) this.titleText += data;
+  }
+
+  onclosetag(): void {
+    if (this.depth > 0) this.depth--;
+    if (this.depth < this.titleAt) {
+      this.raw.title = this.titleText;
+      this.titleAt = -2;
+      this.readText = false;
+      this.settled('title');
+    }
+  }
+
+  onend(): void {
+    // An unclosed first title runs to the end of the page (the parser closes it there, so this is a safeguard).
+    if (this.titleAt >= 0) {
+      this.raw.title = this.titleText;
+      this.titleAt = -2;
+      this.readText = false;
+    }
+  }
+
+  private settled(field: 'title' | 'description' | 'lang'): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    pending[field] = false;
+    if (pending.title || pending.description || pending.lang) return;
+    this.stopped = true;
+    this.parser?.pause();
+  }
+}
+
+/**
+ * htmlparser2's Parser, told by the scan which parts of the input to make strings of. Everything that decides
+ * the tree (tag names, the open-element stack, implied and void end tags, foreign content) is the Parser's own;
+ * the overrides only skip building attribute values, text and comments no field reads.
+ */
+class LeanParser extends Parser {
+  constructor(private readonly scan: FieldScan) {
+    super(scan, OPTIONS);
+  }
+
+  override ontext(start: number, endIndex: number): void {
+    if (this.scan.readText) return super.ontext(start, endIndex);
+    this.endIndex = endIndex - 1;
+    this.startIndex = endIndex;
+  }
+
+  override ontextentity(cp: number, endIndex: number): void {
+    if (this.scan.readText) return super.ontextentity(cp, endIndex);
+    this.endIndex = endIndex - 1;
+    this.startIndex = endIndex;
+  }
+
+  override onattribname(start: number, endIndex: number): void {
+    if (this.scan.readAttributes) super.onattribname(start, endIndex);
+  }
+
+  override onattribdata(start: number, endIndex: number): void {
+    if (this.scan.readAttributes) super.onattribdata(start, endIndex);
+  }
+
+  override onattribentity(cp: number): void {
+    if (this.scan.readAttributes) super.onattribentity(cp);
+  }
+
+  override onattribend(quote: Parameters<Parser['onattribend']>[0], endIndex: number): void {
+    if (this.scan.readAttributes) return super.onattribend(quote, endIndex);
+    this.endIndex = endIndex;
+  }
+
+  override oncomment(_start: number, endIndex: number): void {
+    this.endIndex = endIndex;
+    this.startIndex = endIndex + 1;
+  }
+
+  override oncdata(_start: number, endIndex: number): void {
+    // In HTML (not XML) mode a CDATA section is a comment, which no field reads.
+    this.endIndex = endIndex;
+    this.startIndex = endIndex + 1;
+  }
+}
+
+/** A page's text, handed to `write` in one or more pieces, in order, until `write` returns false. */
+export type Feed = (write: (piece: string) => boolean) => void;
+
+/**
+ * The raw built-in fields of a page from one streaming pass (no DOM), its text given whole or in pieces.
+ * Parsing stops as soon as every asked-for field is settled when all of them are head fields ("the first X":
+ * title, description, lang); the rest of the page is then not even decoded.
+ */
+export function scanPage(input: string | Feed, spec: NormalizedExtract): RawFields {
+  const scan = new FieldScan(spec);
+  const parser = new LeanParser(scan);
+  const write = (piece: string): boolean => {
+    parser.write(piece);
+    return !scan.stopped;
+  };
+  if (typeof input === 'string') write(input);
+  else input(write);
+  // A paused parser has what it needs; ending it would only finish the rest of the page.
+  if (!scan.stopped) parser.end();
+  return scan.raw;
+}
