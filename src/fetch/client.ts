@@ -214,10 +214,10 @@ class Attempt {
     const contentType = header(headers, 'content-type');
     const location = REDIRECT_STATUSES.has(status) ? header(headers, 'location') : null;
     const contentEncoding = header(headers, 'content-encoding');
-    const dropped = location !== null || !this.readBody || method === 'HEAD' || status < 200 || status >= 300;
+    const dropped = location !== null || !this.readBody || method === 'HEAD' || status >= 300;
     this.response = {
       status,
-      statusText: statusText ?? '',
+      statusText,
       headers,
       location,
       contentType,

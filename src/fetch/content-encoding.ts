@@ -1,12 +1,10 @@
-import { createRequire } from 'node:module';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import { FetchError } from '../errors.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
 
-// node:zlib is required by the first compressed response, not when volley loads: importing it cost every run a
-// few ms of start-up (~9 ms measured on the development machine), and a run whose responses are not compressed
-// (a local server, most APIs) never needs it.
-let nodeZlib: typeof import('node:zlib') | null = null;
-const zlib = (): typeof import('node:zlib') => (nodeZlib ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
+// Required by the first compressed response: a run whose responses are not compressed (a local server, most
+// APIs) never loads it.
+const zlib = lazyBuiltin('node:zlib');
 
 /**
  * "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2) but many servers send raw deflate; browsers and

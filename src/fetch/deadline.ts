@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-
 /**
  * One total deadline for one attempt, like asyncio.wait_for: the attempt is aborted when `ms` pass or when the
  * run's signal aborts, whichever is first, and the deadline covers connect, headers and the whole body alike.
@@ -18,22 +16,6 @@ export interface Deadline {
   readonly cancelled: boolean;
   /** Called when the attempt is over, however it ended; after it, neither fires. */
   dispose(): void;
-}
-
-/**
- * The attempt's abort signal, as an EventEmitter: undici's `request` documents `signal` as an AbortSignal or an
- * EventEmitter, and the emitter is the cheap one.
- */
-export class AttemptSignal extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
-  }
 }
 
 class AttemptDeadline implements Deadline {

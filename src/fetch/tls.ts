@@ -1,11 +1,9 @@
-import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
+import { lazyBuiltin } from '../lazy-builtin.js';
 
-// node:crypto and node:tls are required only when a `tls` option is given: importing them cost every run ~8 ms
-// of start-up (cpu profile of a one-URL run), and most runs leave TLS to Node's defaults.
-const builtin = createRequire(import.meta.url);
-const nodeCrypto = (): typeof import('node:crypto') => builtin('node:crypto');
-const nodeTls = (): typeof import('node:tls') => builtin('node:tls');
+// Required only when a `tls` option is given: most runs leave TLS to Node's defaults.
+const nodeCrypto = lazyBuiltin('node:crypto');
+const nodeTls = lazyBuiltin('node:tls');
 
 /** TLS settings for the run's own connections (option `tls`; CLI `--insecure`, `--ca`, `--cert`, `--key`). */
 export interface TlsOptions {

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import { extensionOf } from './extensions.js';
+import { lazyBuiltin } from '../lazy-builtin.js';
 
-// node:crypto is required on the first hashed name only: the CLI's flag table loads this module on every run (to
-// check --save-name), and importing node:crypto cost a run that saves nothing a few ms of start-up.
-let nodeCrypto: typeof import('node:crypto') | null = null;
-const createHash = (algorithm: string) => (nodeCrypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+// Required on the first hashed name only: the CLI's flag table loads this module on every run (to check
+// --save-name), and a run that saves nothing should not pay for node:crypto.
+const nodeCrypto = lazyBuiltin('node:crypto');
+const createHash = (algorithm: string) => nodeCrypto().createHash(algorithm);
 
 /**
  * One part of a saved file's path, made safe on every file system volley may run on or whose files may be copied

@@ -108,7 +108,7 @@ function fieldsFrom(raw: RawFields, pageUrl: string, spec: NormalizedExtract): P
       // Fragments name a spot on a page, not another page.
       const hash = abs.indexOf('#');
       const link = hash === -1 ? abs : abs.slice(0, hash);
-      if (!seen.has(link)) seen.add(link);
+      seen.add(link);
     }
     fields.links = [...seen];
   }
