@@ -26,11 +26,17 @@ export function requireWithCodeCache(file: string, cacheFile: string): { exports
   } catch {
     cachedData = undefined;
   }
+  const { script, exports } = run(file, source, cachedData);
+  return { exports, cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted' };
+}
+
+/** Compiles a CommonJS file's source in its wrapper (with a code cache, if given) and runs it as `require()` would. */
+function run(file: string, source: string, cachedData?: Buffer): { script: Script; exports: unknown } {
   const script = new Script(wrap(source), { filename: file, cachedData });
   const module = { exports: {} as unknown };
-  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
-  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  return { exports: module.exports, cache: cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted' };
+  const body = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
+  body.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  return { script, exports: module.exports };
 }
 
 /** CommonJS's wrapper, with the source on its first line so that positions (stack traces, source maps) hold. */
@@ -43,11 +49,7 @@ export function wrap(source: string): string {
  * the functions a parse runs are compiled too), and returns V8's code cache of it all. For the build only.
  */
 export function makeCodeCache(file: string, warm: (exports: unknown) => void): Buffer {
-  const source = readFileSync(file, 'utf8');
-  const script = new Script(wrap(source), { filename: file });
-  const module = { exports: {} as unknown };
-  const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
-  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  warm(module.exports);
+  const { script, exports } = run(file, readFileSync(file, 'utf8'));
+  warm(exports);
   return script.createCachedData();
 }
