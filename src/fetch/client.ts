@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream';
 import { parseHeaders, type Dispatcher } from './undici.js';
-import { contentCodings, decodedBody } from './content-encoding.js';
+import { BodyDecoder, contentCodings } from './content-encoding.js';
 import { FetchError } from '../errors.js';
 import { classifyError } from './classify.js';
 import { startDeadline, type Deadline } from './deadline.js';
@@ -40,77 +39,6 @@ export interface ClientSettings {
 /** Bodies of error responses are drained up to this much so the connection can be reused; past it, it is closed. */
 const DRAIN_LIMIT = 64 * 1024;
 
-/**
- * Closes a stream we are done with. A destroyed stream may still emit an 'error': with no listener that is an
- * uncaught exception, so one is attached first.
- */
-function discard(stream: Readable): void {
-  stream.on('error', ignore);
-  stream.destroy();
-}
-
-function ignore(): void {}
-
-/**
- * Reads the decoded body of an encoded response, stopping the moment it passes `maxBytes`: a gzip bomb costs the
- * cap, not a gigabyte. Plain 'data' events rather than `for await`: the async iterator costs more per response.
- * (A body with no Content-Encoding never becomes a stream: see Attempt.)
- */
-function readCapped(body: Readable, contentEncoding: string | null, maxBytes: number, kept: Uint8Array[]): Promise<Uint8Array> {
-  let decoded: Readable;
-  try {
-    decoded = decodedBody(body, contentEncoding);
-  } catch (err) {
-    discard(body);
-    return Promise.reject(err);
-  }
-  return new Promise<Uint8Array>((resolve, reject) => {
-    // `kept` sees the chunks as they come: what a record of a body cut short holds.
-    let total = 0;
-    decoded.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > maxBytes) {
-        kept.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
-        discard(decoded);
-        discard(body);
-        reject(new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`));
-        return;
-      }
-      kept.push(chunk);
-    });
-    // `on`, not `once`: a stream may emit more than one error while it is torn down, and a second one with no
-    // listener would crash the process.
-    decoded.on('error', (err) => {
-      discard(body);
-      reject(err);
-    });
-    decoded.once('end', () => resolve(joinChunks(kept)));
-  });
-}
-
-/**
- * The raw body of an encoded response as a stream, for the decoders (content-encoding.ts): fed by the attempt's
- * handler, with undici's backpressure (a full stream pauses the socket, reading resumes it). Destroying it before
- * the end aborts the request.
- */
-class EncodedBody extends Readable {
-  resumeSocket: (() => void) | null = null;
-  ended = false;
-
-  constructor(private readonly abort: (reason: Error) => void) {
-    super();
-  }
-
-  override _read(): void {
-    this.resumeSocket?.();
-  }
-
-  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
-    if (!this.ended) this.abort(err ?? new FetchError('CANCELLED', 'the body was not read to its end'));
-    done(err);
-  }
-}
-
 /** What the attempt does with the body once the head is in. */
 const enum Mode {
   /** Before the head: nothing to do with data yet. */
@@ -129,7 +57,7 @@ const enum Mode {
 /**
  * One attempt, as the handler undici's `dispatch` drives: the response is read as it arrives, chunks collected
  * into one fresh buffer, with no Readable, no promise per stage and no AbortSignal (the deadline aborts through
- * the handler). Only an encoded body goes through a stream, into node:zlib.
+ * the handler). Only an encoded body goes through streams: node:zlib's decoders (content-encoding.ts).
  *
  * Both handler styles are given: undici 7's (`onRequestStart`, `onResponseStart`, …, with a controller) and the
  * older one (`onConnect`, `onHeaders`, …) that undici 6 dispatchers speak; undici 7 uses the first when present.
@@ -142,9 +70,15 @@ class Attempt {
   private mode = Mode.Head;
   /** Set once the head arrived, so that a failure while reading the body still reports the status it came with. */
   private response: HttpResponse | null = null;
+  /** The body as read so far (decoded, when it was encoded), for the result or the record. */
   private chunks: Uint8Array[] = [];
   private total = 0;
-  private encoded: EncodedBody | null = null;
+  /** The decoders of an encoded body kept or recorded; a drained body is not decoded. */
+  private decoder: BodyDecoder | null = null;
+  /** The response's last byte arrived. */
+  private complete = false;
+  /** Resumes a socket paused for the decoders' backpressure. */
+  private resumeSocket: (() => void) | null = null;
   /** When the request started (for the record). */
   private readonly date: Date | null;
 
@@ -243,47 +177,63 @@ class Attempt {
     }
     // `Content-Encoding: identity` (or an empty one) is read like no encoding at all.
     if (contentEncoding !== null && this.mode !== Mode.Drain && contentCodings(contentEncoding).length > 0) {
-      const encoded = new EncodedBody((reason) => this.abortRequest?.(reason));
-      encoded.resumeSocket = resume;
-      this.encoded = encoded;
-      const read = readCapped(encoded, contentEncoding, settings.maxBytes, this.chunks);
-      read.then(
-        (body) => this.bodyRead(body),
-        (err: unknown) => this.bodyFailed(err),
-      );
+      try {
+        this.decoder = new BodyDecoder(contentEncoding, {
+          data: (chunk) => this.take(chunk),
+          end: () => this.decoded(),
+          error: (err) => this.bodyFailed(err),
+        });
+        this.resumeSocket = resume;
+      } catch (err) {
+        this.bodyFailed(err);
+      }
     }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return true;
-    if (this.encoded !== null) return this.encoded.push(chunk);
-    const total = (this.total += chunk.length);
+    if (this.decoder !== null) {
+      if (this.decoder.write(chunk)) return true;
+      // The decoder's buffer is full: the socket waits for it (undici resumes on the call).
+      const resume = this.resumeSocket;
+      if (resume !== null) this.decoder.onDrain(resume);
+      return false;
+    }
     if (this.mode === Mode.Drain) {
-      if (total > DRAIN_LIMIT) {
+      if ((this.total += chunk.length) > DRAIN_LIMIT) {
         this.abortRequest?.(new FetchError('CANCELLED', 'not drained'));
         this.done();
       }
       return true;
     }
+    this.take(chunk);
+    return true;
+  }
+
+  /** A chunk of the body as the result sees it (decoded), kept up to maxBytes. */
+  private take(chunk: Buffer): void {
+    if (this.settled) return;
+    const total = (this.total += chunk.length);
     const { maxBytes } = this.settings;
     if (total > maxBytes) {
       this.chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
       const err = new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`);
+      // A gzip bomb costs the cap, not a gigabyte: the decoders stop here.
+      this.decoder?.destroy();
       this.abortRequest?.(err);
       if (this.mode === Mode.Record) this.recorded(err);
       else this.fail(err);
-      return true;
+      return;
     }
     this.chunks.push(chunk);
-    return true;
   }
 
   onComplete(): void {
     if (this.settled) return;
-    if (this.encoded !== null) {
-      this.encoded.ended = true;
-      this.encoded.push(null);
+    this.complete = true;
+    if (this.decoder !== null) {
+      this.decoder.end();
       return;
     }
     if (this.mode === Mode.Drain) this.done();
@@ -291,6 +241,16 @@ class Attempt {
     else if (this.mode === Mode.Keep) this.bodyRead(joinChunks(this.chunks));
     // A response that ends before its head: undici reports it as an error, never so.
     else this.fail(new FetchError('RESET', 'the response ended before its head'));
+  }
+
+  /**
+   * The decoders finished. When their stream ended before the response did, what follows is junk (see
+   * content-encoding.ts): the connection is closed rather than read on, since a server sending it is broken.
+   */
+  private decoded(): void {
+    if (this.settled) return;
+    if (!this.complete) this.abortRequest?.(new FetchError('CANCELLED', 'bytes after the end of the compressed body'));
+    this.bodyRead(joinChunks(this.chunks));
   }
 
   onError(err: Error): void {
@@ -303,18 +263,16 @@ class Attempt {
 
   private failed(err: Error): void {
     if (this.settled) return;
-    if (this.encoded !== null) {
-      // The decoders see the failure and readCapped rejects with it (bodyFailed).
-      this.encoded.destroy(err);
-      return;
-    }
+    // The attempt settles here, whatever state the decoders are in: the deadline covers the body until it is
+    // decoded, and a decoder that never finishes cannot hold the request.
+    this.decoder?.destroy();
     // A drained body's failure does not matter: the response is what the caller wanted.
     if (this.mode === Mode.Drain) this.done();
     else if (this.mode === Mode.Record) this.recorded(err);
     else this.fail(err);
   }
 
-  /** An encoded body's decoded bytes, or a kept one's. */
+  /** The body, decoded, as read to its end. */
   private bodyRead(body: Uint8Array): void {
     if (this.settled) return;
     if (this.mode === Mode.Record) return this.recorded(null, body);
@@ -351,7 +309,7 @@ class Attempt {
     // A request still running (a Content-Length over the cap, a body past it) is aborted; after its end or its
     // error, undici's abort does nothing.
     this.abortRequest?.(err instanceof Error ? err : new Error(String(err)));
-    if (this.encoded !== null && !this.encoded.destroyed) discard(this.encoded);
+    this.decoder?.destroy();
     const { settings } = this;
     const timedOut = this.deadline?.timedOut ?? false;
     const error = classifyError(err, { timedOut, cancelled: this.deadline?.cancelled ?? false, timeoutMs: settings.timeoutMs });
