@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'WRITE',
   'HOST_SKIPPED',
   'INVALID_REQUEST',
+  'INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

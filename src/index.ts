@@ -1,5 +1,6 @@
 import { normalizeOptions, type VolleyOptions } from './options.js';
 import { runPipeline } from './pipeline.js';
+import { VolleyBugError } from './drain-guard.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
 import type { VolleyRequest } from './source/requests.js';
@@ -15,6 +16,7 @@ export type { FetchResult } from './result.js';
 export type { ExtractSpec, SelectorSpec } from './parse/spec.js';
 export type { ErrorCode, ResultError } from './errors.js';
 export { ERROR_CODES } from './errors.js';
+export { VolleyBugError } from './drain-guard.js';
 export { DEFAULTS } from './options.js';
 /**
  * URL lines of a file (`-` for stdin) or a stream, read lazily, blank lines and `#` comments skipped: what the CLI
@@ -62,7 +64,9 @@ export type UrlSource = Iterable<SourceItem> | AsyncIterable<SourceItem>;
  * early (break) cancels what is in flight and releases every socket and thread.
  *
  * Per-URL failures are results with `ok: false`, never exceptions. Invalid options throw a TypeError or RangeError
- * at once, naming the option and the value.
+ * at once, naming the option and the value. A bug in volley that leaves URLs unfinished with nothing left to finish
+ * them (the event loop runs dry) does not hang the loop: those URLs are yielded as `INTERNAL` rows, then the
+ * iteration throws a {@link VolleyBugError}.
  *
  * @example
  * for await (const r of fetchEach(['https://example.com/'], { timeoutMs: 5000 })) console.log(r.status, r.title);
@@ -81,12 +85,19 @@ export function fetchEach<const O extends VolleyOptions = VolleyOptions>(urls: U
 
 /**
  * Fetches every URL (or request) and resolves to one result per input item, in input order (like asyncio.gather).
- * Never rejects for a URL's failure; rejects only for invalid options or a source that throws.
+ * Never rejects for a URL's failure; rejects only for invalid options or a source that throws, and with a
+ * {@link VolleyBugError} when a bug in volley left URLs unfinished with nothing left to finish them: its `results`
+ * then hold every row in input order, those URLs as `INTERNAL` rows, so an `await` never hangs and nothing is lost.
  * When `options.signal` aborts, it resolves with every URL taken so far, the unfinished ones as CANCELLED.
  */
 export async function fetchAll<const O extends VolleyOptions = VolleyOptions>(urls: UrlSource, options?: O): Promise<ResultFor<O>[]> {
   const normalized = normalizeOptions(options);
   const results: ResultFor<O>[] = [];
-  for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result as ResultFor<O>;
+  try {
+    for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result as ResultFor<O>;
+  } catch (err) {
+    if (err instanceof VolleyBugError) err.results = results;
+    throw err;
+  }
   return results;
 }

@@ -3,7 +3,8 @@ import pLimit from 'p-limit';
 import type { Dispatcher } from './fetch/undici.js';
 import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
-import { cancelledAt } from './errors.js';
+import { FetchError, cancelledAt } from './errors.js';
+import { VolleyBugError, testStallHook, watchDrain } from './drain-guard.js';
 import { toRequestItem, type RequestItem } from './source/requests.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
@@ -26,6 +27,12 @@ export interface IndexedResult {
 
 /** A finished URL waiting for the consumer, with the bytes it holds in the budget until then. */
 interface ReadyEntry extends IndexedResult {
+  hold: Hold;
+}
+
+/** A URL taken from the source whose row is still owed. */
+interface Owed {
+  item: RequestItem;
   hold: Hold;
 }
 
@@ -163,6 +170,11 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   let sourceError: unknown = null;
   let bug = null as { error: unknown } | null;
   let index = 0;
+  // Every URL started and not yet finished, by index: what the drain guard accounts for if a bug strands them.
+  const owed = new Map<number, Owed>();
+  // The run is waiting for its own in-flight work (not suspended in `yield`, waiting for its consumer).
+  let waiting = false;
+  const stall = testStallHook();
 
   const report = (): void => {
     if (!options.onProgress) return;
@@ -176,6 +188,23 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
       controller.abort(err);
     }
   };
+  /** A started URL's row; at most once per URL, so a row the drain guard gave is not given again. */
+  const finish = (item: RequestItem, result: FetchResult): void => {
+    const entry = owed.get(item.index);
+    if (entry === undefined) return;
+    owed.delete(item.index);
+    progress.inFlight--;
+    complete({ index: item.index, result: item.meta === undefined ? result : withMeta(result, item.meta), hold: entry.hold });
+  };
+  // The event loop ran dry while this run waited for URLs in flight: nothing can finish them any more (drain-guard.ts).
+  const drain = watchDrain(() => {
+    if (!waiting || owed.size === 0) return;
+    const err = new VolleyBugError(owed.size);
+    bug ??= { error: err };
+    const lost = new FetchError('INTERNAL', 'volley lost track of this request: its work stopped with nothing left to finish it (a bug in volley; please report it)');
+    for (const { item } of [...owed.values()]) finish(item, failedResult(item.input, lost));
+    controller.abort(err);
+  });
   const complete = (entry: ReadyEntry): void => {
     ready.push(entry);
     progress.done++;
@@ -219,7 +248,8 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         progress.inFlight++;
         if (willParse && progress.started === 2) parseStage().startThreads();
         const hold = ctx.budget.hold();
-        let processed = processUrl(ctx, item, hold)
+        owed.set(item.index, { item, hold });
+        let processed = (stall?.(item.input) ? new Promise<FetchResult>(() => {}) : processUrl(ctx, item, hold))
           // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
           // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
           // caller learns of it instead of reading it as one more failed URL.
@@ -230,11 +260,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
           });
         // A row only after what it claims: its WARC records are written.
         if (keep) processed = processed.then((result) => keep.settle(item, result));
-        void processed
-          .then((result) => {
-            progress.inFlight--;
-            complete({ index: item.index, result: item.meta === undefined ? result : withMeta(result, item.meta), hold });
-          });
+        void processed.then((result) => finish(item, result));
       }
     } catch (err) {
       sourceError = err;
@@ -255,7 +281,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         yield entry;
       }
       if (progress.inFlight === 0 && (sourceDone || signal.aborted)) break;
+      waiting = true;
       await wakeup.wait();
+      waiting = false;
     }
     if (bug) throw bug.error;
     if (sourceError) throw sourceError;
@@ -265,7 +293,10 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     options.signal?.removeEventListener('abort', onUserAbort);
     roomFreed.notify();
     // In-flight work resolves promptly once aborted; wait for it so no socket or thread outlives the run.
+    waiting = true;
     while (progress.inFlight > 0) await wakeup.wait();
+    waiting = false;
+    drain.stop();
     if (sourceDone) await feeding;
     else void Promise.resolve(iterator.return?.()).catch(() => {});
     await Promise.allSettled([

@@ -82,6 +82,7 @@ describe('--resume: finishedUrls', () => {
     expect(isFinalRow({ url: 'u' })).toBe(true);
     expect(isFinalRow({ url: 'u', error: { code: 'DNS' } })).toBe(true);
     expect(isFinalRow({ url: 'u', error: { code: 'HOST_SKIPPED' } })).toBe(false);
+    expect(isFinalRow({ url: 'u', error: { code: 'INTERNAL' } })).toBe(false);
     expect(isFinalRow({ url: 'u', error: { code: 'CANCELLED' } })).toBe(false);
     expect(isFinalRow({ url: 'u', error: { code: 'WRITE' } })).toBe(false);
   });

@@ -3,10 +3,10 @@ import { readJsonlRows, type JsonlRow } from './jsonl-rows.js';
 
 /**
  * Codes whose rows are not final for `--resume`: the URL runs again. CANCELLED (the run stopped before it finished),
- * HOST_SKIPPED (its host looked dead tonight; tomorrow it may be back) and WRITE (our disk was full, not their
- * answer wrong: once there is room, the file should be fetched and written).
+ * HOST_SKIPPED (its host looked dead tonight; tomorrow it may be back), WRITE (our disk was full, not their
+ * answer wrong: once there is room, the file should be fetched and written) and INTERNAL (a bug of ours stranded it).
  */
-const NOT_FINAL: ReadonlySet<unknown> = new Set(['CANCELLED', 'HOST_SKIPPED', 'WRITE']);
+const NOT_FINAL: ReadonlySet<unknown> = new Set(['CANCELLED', 'HOST_SKIPPED', 'WRITE', 'INTERNAL']);
 
 /** True when a previous run's row settles its URL, so `--resume` skips it. */
 export function isFinalRow(row: JsonlRow): boolean {

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fetchEach, type FetchResult, type SourceItem } from '../index.js';
 import { FetchError } from '../errors.js';
+import { VolleyBugError } from '../drain-guard.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
 import { jsonlEncoder } from '../sink/jsonl.js';
 import { EXIT, type CliConfig } from './args.js';
@@ -43,6 +44,18 @@ function testInternalErrorAfter(): number | null {
 function testSlowDrain(): Promise<void> {
   const ms = Number(process.env.VOLLEY_TEST_SLOW_DRAIN_MS);
   return Number.isInteger(ms) && ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** What the summary's first line says about how the run ended, when it did not simply finish. */
+function endNote(internalError: unknown, ending: string | null, skip: Set<string> | null): string | null {
+  if (internalError instanceof VolleyBugError) {
+    const n = internalError.unsettled;
+    return `${n} URL${n === 1 ? '' : 's'} left unfinished by a bug (INTERNAL rows)`;
+  }
+  if (internalError !== null) return 'stopped by an internal error';
+  if (ending === 'SIGINT') return 'interrupted';
+  if (ending === 'SIGTERM') return 'terminated';
+  return skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
 }
 
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
@@ -195,8 +208,12 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (ending === 'EPIPE' && internalError === null) return EXIT.OK;
     if (!config.quiet) {
       if (options.tls?.rejectUnauthorized === false) io.stderr.write('volley: warning: TLS certificates were not checked (--insecure): any server could have answered for these hosts\n');
-      const note = internalError !== null ? 'stopped by an internal error' : ending === 'SIGINT' ? 'interrupted' : ending === 'SIGTERM' ? 'terminated' : skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
+      const note = endNote(internalError, ending, skip);
       io.stderr.write(tally.render(note));
+    }
+    if (internalError instanceof VolleyBugError) {
+      io.stderr.write(`volley: internal error: ${internalError.message}\n`);
+      return EXIT.SOFTWARE;
     }
     if (internalError !== null) {
       io.stderr.write(`volley: internal error (a bug; please report it): ${stackOf(internalError)}\n`);

@@ -1,0 +1,71 @@
+/**
+ * The last line of defence against a lost row (issue 19). A run waits for its in-flight URLs on promises; if a bug
+ * leaves one of them unsettled (a stream that neither ends nor errors, a callback never called), nothing else is
+ * left for Node to do, the event loop runs dry and the process exits 0 mid-run with rows missing and nothing said.
+ * Node says when the loop runs dry: `beforeExit`. A run that is waiting for its own work at that moment can never
+ * be woken again, so what it still owes is a bug's doing, and the run is told to account for it.
+ *
+ * One `beforeExit` listener for the whole process, installed while some run is active and removed after the last:
+ * a library must not leave listeners on its user's process, nor warn about too many of them with many runs.
+ * The listener is harmless to a program that has other work: `beforeExit` comes only when there is none.
+ */
+export interface DrainWatch {
+  /** The run ended: no longer watched. */
+  stop(): void;
+}
+
+const watched = new Set<() => void>();
+
+function onBeforeExit(): void {
+  // A run woken here schedules work, so Node runs the loop again and asks once more when it is done.
+  for (const drained of [...watched]) drained();
+}
+
+/**
+ * Calls `drained` each time Node's event loop runs dry while the watch is on. The caller decides whether that is a
+ * bug: a run waiting for its own in-flight work is; a run suspended in `yield`, waiting for its consumer, is not.
+ */
+export function watchDrain(drained: () => void): DrainWatch {
+  if (watched.size === 0) process.on('beforeExit', onBeforeExit);
+  watched.add(drained);
+  return {
+    stop() {
+      if (!watched.delete(drained)) return;
+      if (watched.size === 0) process.off('beforeExit', onBeforeExit);
+    },
+  };
+}
+
+/**
+ * The error a run ends with when it had to account for rows a bug left owed (code `INTERNAL`). `fetchEach` yields
+ * those rows and then throws it; `fetchAll` rejects with it, and its `results` hold every row, input order, the
+ * owed ones as `INTERNAL` rows: nothing is lost, and an `await` never hangs.
+ */
+export class VolleyBugError extends Error {
+  readonly code = 'VOLLEY_BUG';
+  /** How many URLs had no result when the event loop ran dry. */
+  readonly unsettled: number;
+  /** `fetchAll` only: every result, in input order. */
+  results?: unknown[];
+
+  constructor(unsettled: number) {
+    super(
+      `volley lost track of ${unsettled} request${unsettled === 1 ? '' : 's'}: the event loop ran dry while ${unsettled === 1 ? 'it was' : 'they were'} unfinished ` +
+        '(a bug in volley; please report it). Each has a row with the code INTERNAL.',
+    );
+    this.name = 'VolleyBugError';
+    this.unsettled = unsettled;
+  }
+}
+
+/**
+ * Test-only: a function on this global symbol is asked about every request a run starts, and a request it returns
+ * true for is never processed (its promise never settles), standing in for the bug this guard is for. Never set
+ * in real use; looked up once per run.
+ */
+export const TEST_STALL_HOOK = Symbol.for('volley.test.stallRequest');
+
+export function testStallHook(): ((url: string) => boolean) | null {
+  const hook = (globalThis as Record<symbol, unknown>)[TEST_STALL_HOOK];
+  return typeof hook === 'function' ? (hook as (url: string) => boolean) : null;
+}

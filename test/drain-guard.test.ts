@@ -1,0 +1,105 @@
+// Issue 19, part 2: whatever the next bug that strands a URL is, the run must not end with URLs unaccounted for and
+// say nothing. A test-only hook (src/drain-guard.ts) makes chosen requests never settle; the event loop then runs
+// dry with their rows owed, and the guard gives each an INTERNAL row, says it is a bug, and the CLI exits 70.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { fetchAll, fetchEach, type FetchResult } from '../src/index.js';
+import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const HOOK = fileURLToPath(new URL('./fixtures/stall-hook.mjs', import.meta.url));
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await createTestServer({ '/page': (_req, res) => res.end(htmlPage('fine')) });
+});
+afterAll(() => server.close());
+
+const LIBRARY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+/**
+ * Runs `body` (an ES module's text, with `fetchAll`, `fetchEach`, `VolleyBugError` and `urls` in scope) in a Node
+ * process of its own, with the stall hook preloaded: there, unlike in vitest's worker, the event loop can really run
+ * dry. Resolves to what the script printed as JSON, and the exit code.
+ */
+async function inProcess(body: string, urls: string[]): Promise<{ out: any; code: number | null; stderr: string }> {
+  const script = `import { fetchAll, fetchEach, VolleyBugError } from ${JSON.stringify(LIBRARY)};\nconst urls = ${JSON.stringify(urls)};\n${body}`;
+  const child = spawn(process.execPath, ['--import', HOOK, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { out: stdout.trim() ? JSON.parse(stdout) : null, code, stderr };
+}
+
+describe('the drain guard', () => {
+  it('fetchAll rejects with a VolleyBugError whose results hold every row, the stalled ones as INTERNAL', async () => {
+    const urls = [`${server.url}/page`, `${server.url}/stall?1`, `${server.url}/page?2`, `${server.url}/stall?3`];
+    const { out, code } = await inProcess(
+      `try { await fetchAll(urls); console.log('null'); } catch (err) {
+         console.log(JSON.stringify({ bug: err instanceof VolleyBugError, unsettled: err.unsettled, message: err.message,
+           rows: err.results.map((r) => [r.url, r.ok ? 'ok' : r.error.code]) }));
+       }`,
+      urls,
+    );
+    // The caller's await settled (a hang would have ended the process with 13 and no output).
+    expect(code).toBe(0);
+    expect(out).toMatchObject({ bug: true, unsettled: 2 });
+    expect(out.message).toMatch(/a bug in volley/);
+    expect(out.rows).toEqual([
+      [urls[0], 'ok'],
+      [urls[1], 'INTERNAL'],
+      [urls[2], 'ok'],
+      [urls[3], 'INTERNAL'],
+    ]);
+  });
+
+  it('fetchEach yields the INTERNAL rows, then throws', async () => {
+    const urls = [`${server.url}/stall`, `${server.url}/page`];
+    const { out, code } = await inProcess(
+      `const seen = [];
+       try { for await (const r of fetchEach(urls)) seen.push(r.url + ' ' + (r.ok ? 'ok' : r.error.code)); console.log(JSON.stringify({ seen, threw: false })); }
+       catch (err) { console.log(JSON.stringify({ seen: seen.sort(), threw: err instanceof VolleyBugError })); }`,
+      urls,
+    );
+    expect(code).toBe(0);
+    expect(out).toEqual({ seen: [`${urls[1]} ok`, `${urls[0]} INTERNAL`].sort(), threw: true });
+  });
+
+  it('does nothing while a run waits for its consumer, not for its own work', async () => {
+    const run = fetchEach([`${server.url}/page`, `${server.url}/page?2`])[Symbol.asyncIterator]();
+    const first = await run.next();
+    expect(first.done).toBe(false);
+    // Suspended at `yield`: the consumer is the one not asking. A dry loop now is not volley's bug.
+    await new Promise((r) => setTimeout(r, 50));
+    process.emit('beforeExit', 0);
+    const second = await run.next();
+    expect((second.value as FetchResult).ok).toBe(true);
+    expect((await run.next()).done).toBe(true);
+  });
+
+  it('leaves no beforeExit listener behind once runs end', async () => {
+    const before = process.listenerCount('beforeExit');
+    await Promise.all([fetchAll([`${server.url}/page`]), fetchAll([`${server.url}/page?b`])]);
+    expect(process.listenerCount('beforeExit')).toBe(before);
+  });
+
+  it('the CLI writes a row for every URL, names the count in the summary, says it is a bug, exits 70', async () => {
+    const urls = [`${server.url}/page`, `${server.url}/stall?a`, `${server.url}/page?b`, `${server.url}/stall?c`, `${server.url}/stall?d`];
+    const child = spawn(process.execPath, ['--import', HOOK, CLI, ...urls, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l) as FetchResult);
+    expect(rows.map((r) => r.url).sort()).toEqual([...urls].sort());
+    expect(rows.filter((r) => r.error?.code === 'INTERNAL')).toHaveLength(3);
+    expect(stderr).toContain('3 URLs left unfinished by a bug');
+    expect(stderr).toContain('INTERNAL 3');
+    expect(stderr).toMatch(/internal error: volley lost track of 3 requests.*a bug in volley/);
+    expect(code).toBe(70);
+  });
+});
