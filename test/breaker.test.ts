@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { setTimeout as wait } from 'node:timers/promises';
-import { ERROR_CODES } from '../src/errors.js';
+import { ERROR_CODES, FetchError } from '../src/errors.js';
 import { fetchEach, fetchAll, type FetchResult } from '../src/index.js';
 import { normalizeOptions } from '../src/options.js';
+import { failedResult } from '../src/result.js';
+import { Tally } from '../src/cli/summary.js';
 import { HOST_FAILURE_CODES, HostBreaker, MAX_COOLDOWN_MS, hostSkippedError, hostSkippedMessage } from '../src/schedule/breaker.js';
 
 const HOST = '127.0.0.1:8080';
@@ -255,6 +257,38 @@ describe('HOST_SKIPPED', () => {
   it("builds the FetchError a skipped host's URLs fail with: no status", () => {
     const error = hostSkippedError(HOST, { failures: 3, lastCode: 'CONNECT' });
     expect(error).toMatchObject({ code: 'HOST_SKIPPED', status: null, message: 'host 127.0.0.1:8080 skipped after 3 consecutive failures (last: CONNECT)' });
+  });
+});
+
+describe('the end-of-run summary', () => {
+  const skippedRow = (url: string): FetchResult => failedResult(url, hostSkippedError(new URL(url).host, { failures: 3, lastCode: 'CONNECT' }));
+  const okRow = (url: string): FetchResult => ({ ...failedResult(url, new FetchError('HTTP_STATUS', 'HTTP 404', { status: 404 })), finalUrl: url });
+  const line = (tally: Tally): string | undefined => tally.render(null).split('\n').find((l) => l.includes('--max-host-errors'));
+
+  it('says which hosts tripped, how many are still open at the end and how many closed again', () => {
+    const tally = new Tally();
+    tally.add(skippedRow('http://a.test/1'));
+    tally.add(skippedRow('http://b.test:8080/1'));
+    tally.add(skippedRow('http://b.test:8080/2'));
+    tally.add(failedResult('http://a.test/2', new FetchError('CONNECT', 'could not connect (ECONNREFUSED)')));
+    // b's probe got a response (a 404 is a response): closed again.
+    tally.add(okRow('http://b.test:8080/3'));
+    tally.add(okRow('http://c.test/'));
+    expect(line(tally)).toBe('  skipped hosts (--max-host-errors): a.test, b.test:8080 (closed again); 2 tripped: 1 still open at the end, 1 closed again');
+  });
+
+  it('counts a host that tripped again after it closed as open', () => {
+    const tally = new Tally();
+    tally.add(skippedRow('http://a.test/1'));
+    tally.add(okRow('http://a.test/2'));
+    tally.add(skippedRow('http://a.test/3'));
+    expect(line(tally)).toBe('  skipped hosts (--max-host-errors): a.test; 1 tripped: 1 still open at the end, 0 closed again');
+  });
+
+  it('has no breaker line when no host tripped', () => {
+    const tally = new Tally();
+    tally.add(okRow('http://a.test/'));
+    expect(line(tally)).toBeUndefined();
   });
 });
 
