@@ -158,12 +158,20 @@ export interface VolleyOptions {
    */
   validators?: Validators;
   /**
-   * Consecutive attempts to one host (`hostname:port`) failing with CONNECT, DNS, TIMEOUT, TLS or RESET after
-   * which the host is skipped for the rest of the run: its waiting and later URLs end at once as HOST_SKIPPED,
-   * never requested. Any response resets the count. 0 turns it off.
+   * Consecutive attempts to one host (`hostname:port`) that found it unreachable (CONNECT, DNS, TLS, or TIMEOUT
+   * before any response head) after which its circuit breaker opens: its waiting and later URLs end at once as
+   * HOST_SKIPPED, never requested, until a probe gets through (see `hostCooldownMs`). Any response, whatever its
+   * status, resets the count; a malformed response or a reset (RESET) neither counts nor resets it. 0 turns it off.
    * @default 10
    */
   maxHostErrors?: number;
+  /**
+   * How long a host whose breaker opened (`maxHostErrors`) is skipped before one request goes out as a probe (the
+   * others still fail fast). A probe that gets any response closes the breaker and the host is fetched again; one
+   * that finds the host still unreachable doubles the cool-down, up to 10 minutes (or this, when longer).
+   * @default 30000
+   */
+  hostCooldownMs?: number;
   /**
    * The statuses counted as ok: `'200..299,304,403'` or `[200, [300, 399]]`. Others fail as HTTP_STATUS. Only 2xx
    * bodies are parsed. 304 is added when validators were sent for the URL.
@@ -242,6 +250,7 @@ export interface NormalizedOptions {
   retryUnsafe: boolean;
   validators: ((url: string) => StoredValidators | undefined) | null;
   maxHostErrors: number;
+  hostCooldownMs: number;
   accept: StatusPredicate;
   maxBufferedBytes: number;
   responseHeaders: boolean;
@@ -276,6 +285,7 @@ export const DEFAULTS = {
   parseTimeoutMs: 10_000,
   maxBufferedBytes: 32 * 1024 * 1024,
   maxHostErrors: 10,
+  hostCooldownMs: 30_000,
   accept: '200..299',
 } as const;
 
@@ -457,6 +467,7 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     retryUnsafe: boolean('retryUnsafe', o.retryUnsafe),
     validators: validatorsOption(o.validators),
     maxHostErrors: integer('maxHostErrors', o.maxHostErrors, DEFAULTS.maxHostErrors, 0, 1_000_000),
+    hostCooldownMs: integer('hostCooldownMs', o.hostCooldownMs, DEFAULTS.hostCooldownMs, 1),
     accept: acceptOption(o.accept),
     maxBufferedBytes: integer('maxBufferedBytes', o.maxBufferedBytes, DEFAULTS.maxBufferedBytes, 1, Number.MAX_SAFE_INTEGER),
     responseHeaders: boolean('responseHeaders', o.responseHeaders),

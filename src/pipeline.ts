@@ -153,7 +153,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     parking: new Parking(() => roomFreed.notify()),
     parser: () => parts.parser ?? parseStage(),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
-    breaker: new HostBreaker(options.maxHostErrors),
+    breaker: new HostBreaker(options.maxHostErrors, { cooldownMs: options.hostCooldownMs }),
     keep,
     signal,
   };

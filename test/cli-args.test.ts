@@ -122,6 +122,7 @@ describe('flags -> library options', () => {
     resume: [['--resume', '-o', 'out.jsonl'], { resume: true, output: 'out.jsonl' }],
     since: [['--since', 'last.jsonl'], { since: 'last.jsonl' }],
     'max-host-errors': [['--max-host-errors', '0'], { options: { maxHostErrors: 0 } }],
+    'host-cooldown': [['--host-cooldown', '2m'], { options: { hostCooldownMs: 120_000 } }],
     accept: [['--accept', '200..299,403'], { options: { accept: '200..299,403' } }],
     shard: [['--shard', '1/4'], { shard: { index: 1, count: 4 } }],
     quiet: [['-q'], { quiet: true }],

@@ -384,6 +384,11 @@ export const FLAGS = {
     help: 'Skip a host for the rest of the run after N consecutive connection failures or timeouts (HOST_SKIPPED; 0: never)',
     ...sets('maxHostErrors'),
   },
+  'host-cooldown': {
+    type: 'duration',
+    help: 'How long a host skipped by --max-host-errors waits before one probe request; doubled by each failed probe, up to 10m',
+    ...sets('hostCooldownMs'),
+  },
   accept: {
     type: 'string',
     help: "Statuses counted as ok, e.g. '200..299,304,403' (304 is added when --since sends validators)",

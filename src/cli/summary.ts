@@ -12,8 +12,12 @@ export class Tally {
   neverRequested = 0;
   /** 304s to the validators of --since: ok, and nothing new. */
   notModified = 0;
-  /** Hosts the circuit breaker skipped (HOST_SKIPPED rows): dead hosts only, so a small set. */
-  readonly skippedHosts = new Set<string>();
+  /**
+   * Hosts the circuit breaker skipped (HOST_SKIPPED rows), each with whether it is still open as far as the rows
+   * tell: true from a HOST_SKIPPED row on, false again once a row of the host carries a response (its probe got
+   * through, or a request already on the wire came back). Dead hosts only, so a small map.
+   */
+  readonly skippedHosts = new Map<string, boolean>();
   private readonly startedAt = performance.now();
 
   add(result: FetchResult): void {
@@ -24,17 +28,20 @@ export class Tally {
     if (result.error) this.byError.set(result.error.code, (this.byError.get(result.error.code) ?? 0) + 1);
     if (result.error?.stage === 'queued') this.neverRequested++;
     if (result.notModified) this.notModified++;
-    if (result.error?.code === 'HOST_SKIPPED') this.noteSkippedHost(result.url);
+    const skipped = result.error?.code === 'HOST_SKIPPED';
+    if (skipped || (result.status !== null && this.skippedHosts.size > 0)) this.noteBreaker(result, skipped);
   }
 
-  private noteSkippedHost(url: string): void {
+  /** A row of a host the breaker skipped, or may have: `finalUrl` is the hop it ended on (a redirect's target). */
+  private noteBreaker(result: FetchResult, skipped: boolean): void {
     let host: string;
     try {
-      host = new URL(url).host;
+      host = new URL(result.finalUrl ?? result.url).host;
     } catch {
       return;
     }
-    this.skippedHosts.add(host);
+    if (skipped) this.skippedHosts.set(host, true);
+    else if (this.skippedHosts.has(host)) this.skippedHosts.set(host, false);
   }
 
   get failed(): number {
@@ -57,12 +64,21 @@ export class Tally {
     ];
     if (this.byError.size > 0) lines.push(`  by error:  ${list(this.byError)}`);
     if (this.notModified > 0) lines.push(`  not modified: ${this.notModified} (304 to the validators of --since)`);
-    if (this.skippedHosts.size > 0) {
-      const hosts = [...this.skippedHosts];
-      const more = hosts.length > SKIPPED_HOSTS_LISTED ? ` and ${hosts.length - SKIPPED_HOSTS_LISTED} more` : '';
-      lines.push(`  skipped hosts (--max-host-errors): ${hosts.slice(0, SKIPPED_HOSTS_LISTED).join(', ')}${more}`);
-    }
+    if (this.skippedHosts.size > 0) lines.push(this.breakerLine());
     if (this.neverRequested > 0) lines.push(`  ${this.neverRequested} of the CANCELLED were never requested (read ahead); --resume runs them`);
     return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * `skipped hosts (--max-host-errors): a:443, b:80 (closed again); 2 tripped: 1 still open at the end, 1 closed
+   * again`. The hosts still open come first: they are the ones whose URLs the next run (or --resume) must redo.
+   */
+  private breakerLine(): string {
+    const open = [...this.skippedHosts].filter(([, isOpen]) => isOpen).map(([host]) => host);
+    const closed = [...this.skippedHosts].filter(([, isOpen]) => !isOpen).map(([host]) => `${host} (closed again)`);
+    const hosts = [...open, ...closed];
+    const more = hosts.length > SKIPPED_HOSTS_LISTED ? ` and ${hosts.length - SKIPPED_HOSTS_LISTED} more` : '';
+    const counts = `${hosts.length} tripped: ${open.length} still open at the end, ${closed.length} closed again`;
+    return `  skipped hosts (--max-host-errors): ${hosts.slice(0, SKIPPED_HOSTS_LISTED).join(', ')}${more}; ${counts}`;
   }
 }

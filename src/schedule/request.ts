@@ -30,7 +30,7 @@ export interface RunContext {
   /** Created on the first HTML page, so runs that parse nothing start no threads. */
   parser: () => PageParser;
   robots: RobotsRules | null;
-  /** Dead hosts (`maxHostErrors`): skipped for the rest of the run. */
+  /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. */
   breaker: HostBreaker;
   /** What `body`, `save` and `warc` keep (keep/keep-stage.ts); null when none is asked for. */
   keep: KeepStage | null;
@@ -75,18 +75,21 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   const send = async (): Promise<HttpResponse> => {
     if (ctx.budget.full) await ctx.budget.room(ctx.signal);
     if (ctx.signal.aborted) throw cancelledBefore(attemptsSoFar);
-    // The host may have been found dead while this request waited for its turn: it is not sent.
-    const skipped = ctx.breaker.skipped(url.host);
-    if (skipped) throw hostSkippedError(url.host, skipped);
+    // The host may have been found dead while this request waited for its turn: it is not sent. Or its cool-down
+    // is over and this request is its one probe: recorded however it ends (fetchOnce always settles), with nothing
+    // awaited in between, so the host cannot stay half-open.
+    const admission = ctx.breaker.admit(url.host);
+    if (typeof admission === 'object') throw hostSkippedError(url.host, admission);
     let res: HttpResponse;
     try {
       res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers, spec.body);
     } catch (err) {
-      if (err instanceof FetchError && err.status === null) ctx.breaker.record(url.host, err.code);
-      else ctx.breaker.record(url.host, 'response');
+      // A failure that carries a status came after the response head: the host answered.
+      if (err instanceof FetchError && err.status === null) ctx.breaker.record(url.host, err.code, admission);
+      else ctx.breaker.record(url.host, 'response', admission);
       throw err;
     }
-    ctx.breaker.record(url.host, 'response');
+    ctx.breaker.record(url.host, 'response', admission);
     if (res.body !== null) hold?.add(res.body.byteLength);
     // Pause the host before this request gives up its slot, so the next request to it waits too.
     if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
