@@ -1,5 +1,7 @@
 import { normalizeOptions, type VolleyOptions } from './options.js';
-import { runPipeline } from './pipeline.js';
+import { runPipeline, type IndexedResult } from './pipeline.js';
+import type { NormalizedOptions } from './options.js';
+import { runCrawl } from './crawl/crawl.js';
 import { VolleyBugError } from './drain-guard.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
@@ -30,6 +32,14 @@ export { OverlongLine, type SourceLine } from './source/url-input.js';
  * INVALID_REQUEST result.
  */
 export { readRequestFile, readRequestLines, RequestLine } from './source/request-lines.js';
+
+export type { FollowOptions } from './crawl/follow-options.js';
+export type { CrawlScope } from './crawl/scope.js';
+
+/** A list as given, or a crawl that grows from it (`follow`). */
+function run(urls: UrlSource, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
+  return options.follow !== null ? runCrawl(urls, options) : runPipeline(urls, options);
+}
 
 /** The `body` form an options type asks for: a literal `'text'`, `'bytes'` or `'json'`, else unknown. */
 type BodyFormOf<O> = O extends { body?: infer B } ? B : undefined;
@@ -78,7 +88,7 @@ export function fetchEach<const O extends VolleyOptions = VolleyOptions>(urls: U
   const normalized = normalizeOptions(options);
   return {
     async *[Symbol.asyncIterator]() {
-      for await (const { result } of runPipeline(urls, normalized)) yield result as ResultFor<O>;
+      for await (const { result } of run(urls, normalized)) yield result as ResultFor<O>;
     },
   };
 }
@@ -94,7 +104,7 @@ export async function fetchAll<const O extends VolleyOptions = VolleyOptions>(ur
   const normalized = normalizeOptions(options);
   const results: ResultFor<O>[] = [];
   try {
-    for await (const { index, result } of runPipeline(urls, normalized)) results[index] = result as ResultFor<O>;
+    for await (const { index, result } of run(urls, normalized)) results[index] = result as ResultFor<O>;
   } catch (err) {
     if (err instanceof VolleyBugError) err.results = results;
     throw err;

@@ -1,3 +1,4 @@
+import { normalizeFollow, type FollowOptions, type NormalizedFollow } from './crawl/follow-options.js';
 import type { Dispatcher } from './fetch/undici.js';
 import { availableParallelism } from 'node:os';
 import { normalizeExtract, type ExtractSpec, type NormalizedExtract } from './parse/spec.js';
@@ -112,8 +113,19 @@ export interface VolleyOptions {
   perHostRate?: number;
   /** At least this many ms between the starts of two requests to one host. @default 0 */
   perHostDelayMs?: number;
-  /** Fetch each host's robots.txt once and skip what it disallows (RFC 9309). @default false */
+  /**
+   * Fetch each host's robots.txt once and skip what it disallows (RFC 9309); in a crawl, also do not follow the
+   * links of a page that says `<meta name="robots" content="nofollow">`. @default false, but true with `follow`
+   * (as `wget -r` does): pass `false` to crawl without it
+   */
   respectRobots?: boolean;
+  /**
+   * Crawl: follow the links of every fetched HTML page (the same absolute http(s) links `extract.links` gives),
+   * breadth-first, within a scope and a depth of the seed each descends from; every URL is requested at most once.
+   * `true` takes every default. Rows gain `depth` and `referrer`. See FollowOptions.
+   * @default undefined (no crawl: the list is fetched as given)
+   */
+  follow?: FollowOptions | boolean;
   /**
    * Drop repeated URLs: a URL equal to one already taken (after WHATWG parsing, the fragment dropped) is skipped
    * and gets **no result**, the one exception to "one result per input URL". `fetchEach` yields one result per
@@ -242,6 +254,8 @@ export interface NormalizedOptions {
   perHostRate: number;
   perHostDelayMs: number;
   respectRobots: boolean;
+  /** null: not a crawl. */
+  follow: NormalizedFollow | null;
   dedupe: boolean;
   /** null: Node's TLS defaults. */
   tls: NormalizedTls | null;
@@ -439,6 +453,12 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     throw optionError(new TypeError(`Expected \`onProgress\` to be a function, got ${show(o.onProgress)}`), 'onProgress');
   }
   const concurrency = integer('concurrency', o.concurrency, DEFAULTS.concurrency, 1, 100_000);
+  let follow: NormalizedFollow | null;
+  try {
+    follow = normalizeFollow(o.follow);
+  } catch (err) {
+    throw err instanceof TypeError || err instanceof RangeError ? optionError(err, 'follow') : err;
+  }
   return {
     concurrency,
     perHost: integer('perHost', o.perHost, DEFAULTS.perHost, 1, 100_000),
@@ -459,7 +479,8 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     parseTimeoutMs: integer('parseTimeoutMs', o.parseTimeoutMs, DEFAULTS.parseTimeoutMs, 1),
     perHostRate: positiveNumber('perHostRate', o.perHostRate),
     perHostDelayMs: integer('perHostDelayMs', o.perHostDelayMs, 0, 0),
-    respectRobots: boolean('respectRobots', o.respectRobots),
+    respectRobots: follow !== null && o.respectRobots === undefined ? true : boolean('respectRobots', o.respectRobots),
+    follow,
     dedupe: boolean('dedupe', o.dedupe),
     tls: tlsOption(o.tls),
     http2: boolean('http2', o.http2),

@@ -45,6 +45,8 @@ export interface PipelineParts {
   parser?: PageParser;
   /** Replaces the run's byte budget (its limit is then the budget's, not `maxBufferedBytes`). */
   budget?: ByteBudget;
+  /** A crawl's frontier, asked before each redirect hop (see RunContext.claim). */
+  claim?: (key: string) => boolean;
 }
 
 /**
@@ -153,6 +155,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     parking: new Parking(() => roomFreed.notify()),
     parser: () => parts.parser ?? parseStage(),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
+    claim: parts.claim ?? null,
     breaker: new HostBreaker(options.maxHostErrors, { cooldownMs: options.hostCooldownMs }),
     keep,
     signal,

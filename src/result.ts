@@ -29,6 +29,17 @@ export interface FetchResult extends ParsedFields {
   attempts: number;
   /** Redirects followed on the last attempt. */
   redirects: number;
+  /** A crawl: links followed from a seed to reach this URL, by the shortest path (seeds are 0). */
+  depth?: number;
+  /** A crawl: the page where the link to this URL was first found at its depth; null for a seed. */
+  referrer?: string | null;
+  /** A URL read from a sitemap: its `<lastmod>` as the sitemap wrote it, or null. */
+  lastmod?: string | null;
+  /**
+   * A crawl: this URL redirects to one requested already in the run, which is not requested again; `status` is the
+   * redirect's. The row of that URL is the page's.
+   */
+  duplicateOf?: string;
   /** Present (true) when the server answered 304 to the validators of an earlier run: nothing new, nothing parsed. */
   notModified?: true;
   /**

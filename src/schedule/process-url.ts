@@ -90,7 +90,9 @@ export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold)
 
   // A redirect's next hop is a request of its own, through its own host's robots.txt and gate.
   const first: HopRequest = { method: item.method, headers: mergeHeaders(ctx.client.headers, item.headers), body: item.body };
-  const { outcome, url, redirects } = await followRedirects(item.url, first, options.maxRedirects, hop);
+  const claim = ctx.claim;
+  const admitHop = claim === null ? null : (next: URL) => claim(next.hash === '' ? next.href : next.href.slice(0, next.href.indexOf('#')));
+  const { outcome, url, redirects, duplicateOf } = await followRedirects(item.url, first, options.maxRedirects, hop, admitHop);
   if (outcome instanceof FetchError) {
     // finalUrl is where the last response came from: set once any response arrived (a status is known), or once
     // a redirect moved the chain to a URL of its own.
@@ -115,6 +117,13 @@ export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold)
     description: null,
   };
   if (options.responseHeaders) base.headers = headerFields(res.headers);
+  if (duplicateOf !== undefined) {
+    // A crawl's redirect onto a URL requested already: not requested again. The row says where it leads.
+    hold.release();
+    base.ok = true;
+    base.duplicateOf = duplicateOf;
+    return finish(base);
+  }
   if (res.status === 304 && conditional && url === item.url) {
     // Nothing changed since the earlier run (RFC 9110 §15.4.5): a success, and its validators carry on, so that
     // tonight's output is tomorrow's --since. A 304 may leave them out. A file saved then is still the body.

@@ -19,6 +19,11 @@ export interface ChainEnd {
   url: URL;
   /** Redirects followed. */
   redirects: number;
+  /**
+   * Set when `admitHop` refused the next hop (a crawl's URL already requested): the URL it would have gone to;
+   * `outcome` is then the redirect response.
+   */
+  duplicateOf?: string;
 }
 
 /**
@@ -35,6 +40,7 @@ export async function followRedirects(
   request: HopRequest,
   maxRedirects: number,
   hop: (url: URL, request: HopRequest) => Promise<HttpResponse | FetchError>,
+  admitHop: ((next: URL) => boolean) | null = null,
 ): Promise<ChainEnd> {
   let url = start;
   let redirects = 0;
@@ -55,6 +61,7 @@ export async function followRedirects(
       const message = `still redirecting after ${redirects} redirects (maxRedirects is ${maxRedirects})`;
       return { outcome: new FetchError('TOO_MANY_REDIRECTS', message, { status }), url, redirects };
     }
+    if (admitHop !== null && !admitHop(next.url)) return { outcome, url, redirects, duplicateOf: next.url.href };
     chain.add(next.url.href);
     redirects++;
     url = next.url;

@@ -1,0 +1,76 @@
+import type { NormalizedOptions } from '../options.js';
+import type { FetchResult } from '../result.js';
+import { runPipeline, type IndexedResult } from '../pipeline.js';
+import type { CrawlEntry, Frontier } from '../frontier/frontier.js';
+import { LocalFrontier } from '../frontier/local.js';
+import type { NormalizedFollow } from './follow-options.js';
+
+type Source = Iterable<unknown> | AsyncIterable<unknown>;
+
+function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
+  if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  if (source && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof source !== 'string') return (source as Iterable<unknown>)[Symbol.iterator]();
+  throw new TypeError(`Expected \`urls\` to be an Iterable or AsyncIterable of URL strings or request objects, got \`${String(source)}\` (${typeof source})`);
+}
+
+/** What the crawl itself needs from each page, whatever the user asked to extract. */
+function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): NormalizedOptions {
+  const extract = options.extract ?? { title: false, description: false, canonical: false, lang: false, links: false, select: [] };
+  return {
+    ...options,
+    // The frontier requests every URL once: the pipeline's own de-duplication would only hide rows.
+    dedupe: false,
+    extract: { ...extract, links: true, metaRobots: options.respectRobots, followSelect: follow.select },
+  };
+}
+
+/**
+ * A crawl (`follow`): the pipeline's source is the frontier, which hands out the seeds, then the links of the pages
+ * fetched, level by level (frontier/local.ts); each row goes back to the frontier with the links its page had,
+ * then to the caller with `depth` and `referrer`. The fields the crawl needed but the caller did not ask for
+ * (`links`, the meta robots) are taken off the row.
+ */
+export async function* runCrawl(source: Source, options: NormalizedOptions, frontier?: Frontier): AsyncGenerator<IndexedResult> {
+  const follow = options.follow as NormalizedFollow;
+  const crawl = frontier ?? new LocalFrontier(iteratorOf(source), follow);
+  const userExtract = options.extract;
+  const keepLinks = userExtract?.links === true;
+  /** Entries handed to the pipeline, by the index it gives them (one per item pulled, in order: dedupe is off). */
+  const entries = new Map<number, CrawlEntry>();
+  let pulled = 0;
+  async function* items(): AsyncGenerator<unknown> {
+    for (;;) {
+      const work = await crawl.next();
+      if (work === null) return;
+      if (work.entry !== null) entries.set(pulled, work.entry);
+      pulled++;
+      yield work.item;
+    }
+  }
+  try {
+    for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key) => crawl.claim(key) })) {
+      const row = indexed.result as FetchResult & { metaRobots?: string | null; followLinks?: string[] };
+      const entry = entries.get(indexed.index);
+      if (entry !== undefined) {
+        entries.delete(indexed.index);
+        const links = follow.select !== null ? (row.followLinks ?? []) : (row.links ?? []);
+        crawl.finished(entry, { links: row.ok ? links : [], finalUrl: row.finalUrl, nofollow: options.respectRobots && robotsNofollow(row.metaRobots ?? null) });
+      }
+      if (!keepLinks) delete row.links;
+      delete row.metaRobots;
+      delete row.followLinks;
+      row.depth = entry?.depth ?? 0;
+      row.referrer = entry?.referrer ?? null;
+      if (entry?.lastmod !== undefined) row.lastmod = entry.lastmod;
+      yield indexed;
+    }
+  } finally {
+    crawl.close();
+  }
+}
+
+/** `<meta name="robots">` content that forbids following links: a `nofollow` or `none` token. */
+function robotsNofollow(content: string | null): boolean {
+  if (content === null) return false;
+  return content.toLowerCase().split(/[\s,]+/).some((t) => t === 'nofollow' || t === 'none');
+}

@@ -1,0 +1,66 @@
+import { describeValue } from '../describe-value.js';
+import { CRAWL_SCOPES, type CrawlScope } from './scope.js';
+
+/** How a crawl grows its list from the pages it fetches (`fetchAll(seeds, { follow: { … } })`, the CLI's `--follow`). */
+export interface FollowOptions {
+  /** Links followed from a seed at most (wget's `-l`): a page at this depth is fetched, its links are not followed. @default 5 */
+  depth?: number;
+  /**
+   * Which links stay in the crawl, compared with the seed they descend from: the same host name (`host`), registrable
+   * domain by the Public Suffix List (`domain`), scheme+host+port (`origin`), or anything (`all`). A seed that
+   * redirects is compared by where it landed. @default 'host'
+   */
+  scope?: CrawlScope;
+  /** A link in scope is followed only when it matches one of these (when any are given). Strings are compiled as RegExp. */
+  include?: ReadonlyArray<RegExp | string>;
+  /** A link matching any of these is not followed. */
+  exclude?: ReadonlyArray<RegExp | string>;
+  /** Follow only the links in elements this CSS selector matches (`a[rel~=next]`, `.pagination`), not every link. */
+  select?: string;
+  /** Pages requested in the whole run at most, seeds included (robots.txt and redirect hops not counted). @default Infinity */
+  maxPages?: number;
+}
+
+export interface NormalizedFollow {
+  depth: number;
+  scope: CrawlScope;
+  include: RegExp[];
+  exclude: RegExp[];
+  select: string | null;
+  maxPages: number;
+}
+
+export const FOLLOW_DEFAULTS = { depth: 5, scope: 'host', maxPages: Infinity } as const;
+
+function patterns(name: string, value: unknown): RegExp[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TypeError(`Expected \`follow.${name}\` to be an array of RegExp or strings, got ${describeValue(value)}`);
+  return value.map((p: unknown) => {
+    if (p instanceof RegExp) return p;
+    if (typeof p !== 'string') throw new TypeError(`Expected \`follow.${name}\` to hold RegExp or strings, got ${describeValue(p)}`);
+    try {
+      return new RegExp(p);
+    } catch (err) {
+      throw new TypeError(`Invalid regular expression in \`follow.${name}\`: \`${p}\` (${(err as Error).message})`);
+    }
+  });
+}
+
+/** Validates `follow` at the edge, with messages that name the option and echo the value. */
+export function normalizeFollow(follow: FollowOptions | boolean | undefined): NormalizedFollow | null {
+  if (follow === undefined || follow === false) return null;
+  const o: FollowOptions = follow === true ? {} : follow;
+  if (typeof o !== 'object' || o === null) throw new TypeError(`Expected \`follow\` to be true or an object, got ${describeValue(follow)}`);
+  const depth = o.depth ?? FOLLOW_DEFAULTS.depth;
+  if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`Expected \`follow.depth\` to be an integer from 0 and up, got ${describeValue(depth)}`);
+  const scope = o.scope ?? FOLLOW_DEFAULTS.scope;
+  if (!CRAWL_SCOPES.includes(scope)) throw new TypeError(`Expected \`follow.scope\` to be one of ${CRAWL_SCOPES.join(', ')}, got ${describeValue(scope)}`);
+  const maxPages = o.maxPages ?? FOLLOW_DEFAULTS.maxPages;
+  if (maxPages !== Infinity && (!Number.isInteger(maxPages) || maxPages < 1)) {
+    throw new RangeError(`Expected \`follow.maxPages\` to be an integer from 1 and up, got ${describeValue(maxPages)}`);
+  }
+  if (o.select !== undefined && (typeof o.select !== 'string' || o.select.trim() === '')) {
+    throw new TypeError(`Expected \`follow.select\` to be a CSS selector, got ${describeValue(o.select)}`);
+  }
+  return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages };
+}

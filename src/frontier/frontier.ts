@@ -1,0 +1,70 @@
+/**
+ * The frontier (DESIGN.md, "Third round"): the requests of a crawl known but not yet done, and the set of those
+ * already seen. The pipeline pulls the next ready request from it and hands back what each one found; whether the
+ * frontier lives in this process (local.ts) or in Redis is not the pipeline's concern.
+ */
+
+/** One request of a crawl, as the frontier hands it out and takes it back. */
+export interface CrawlEntry {
+  /** The URL requested: WHATWG-serialised, without its fragment (the seen set's key). */
+  url: string;
+  /** Links followed from a seed to reach it, by the shortest path (seeds are 0). */
+  depth: number;
+  /** The page where the link was first found at this depth; null for a seed. */
+  referrer: string | null;
+  /** The URL whose scope this one keeps: its seed, or where the seed's redirects landed. */
+  scopeBase: string;
+  /** A sitemap's `<lastmod>` for this URL, as written (null when the entry had none); absent when not from a sitemap. */
+  lastmod?: string | null;
+}
+
+/** What the pipeline gets from the frontier: the item for the source (a URL, a request object) and its entry. */
+export interface FrontierWork {
+  /** Handed to the pipeline as a source item. */
+  item: unknown;
+  /** Null for a seed that is not a valid http(s) URL: it becomes its error row and is not crawled. */
+  entry: CrawlEntry | null;
+}
+
+/** What a finished request found, as the frontier needs it. */
+export interface Found {
+  /** The absolute http(s) links of the page, to follow (none for a page that is not HTML, or failed). */
+  links: readonly string[];
+  /** Where the last response came from (redirects followed), or null. */
+  finalUrl: string | null;
+  /** The page said `<meta name="robots" content="nofollow">` (or `none`) and robots are obeyed. */
+  nofollow: boolean;
+}
+
+/** Counts for the summary. */
+export interface FrontierStats {
+  /** Requests handed out (seeds and followed links; not robots.txt, sitemaps or redirect hops). */
+  requested: number;
+  /** Links not followed, by reason. */
+  outOfScope: number;
+  filtered: number;
+  /** Seeds, links and redirect targets already requested (or pending): not requested again. */
+  duplicates: number;
+  /** Links not followed because `maxPages` was reached. */
+  overMaxPages: number;
+  /** The deepest level reached. */
+  depth: number;
+}
+
+export interface Frontier {
+  /**
+   * The next request to start, waiting while nothing is ready (the current depth's pages are still in flight);
+   * null once the crawl is over, or after `close()`.
+   */
+  next(): Promise<FrontierWork | null>;
+  /** A request handed out by `next` has its row: its links are offered at the next depth. Called once per entry. */
+  finished(entry: CrawlEntry, found: Found): void;
+  /**
+   * A redirect is about to request `url` (its key): true when it is new (now claimed, never requested again),
+   * false when it was requested or is pending already (the redirect is not followed).
+   */
+  claim(url: string): boolean;
+  readonly stats: FrontierStats;
+  /** Ends the crawl: `next` resolves null from now on, waiting callers too. */
+  close(): void;
+}
