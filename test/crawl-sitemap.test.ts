@@ -317,9 +317,27 @@ describe('sitemap: protocol limits', () => {
     expect(returned).toBe(false); // the source is parked in a never-settling await; that is the caller's to abort
   });
 
-  it('validates its limits, naming the option and the value', () => {
+  it('validates its limits, naming the option and the value', async () => {
     expect(() => new SitemapParser({ entry() {}, warning() {}, end() {}, error() {} }, { maxUrls: 0 })).toThrow('Expected `maxUrls` to be an integer from 1 and up, got `0` (number)');
-    expect(() => readSitemap(chunks([]), { maxBytes: 1.5 }).next()).rejects.toThrow('`maxBytes`');
+    await expect(readSitemap(chunks([]), { maxBytes: 1.5 }).next()).rejects.toThrow('Expected `maxBytes` to be an integer from 1 and up, got `1.5` (number)');
+  });
+
+  it('an exception thrown by the sink propagates out of write() and settles the parser', () => {
+    const calls: string[] = [];
+    const parser = new SitemapParser({
+      entry: (entry) => {
+        calls.push(entry.loc);
+        throw new Error('consumer bug');
+      },
+      warning: () => calls.push('warning'),
+      end: () => calls.push('end'),
+      error: () => calls.push('error'),
+    });
+    expect(() => parser.write(encode('http://a/\nhttp://b/\n'))).toThrow('consumer bug');
+    expect(parser.settled).toBe(true);
+    parser.write(encode('http://c/\n'));
+    parser.end();
+    expect(calls).toEqual(['http://a/']);
   });
 });
 

@@ -60,7 +60,7 @@ export class SitemapParser {
         this.#format = format;
       },
       entry: (kind, loc, lastmod) => this.#entry(kind, loc, lastmod),
-      skipped: (reason, message) => this.#sink.warning({ kind: 'skipped', reason, message }),
+      skipped: (reason, message) => this.#warn({ kind: 'skipped', reason, message }),
       fail: (error) => this.#fail(error),
       isSettled: () => this.#settled,
     };
@@ -79,7 +79,7 @@ export class SitemapParser {
     this.#bytes += piece.length;
     this.#guard(() => this.#text(this.#decoder.decode(piece, { stream: true })));
     if (over && !this.#settled) {
-      this.#sink.warning({ kind: 'cut', limit: 'bytes', message: `sitemap cut at ${this.#options.maxBytes} bytes (the limit of one sitemap file); the entries before it are kept` });
+      this.#warn({ kind: 'cut', limit: 'bytes', message: `sitemap cut at ${this.#options.maxBytes} bytes (the limit of one sitemap file); the entries before it are kept` });
       this.#finish('bytes');
     }
   }
@@ -147,7 +147,7 @@ export class SitemapParser {
 
   #finishLine(): void {
     if (this.#lineTooLong) {
-      this.#sink.warning({ kind: 'skipped', reason: 'loc-too-long', message: `a line longer than ${SITEMAP_MAX_LOC_CHARS} characters was skipped` });
+      this.#warn({ kind: 'skipped', reason: 'loc-too-long', message: `a line longer than ${SITEMAP_MAX_LOC_CHARS} characters was skipped` });
     } else {
       const loc = this.#line.trim();
       if (loc) this.#entry('url', loc, null);
@@ -159,12 +159,26 @@ export class SitemapParser {
   #entry(kind: 'url' | 'sitemap', loc: string, lastmod: string | null): void {
     if (this.#settled) return;
     if (this.#entries === this.#options.maxUrls) {
-      this.#sink.warning({ kind: 'cut', limit: 'urls', message: `sitemap cut after ${this.#options.maxUrls} entries (the limit of one sitemap file); the entries before it are kept` });
+      this.#warn({ kind: 'cut', limit: 'urls', message: `sitemap cut after ${this.#options.maxUrls} entries (the limit of one sitemap file); the entries before it are kept` });
       this.#finish('urls');
       return;
     }
     this.#entries += 1;
-    this.#sink.entry({ kind, loc, lastmod });
+    this.#toSink(() => this.#sink.entry({ kind, loc, lastmod }));
+  }
+
+  #warn(warning: SitemapWarning): void {
+    this.#toSink(() => this.#sink.warning(warning));
+  }
+
+  /** A sink that throws settles the parser (nothing more is delivered) and its exception propagates to the caller. */
+  #toSink(deliver: () => void): void {
+    try {
+      deliver();
+    } catch (error) {
+      this.#settled = true;
+      throw error;
+    }
   }
 
   #finish(cut: 'urls' | 'bytes' | null): void {
