@@ -16,12 +16,9 @@ function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> 
 /** What the crawl itself needs from each page, whatever the user asked to extract. */
 function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): NormalizedOptions {
   const extract = options.extract ?? { title: false, description: false, canonical: false, lang: false, links: false, select: [] };
-  return {
-    ...options,
-    // The frontier requests every URL once: the pipeline's own de-duplication would only hide rows.
-    dedupe: false,
-    extract: { ...extract, links: true, metaRobots: options.respectRobots, followSelect: follow.select },
-  };
+  const forCrawl = { ...extract, links: true, metaRobots: options.respectRobots, followSelect: follow.select };
+  // The frontier requests every URL once: the pipeline's own de-duplication would only hide rows.
+  return { ...options, dedupe: false, extract: forCrawl };
 }
 
 /**

@@ -1,0 +1,97 @@
+// Issue 20: the crawl. A generated site with a known link graph (fixtures/crawl-site.ts); the breadth-first answer
+// is computed from the same graph, and the rows must match it exactly, whatever order the responses come back in.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchAll, type FetchResult } from '../src/index.js';
+import { createCrawlSite, type CrawlSite } from './fixtures/crawl-site.js';
+
+let site: CrawlSite;
+beforeAll(async () => {
+  site = await createCrawlSite();
+});
+afterAll(() => site.close());
+
+const depths = (rows: FetchResult[]): Map<string, number> => new Map(rows.map((r) => [r.url, r.depth as number]));
+const pageRequests = (): string[] => site.requests.filter((r) => r.path !== '/robots.txt').map((r) => `${r.host} ${r.path}`);
+
+describe('crawl (follow)', () => {
+  it('fetches exactly the pages within N links of the seed, each once, each row with its shortest depth', async () => {
+    site.requests.length = 0;
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 3 }, concurrency: 8 });
+    const want = site.reference({ depth: 3, robots: true });
+    expect(depths(rows)).toEqual(want);
+    // Every URL requested at most once: redirect hops and spellings of one URL (`../p/3#x`, `3`, `/p/3`) included.
+    const seen = pageRequests();
+    expect(seen.length).toBe(new Set(seen).size);
+    // robots.txt obeyed by default in a crawl: the disallowed page has its row and was never requested.
+    const secret = rows.find((r) => r.url.endsWith('/private/secret'));
+    expect(secret?.error?.code).toBe('ROBOTS_DISALLOWED');
+    expect(seen.some((p) => p.endsWith('/private/secret'))).toBe(false);
+    // The nofollow page is fetched, its links are not followed.
+    expect(rows.some((r) => r.url.endsWith('/nofollow') && r.ok)).toBe(true);
+    expect(rows.some((r) => r.url.endsWith('/only-from-nofollow'))).toBe(false);
+  });
+
+  it('gives each row its referrer, and sends Referer as a browser would', async () => {
+    site.requests.length = 0;
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 1 } });
+    const seed = rows.find((r) => r.url === `${site.url}/`)!;
+    expect(seed).toMatchObject({ depth: 0, referrer: null });
+    const p0 = rows.find((r) => r.url === `${site.url}/p/0`)!;
+    expect(p0).toMatchObject({ depth: 1, referrer: `${site.url}/` });
+    expect(site.requests.find((r) => r.path === '/p/0')?.referer).toBe(`${site.url}/`);
+    // Not asked for: the links the crawl used are not in the rows.
+    expect(p0.links).toBeUndefined();
+  });
+
+  it('lands a redirect on the depth of the URL that redirected, and does not follow one onto a URL already requested', async () => {
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 2 } });
+    const hop = rows.find((r) => r.url === `${site.url}/hop1`)!;
+    expect(hop).toMatchObject({ ok: true, depth: 1, finalUrl: `${site.url}/landing`, redirects: 2 });
+    // /landing's link is followed at depth 2 (1 + 1), not 3.
+    expect(rows.find((r) => r.url === `${site.url}/p/2`)?.depth).toBeLessThanOrEqual(2);
+    const dup = rows.find((r) => r.url === `${site.url}/to-p0`)!;
+    expect(dup).toMatchObject({ ok: true, status: 301, duplicateOf: `${site.url}/p/0` });
+    expect(rows.filter((r) => r.url === `${site.url}/p/0`)).toHaveLength(1);
+  });
+
+  it('depth 0 fetches the seeds only; seeds given twice count once', async () => {
+    const rows = await fetchAll([`${site.url}/`, `${site.url}/#again`, `${site.url}/p/5`], { follow: { depth: 0 } });
+    expect(rows.map((r) => r.url).sort()).toEqual([`${site.url}/`, `${site.url}/p/5`]);
+  });
+
+  it('keeps to the seed host by default, and follows another host with scope all', async () => {
+    const host = await fetchAll([`${site.url}/`], { follow: { depth: 1 } });
+    expect(host.some((r) => r.url.startsWith(site.otherUrl))).toBe(false);
+    const all = await fetchAll([`${site.url}/`], { follow: { depth: 1, scope: 'all' } });
+    expect(all.some((r) => r.url === `${site.otherUrl}/p/1` && r.ok)).toBe(true);
+    // mailto: and other schemes are never links to follow.
+    expect(all.some((r) => r.url.startsWith('mailto:'))).toBe(false);
+  });
+
+  it('stops an infinite calendar at the depth, and filters with include and exclude', async () => {
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 4 } });
+    expect(rows.filter((r) => r.url.includes('/cal?')).map((r) => r.depth).sort()).toEqual([1, 2, 3, 4]);
+    const excluded = await fetchAll([`${site.url}/`], { follow: { depth: 4, exclude: [/\/cal\?/] } });
+    expect(excluded.some((r) => r.url.includes('/cal'))).toBe(false);
+    const included = await fetchAll([`${site.url}/`], { follow: { depth: 4, include: ['/list\\?'] } });
+    expect(included.map((r) => r.url).sort()).toEqual([`${site.url}/`, ...[1, 2, 3, 4].map((n) => `${site.url}/list?page=${n}`)].sort());
+  });
+
+  it('requests no more than maxPages pages', async () => {
+    site.requests.length = 0;
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 5, maxPages: 7 } });
+    expect(rows).toHaveLength(7);
+    expect(pageRequests().filter((p) => !/\/hop2|\/landing/.test(p)).length).toBeLessThanOrEqual(7);
+  });
+
+  it('gives an invalid seed its error row and crawls the rest', async () => {
+    const rows = await fetchAll(['not a url', `${site.url}/p/1`], { follow: { depth: 0 } });
+    expect(rows.map((r) => (r.ok ? 'ok' : r.error?.code))).toEqual(['INVALID_URL', 'ok']);
+  });
+
+  it('rejects bad follow options, naming them', async () => {
+    await expect(fetchAll([], { follow: { depth: -1 } })).rejects.toThrow(/follow\.depth/);
+    await expect(fetchAll([], { follow: { scope: 'planet' as never } })).rejects.toThrow(/follow\.scope/);
+    await expect(fetchAll([], { follow: { include: ['('] } })).rejects.toThrow(/follow\.include/);
+  });
+});
