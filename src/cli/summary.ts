@@ -18,6 +18,10 @@ export class Tally {
    * through, or a request already on the wire came back). Dead hosts only, so a small map.
    */
   readonly skippedHosts = new Map<string, boolean>();
+  /** A crawl's rows by depth (index = depth); empty outside a crawl. */
+  readonly byDepth: number[] = [];
+  /** A crawl's redirects onto a URL already requested (rows with `duplicateOf`). */
+  duplicateRedirects = 0;
   private readonly startedAt = performance.now();
 
   add(result: FetchResult): void {
@@ -28,6 +32,8 @@ export class Tally {
     if (result.error) this.byError.set(result.error.code, (this.byError.get(result.error.code) ?? 0) + 1);
     if (result.error?.stage === 'queued') this.neverRequested++;
     if (result.notModified) this.notModified++;
+    if (result.depth !== undefined) this.byDepth[result.depth] = (this.byDepth[result.depth] ?? 0) + 1;
+    if (result.duplicateOf !== undefined) this.duplicateRedirects++;
     const skipped = result.error?.code === 'HOST_SKIPPED';
     if (skipped || (result.status !== null && this.skippedHosts.size > 0)) this.noteBreaker(result, skipped);
   }
@@ -63,6 +69,10 @@ export class Tally {
       `  by status: ${list(this.byStatusClass)}`,
     ];
     if (this.byError.size > 0) lines.push(`  by error:  ${list(this.byError)}`);
+    if (this.byDepth.length > 0) {
+      const dup = this.duplicateRedirects > 0 ? `; ${this.duplicateRedirects} redirected onto a page already requested` : '';
+      lines.push(`  by depth:  ${this.byDepth.map((n, d) => `${d}: ${n ?? 0}`).join(', ')}${dup}`);
+    }
     if (this.notModified > 0) lines.push(`  not modified: ${this.notModified} (304 to the validators of --since)`);
     if (this.skippedHosts.size > 0) lines.push(this.breakerLine());
     if (this.neverRequested > 0) lines.push(`  ${this.neverRequested} of the CANCELLED were never requested (read ahead); --resume runs them`);

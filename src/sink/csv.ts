@@ -12,6 +12,8 @@ export interface CsvShape {
   select: string[];
   /** A `headers` column: the response's header fields as one JSON object (`--headers`). @default false */
   headers?: boolean;
+  /** A crawl (`--follow`): `depth`, `referrer` and `duplicateOf` columns after `url`. @default false */
+  crawl?: boolean;
 }
 
 export interface CsvOptions {
@@ -46,7 +48,7 @@ function metaCell(meta: unknown): string | number | null {
  */
 export function csvEncoder(shape: CsvShape, options: CsvOptions = {}): Encoder {
   const columns = [
-    'url', ...(shape.meta ? ['meta'] : []), 'finalUrl', 'ok', 'status', 'errorCode', 'errorMessage', 'contentType', 'etag', 'lastModified',
+    'url', ...(shape.meta ? ['meta'] : []), ...(shape.crawl ? ['depth', 'referrer', 'duplicateOf'] : []), 'finalUrl', 'ok', 'status', 'errorCode', 'errorMessage', 'contentType', 'etag', 'lastModified',
     'bytes', 'elapsedMs', 'attempts', 'redirects',
     'title', 'description',
     ...(shape.canonical ? ['canonical'] : []),
@@ -58,7 +60,7 @@ export function csvEncoder(shape: CsvShape, options: CsvOptions = {}): Encoder {
   const row = (result: FetchResult): unknown[] => {
     const r = result as FetchResult & KeptFields;
     return [
-      r.url, ...(shape.meta ? [metaCell(r.meta)] : []), r.finalUrl, r.ok, r.status, r.error?.code ?? '', r.error?.message ?? '', r.contentType, r.etag ?? null, r.lastModified ?? null,
+      r.url, ...(shape.meta ? [metaCell(r.meta)] : []), ...(shape.crawl ? [r.depth ?? null, r.referrer ?? null, r.duplicateOf ?? null] : []), r.finalUrl, r.ok, r.status, r.error?.code ?? '', r.error?.message ?? '', r.contentType, r.etag ?? null, r.lastModified ?? null,
       r.bytes, r.elapsedMs, r.attempts, r.redirects,
       r.title, r.description,
       ...(shape.canonical ? [r.canonical ?? null] : []),
