@@ -19,7 +19,7 @@ if (args.includes('--help')) {
   console.log(`npm run bench [-- options]
   --quick        small lists (about a minute); figures printed, not asserted
   --reps N       repetitions per contestant (default 2; medians reported)
-  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,H2,robots,startup (default: all)`);
+  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,W7,H2,robots,startup (default: all)`);
   process.exit(0);
 }
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : null;
@@ -288,6 +288,16 @@ try {
     console.error(`robots: ${robots.robots} robots.txt and ${robots.requests - robots.robots} pages from ${robots.hosts} hosts at -c ${robots.concurrency}: at most ${robots.maxInFlight} in flight (exit ${robots.exit})`);
     if (robots.maxInFlight > robots.concurrency || robots.robots !== robots.hosts || robots.exit !== 1) failures++;
   }
+  // W7 (issue 20): a crawl of a generated site against a list run of the same pages, and the crawl's memory per URL.
+  let crawl = null;
+  if (selected('W7')) {
+    const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'bench/crawl.mjs'), ...(quick ? ['--quick'] : []), '--reps', String(reps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    crawl = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()) : null;
+    if (crawl === null) {
+      console.error(`W7: bench/crawl.mjs exited ${r.status}`);
+      failures++;
+    }
+  }
   const startup = selected('startup') ? startupTimes(fastBase) : {};
   if (startup.failed?.length > 0) {
     console.error(`start-up: ${startup.failed.join(', ')} exited with an error`);
@@ -343,7 +353,7 @@ try {
     mode: quick ? 'quick' : 'full',
     reps,
   };
-  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, robots, startup, runs };
+  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, robots, crawl, startup, runs };
 
   const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const md = [];
@@ -384,6 +394,10 @@ try {
   if (selected('H2')) {
     const h = (id, c) => f(s(id, c).wall);
     md.push(`| H2 HTTPS small pages, c64, one host: HTTP/2 / HTTP/1.1 wall | volley ${f(ratios.h2OverH1Volley)}x (${h('H2', 'volley-lib')} s vs ${h('H1', 'volley-lib')} s), floor ${f(ratios.h2OverH1Floor)}x (${h('H2', 'floor')} s vs ${h('H1', 'floor')} s) | reported |`);
+  }
+  if (crawl) {
+    md.push(`| W7 crawl / list of the same ${crawl.pages} pages (30 links each, depth 4, c64) | ${f(crawl.ratio)}x (${f(crawl.crawlS)} s vs ${f(crawl.listS)} s) | ≤ 1.2x |`);
+    md.push(`| W7 memory at ${crawl.memUrls.toLocaleString('en')} URLs: seen set / pending frontier | ${f(crawl.seenBytesPerUrl, 1)} / ${f(crawl.frontierBytesPerUrl, 0)} B a URL | ≤ 16 / ~100 |`);
   }
   if (robots) {
     md.push(`| requests in flight, \`-c ${robots.concurrency} --respect-robots\`, ${robots.hosts} hosts (robots.txt after 50 ms) | at most ${robots.maxInFlight} (${robots.robots} robots.txt + ${robots.requests - robots.robots} pages) | ≤ ${robots.concurrency} |`);
