@@ -1,5 +1,7 @@
 // The command line's parsing, in-process: flags -> options, defaults, durations and the text of every usage error.
 // Spawned runs (test/cli.test.ts) keep what needs a process: exit codes, signals and I/O.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT, parseCli, UsageError, type CliConfig } from '../src/cli/args.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
@@ -245,6 +247,9 @@ describe('usage errors name the flag and echo the value', () => {
     [['--proxy', 'not a url'], 'Expected --proxy to be an http(s) URL such as http://proxy:3128, got `not a url` (string)'],
     [['--bogus'], 'Unknown argument: bogus'],
     [['--timout', '5s'], 'Unknown argument: timout'],
+    // Dashed ones too: yargs-parser's camel-case twin (`maxByte`) once made the quick parse take them for known.
+    [['--max-byte', '5'], 'Unknown arguments: max-byte, maxByte'],
+    [['--respect-robot'], 'Unknown arguments: respect-robot, respectRobot'],
   ])('%j', async (argv, message) => {
     expect(await usageError([...argv, 'http://x/'])).toBe(message);
   });
@@ -268,6 +273,63 @@ describe('usage errors name the flag and echo the value', () => {
   it('says how to read stdin when no URLs are given, and that - is missing when a pipe is waiting', async () => {
     expect(await usageError([])).toMatchInlineSnapshot(`"no URLs given: pass URLs or files as arguments, -i FILE, --requests FILE, or - to read stdin"`);
     expect(await usageError(['-q'], true)).toMatchInlineSnapshot(`"no URLs given; to read the URLs coming in on stdin, add '-' (as in \`cat urls.txt | volley -\`)"`);
+  });
+});
+
+// Issue 19: `--no-X` is yargs-parser's "X is false" for any X; only a switch of the table may be turned off so.
+describe('--no- turns off a switch, and only a switch', () => {
+  const switches = (Object.entries(FLAGS) as [FlagName, Flag][]).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name);
+
+  it.each(switches)('--no-%s', async (name) => {
+    // config() also parses with yargs and wants the same result.
+    await config([`--no-${name}`, 'http://x/']);
+    await config([`--${name}`, `--no-${name}`, '-o', 'out.jsonl', 'http://x/']);
+  });
+
+  it('turns the switch off, whichever spelling of it is negated', async () => {
+    expect((await config(['--respect-robots', '--no-respect-robots', 'http://x/'])).options.respectRobots).toBe(false);
+    expect((await config(['--respect-robots', '--no-respectRobots', 'http://x/'])).options.respectRobots).toBe(false);
+    expect((await config(['--no-extract', 'http://x/'])).extract).toBeNull();
+    expect((await config(['-q', '--no-q', 'http://x/'])).quiet).toBe(false);
+  });
+
+  it.each([
+    [['--no-respect-robot'], 'Unknown argument: --no-respect-robot (did you mean --no-respect-robots?)'],
+    [['--no-progres'], 'Unknown argument: --no-progres (did you mean --no-progress?)'],
+    [['--no-such-flag'], 'Unknown argument: --no-such-flag'],
+    [['--no-abc-def'], 'Unknown argument: --no-abc-def'],
+    [['--no-such'], 'Unknown argument: --no-such'],
+    [['--no-no-progress'], 'Unknown argument: --no-no-progress'],
+    [['--no-Q'], 'Unknown argument: --no-Q'],
+    [['-q', '--no-such-flag', '--progress'], 'Unknown argument: --no-such-flag'],
+    // A flag that takes a value has no "off": --no-output once wrote to a file named `false`.
+    [['--no-output'], '--no-output: --output takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-max-bytes'], '--no-max-bytes: --max-bytes takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-o'], '--no-o: --output takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-maxBytes'], '--no-maxBytes: --max-bytes takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    // With `=`, yargs-parser reads an option named `no-quiet`, which is unknown.
+    [['--no-quiet=true'], 'Unknown arguments: no-quiet, noQuiet'],
+  ])('%j is a usage error in both parsing paths', async (argv, message) => {
+    // usageError() compares the two paths; the yargs path is asked on its own too, for the record.
+    expect(await usageError([...argv, 'http://x/'])).toBe(message);
+    await expect(parseCli([...argv, 'http://x/'], { viaYargs: true })).rejects.toThrow(new UsageError(message));
+  });
+
+  it('leaves a --no- word after -- to the inputs', async () => {
+    expect((await config(['--', '--no-such-flag'])).inputs).toEqual(['--no-such-flag']);
+  });
+
+  it('exits 2 from the command line, naming the flag', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    // Nothing listens on port 9 of loopback: had the flag been taken, the run would end 1 (CONNECT), not 2.
+    const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [cli, '--no-respect-robot', '--retries', '0', 'http://127.0.0.1:9/'], (_err, stdout, stderr) => {
+        resolve({ code: child.exitCode, stdout, stderr });
+      });
+    });
+    expect(outcome.code).toBe(EXIT.USAGE);
+    expect(outcome.stderr).toContain('Unknown argument: --no-respect-robot (did you mean --no-respect-robots?)');
+    expect(outcome.stdout).toBe('');
   });
 });
 
@@ -313,6 +375,9 @@ describe('parsing without yargs (quickParse) gives what yargs gives', () => {
     [['--proxy', 'http://x/']],
     [['http://x/', '--frobnicate']],
     [['http://x/', '--no-frobnicate']],
+    [['http://x/', '--no-frob-nicate']],
+    [['http://x/', '--frob-nicate']],
+    [['http://x/', '--no-respectRobots', '--no-csvRaw']],
     [['http://x/', '-Z']],
     [['http://x/', 'help']],
     [['help']],
