@@ -4,6 +4,7 @@ import { normalizeOptions, type OptionError, type VolleyOptions } from '../optio
 import type { NormalizedExtract } from '../parse/spec.js';
 import { VERSION } from '../version.js';
 import { parseDuration, DURATION_FORMS } from './duration.js';
+import { parseSize, SIZE_FORMS } from './size.js';
 import { FLAGS, flagOfOption, helpExtras, newDraft, type CliSettings, type Draft, type Flag, type FlagName, type OutputFormat } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -51,6 +52,8 @@ const EXAMPLES: [string, string][] = [
 const EPILOGUE = `Inputs: a word with :// is a URL; any other word must name a file of URLs (or be - for stdin), else it is a usage error. In a file, a line that is not an http(s) URL, or is longer than 64 KiB, becomes an INVALID_URL or UNSUPPORTED_SCHEME result.
 
 Durations (--timeout, --delay): 30s, 500ms, 2m, 1h; a bare number is seconds, fractions allowed (1.5 = 1500ms).
+
+Sizes (--max-bytes, --max-buffered, --max-header-size): 10MiB, 64k, 1.5M, 500kB; a bare number is bytes. k, M, G are 1024-based, as in curl (10M = 10 MiB = 10485760 bytes); kB, MB, GB are 1000-based (10MB = 10000000); KiB, MiB, GiB 1024-based; any case. Fractions are rounded to the nearest byte.
 
 Output: one result per URL, in completion order, to stdout or -o. Progress, warnings and the summary go to stderr.
 
@@ -253,6 +256,12 @@ function applyFlag(name: string, flag: Flag, raw: unknown, into: Draft): void {
       }
       return flag.apply(ms, into);
     }
+    case 'size': {
+      const text = single(name, raw);
+      const bytes = parseSize(text);
+      if (bytes === null) throw new UsageError(`--${name} expects ${SIZE_FORMS}, got ${JSON.stringify(text)}`);
+      return flag.apply(bytes, into);
+    }
     case 'choice': {
       const text = single(name, raw);
       if (!flag.choices.includes(text)) throw new UsageError(`--${name} expects one of ${flag.choices.join(', ')}, got ${JSON.stringify(text)}`);
@@ -266,12 +275,13 @@ const BARE_SECONDS_LIMIT = 1000;
 
 /**
  * A library option error (`err.option`, from `normalizeOptions`) as a usage error about the flag the user typed.
- * The option's name in the message becomes the flag; a duration flag says that the library's numbers are ms.
+ * The option's name in the message becomes the flag; a duration or size flag says the library's unit (ms, bytes).
  */
 function usageErrorOf(err: OptionError): UsageError {
   const name = flagOfOption(err.option);
   if (name === undefined) return new UsageError(err.message);
-  const label = FLAGS[name].type === 'duration' ? `--${name} (in ms)` : `--${name}`;
+  const { type } = FLAGS[name] as Flag;
+  const label = type === 'duration' ? `--${name} (in ms)` : type === 'size' ? `--${name} (in bytes)` : `--${name}`;
   const quoted = `\`${err.option}\``;
   return new UsageError(err.message.includes(quoted) ? err.message.replace(quoted, label) : `--${name}: ${err.message}`);
 }
