@@ -1,5 +1,7 @@
 // The command line's parsing, in-process: flags -> options, defaults, durations and the text of every usage error.
 // Spawned runs (test/cli.test.ts) keep what needs a process: exit codes, signals and I/O.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXIT, parseCli, UsageError, type CliConfig } from '../src/cli/args.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
@@ -87,8 +89,8 @@ describe('flags -> library options', () => {
     'per-host': [['--per-host', '2'], { options: { perHost: 2 } }],
     timeout: [['-t', '1.5'], { options: { timeoutMs: 1_500 } }],
     retries: [['--retries', '0'], { options: { retries: 0 } }],
-    'max-bytes': [['--max-bytes', '1000'], { options: { maxBytes: 1_000 } }],
-    'max-buffered': [['--max-buffered', '1048576'], { options: { maxBufferedBytes: 1_048_576 } }],
+    'max-bytes': [['--max-bytes', '10MiB'], { options: { maxBytes: 10 * 1024 * 1024 } }],
+    'max-buffered': [['--max-buffered', '64M'], { options: { maxBufferedBytes: 64 * 1024 * 1024 } }],
     'max-redirects': [['--max-redirects', '0'], { options: { maxRedirects: 0 } }],
     select: [['-s', 'h=h1', '-s', 'next = a.next@href', '-s', 'all[]=li'], { options: { extract: { links: false, select: { h: 'h1', next: ' a.next@href', 'all[]': 'li' } } } }],
     links: [['--links'], { options: { extract: { links: true, select: {} } } }],
@@ -112,7 +114,7 @@ describe('flags -> library options', () => {
     cert: [['--cert', 'c.pem', '--key', 'k.pem'], { tlsFiles: { ca: null, cert: 'c.pem', key: 'k.pem' } }],
     key: [['--key', 'k.pem', '--cert', 'c.pem'], { tlsFiles: { ca: null, cert: 'c.pem', key: 'k.pem' } }],
     http2: [['--http2'], { options: { http2: true } }],
-    'max-header-size': [['--max-header-size', '131072'], { options: { maxHeaderSize: 131_072 } }],
+    'max-header-size': [['--max-header-size', '64k'], { options: { maxHeaderSize: 65_536 } }],
     'retry-unsafe': [['--retry-unsafe'], { options: { retryUnsafe: true } }],
     rate: [['--rate', '0.5'], { options: { perHostRate: 0.5 } }],
     delay: [['--delay', '500ms'], { options: { perHostDelayMs: 500 } }],
@@ -142,6 +144,15 @@ describe('flags -> library options', () => {
 
   it('reads a bare number as seconds, as curl --max-time does: -t 500 is 500 s, not 500 ms', async () => {
     expect((await config(['-t', '500', 'http://x/'])).options.timeoutMs).toBe(500_000);
+  });
+
+  it('takes sizes with units (k, M, G 1024-based as in curl; kB, MB 1000-based; KiB, MiB) and bare bytes', async () => {
+    for (const [typed, bytes] of [['10MiB', 10_485_760], ['10M', 10_485_760], ['10MB', 10_000_000], ['2mb', 2_000_000], ['64KiB', 65_536], ['1.5M', 1_572_864], ['5000', 5_000], ['1G', 1_073_741_824]] as const) {
+      expect((await config(['--max-bytes', typed, 'http://x/'])).options.maxBytes).toBe(bytes);
+      expect((await config([`--max-buffered=${typed}`, 'http://x/'])).options.maxBufferedBytes).toBe(bytes);
+    }
+    expect((await config(['--max-header-size', '128kb', 'http://x/'])).options.maxHeaderSize).toBe(128_000);
+    expect((await config(['--max-header-size', '1 MiB', 'http://x/'])).options.maxHeaderSize).toBe(1_048_576);
   });
 
   it('keeps the positional words in order, numbers as typed', async () => {
@@ -206,7 +217,14 @@ describe('defaults', () => {
     expect(help).toContain('[duration] [default: 20s]');
     expect(help).toContain(`[string] [default: ${DEFAULT_USER_AGENT}]`);
     expect(help).toContain('--format Output format [jsonl|csv|json] [default: jsonl]');
-    expect(help).toContain(`[number] [default: ${DEFAULTS.maxBytes}]`);
+    // Sizes in the unit they were chosen in (DEFAULTS are bytes), never as 10485760.
+    expect(DEFAULTS.maxBytes).toBe(10 * 1024 * 1024);
+    expect(help).toContain('counted after decompression [size] [default: 10 MiB]');
+    expect(help).toContain(`--max-buffered Most bytes`);
+    expect(help).toContain('[size] [default: 32 MiB]');
+    expect(help).toContain('[size] [default: 64 KiB]');
+    expect(help).not.toContain(`[default: ${DEFAULTS.maxBytes}]`);
+    expect(help).toContain('k, M, G are 1024-based, as in curl (10M = 10 MiB = 10485760 bytes); kB, MB, GB are 1000-based');
     expect(help).not.toMatch(/\[default: \d+\]\s*\[string\]/);
     for (const name of Object.keys(FLAGS)) expect(help).toContain(`--${name}`);
     expect(help).toMatch(/70 internal error.*74 the output could not be written/);
@@ -231,7 +249,13 @@ describe('usage errors name the flag and echo the value', () => {
     [['-X', 'HEAD', '--json', '{}'], '--json sends a body, which HEAD cannot carry: add -X POST (or -X PUT, -X PATCH)'],
     [['--cert', 'c.pem'], '--cert needs --key (its private key)'],
     [['--key', 'k.pem'], '--key needs --cert (the client certificate it belongs to)'],
-    [['--max-header-size', '100'], 'Expected --max-header-size to be an integer from 1024 to 16777216, got `100` (number)'],
+    [['--max-header-size', '100'], 'Expected --max-header-size (in bytes) to be an integer from 1024 to 16777216, got `100` (number)'],
+    [['--max-header-size', '1kB'], 'Expected --max-header-size (in bytes) to be an integer from 1024 to 16777216, got `1000` (number)'],
+    [['--max-bytes', '10XB'], '--max-bytes expects a size such as 10MiB, 64k or 1.5M (k, M, G and KiB, MiB, GiB are 1024-based; kB, MB, GB 1000-based; a bare number is bytes), got "10XB"'],
+    [['--max-buffered', '-1M'], '--max-buffered expects a size such as 10MiB, 64k or 1.5M (k, M, G and KiB, MiB, GiB are 1024-based; kB, MB, GB 1000-based; a bare number is bytes), got "-1M"'],
+    [['--max-header-size', '64 kilobytes'], '--max-header-size expects a size such as 10MiB, 64k or 1.5M (k, M, G and KiB, MiB, GiB are 1024-based; kB, MB, GB 1000-based; a bare number is bytes), got "64 kilobytes"'],
+    [['--max-bytes', '0'], 'Expected --max-bytes (in bytes) to be an integer from 1 to 9007199254740991, got `0` (number)'],
+    [['--max-bytes', '1M', '--max-bytes', '2M'], '--max-bytes was given more than once: "1M", "2M"'],
     [['-o', ''], '--output expects a value, got ""'],
     [['-A', ' '], '--user-agent expects a value, got ""'],
     [['--shard', '4/4'], '--shard expects K/N with 0 <= K < N (K counts from 0, like a Kubernetes completion index), got "4/4"'],
@@ -246,6 +270,9 @@ describe('usage errors name the flag and echo the value', () => {
     [['--proxy', 'not a url'], 'Expected --proxy to be an http(s) URL such as http://proxy:3128, got `not a url` (string)'],
     [['--bogus'], 'Unknown argument: bogus'],
     [['--timout', '5s'], 'Unknown argument: timout'],
+    // Dashed ones too: yargs-parser's camel-case twin (`maxByte`) once made the quick parse take them for known.
+    [['--max-byte', '5'], 'Unknown arguments: max-byte, maxByte'],
+    [['--respect-robot'], 'Unknown arguments: respect-robot, respectRobot'],
   ])('%j', async (argv, message) => {
     expect(await usageError([...argv, 'http://x/'])).toBe(message);
   });
@@ -272,6 +299,63 @@ describe('usage errors name the flag and echo the value', () => {
   });
 });
 
+// Issue 19: `--no-X` is yargs-parser's "X is false" for any X; only a switch of the table may be turned off so.
+describe('--no- turns off a switch, and only a switch', () => {
+  const switches = (Object.entries(FLAGS) as [FlagName, Flag][]).filter(([, flag]) => flag.type === 'boolean').map(([name]) => name);
+
+  it.each(switches)('--no-%s', async (name) => {
+    // config() also parses with yargs and wants the same result.
+    await config([`--no-${name}`, 'http://x/']);
+    await config([`--${name}`, `--no-${name}`, '-o', 'out.jsonl', 'http://x/']);
+  });
+
+  it('turns the switch off, whichever spelling of it is negated', async () => {
+    expect((await config(['--respect-robots', '--no-respect-robots', 'http://x/'])).options.respectRobots).toBe(false);
+    expect((await config(['--respect-robots', '--no-respectRobots', 'http://x/'])).options.respectRobots).toBe(false);
+    expect((await config(['--no-extract', 'http://x/'])).extract).toBeNull();
+    expect((await config(['-q', '--no-q', 'http://x/'])).quiet).toBe(false);
+  });
+
+  it.each([
+    [['--no-respect-robot'], 'Unknown argument: --no-respect-robot (did you mean --no-respect-robots?)'],
+    [['--no-progres'], 'Unknown argument: --no-progres (did you mean --no-progress?)'],
+    [['--no-such-flag'], 'Unknown argument: --no-such-flag'],
+    [['--no-abc-def'], 'Unknown argument: --no-abc-def'],
+    [['--no-such'], 'Unknown argument: --no-such'],
+    [['--no-no-progress'], 'Unknown argument: --no-no-progress'],
+    [['--no-Q'], 'Unknown argument: --no-Q'],
+    [['-q', '--no-such-flag', '--progress'], 'Unknown argument: --no-such-flag'],
+    // A flag that takes a value has no "off": --no-output once wrote to a file named `false`.
+    [['--no-output'], '--no-output: --output takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-max-bytes'], '--no-max-bytes: --max-bytes takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-o'], '--no-o: --output takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    [['--no-maxBytes'], '--no-maxBytes: --max-bytes takes a value; only a switch (such as --progress) can be turned off with --no-'],
+    // With `=`, yargs-parser reads an option named `no-quiet`, which is unknown.
+    [['--no-quiet=true'], 'Unknown arguments: no-quiet, noQuiet'],
+  ])('%j is a usage error in both parsing paths', async (argv, message) => {
+    // usageError() compares the two paths; the yargs path is asked on its own too, for the record.
+    expect(await usageError([...argv, 'http://x/'])).toBe(message);
+    await expect(parseCli([...argv, 'http://x/'], { viaYargs: true })).rejects.toThrow(new UsageError(message));
+  });
+
+  it('leaves a --no- word after -- to the inputs', async () => {
+    expect((await config(['--', '--no-such-flag'])).inputs).toEqual(['--no-such-flag']);
+  });
+
+  it('exits 2 from the command line, naming the flag', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    // Nothing listens on port 9 of loopback: had the flag been taken, the run would end 1 (CONNECT), not 2.
+    const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [cli, '--no-respect-robot', '--retries', '0', 'http://127.0.0.1:9/'], (_err, stdout, stderr) => {
+        resolve({ code: child.exitCode, stdout, stderr });
+      });
+    });
+    expect(outcome.code).toBe(EXIT.USAGE);
+    expect(outcome.stderr).toContain('Unknown argument: --no-respect-robot (did you mean --no-respect-robots?)');
+    expect(outcome.stdout).toBe('');
+  });
+});
+
 describe('the flag table', () => {
   it('types each flag against the option it sets', () => {
     // @ts-expect-error a string flag cannot set a number option
@@ -284,7 +368,12 @@ describe('the flag table', () => {
     const msFromNumber: Flag = { type: 'number', help: '', ...sets('timeoutMs') };
     // @ts-expect-error a duration flag sets an ...Ms option
     const durationAsCount: Flag = { type: 'duration', help: '', ...sets('retries') };
-    expect([wrongType, wrongShape, noSuchOption, msFromNumber, durationAsCount]).toHaveLength(5);
+    // @ts-expect-error bytes come from a size flag (10MiB, 64k), so that every byte flag takes units
+    const bytesFromNumber: Flag = { type: 'number', help: '', ...sets('maxBytes') };
+    // @ts-expect-error a size flag sets an option in bytes
+    const sizeAsCount: Flag = { type: 'size', help: '', ...sets('retries') };
+    const sizeOk: Flag = { type: 'size', help: '', ...sets('maxHeaderSize') };
+    expect([wrongType, wrongShape, noSuchOption, msFromNumber, durationAsCount, bytesFromNumber, sizeAsCount, sizeOk]).toHaveLength(8);
   });
 
   it('maps every library option it sets to exactly one flag', () => {
@@ -314,6 +403,9 @@ describe('parsing without yargs (quickParse) gives what yargs gives', () => {
     [['--proxy', 'http://x/']],
     [['http://x/', '--frobnicate']],
     [['http://x/', '--no-frobnicate']],
+    [['http://x/', '--no-frob-nicate']],
+    [['http://x/', '--frob-nicate']],
+    [['http://x/', '--no-respectRobots', '--no-csvRaw']],
     [['http://x/', '-Z']],
     [['http://x/', 'help']],
     [['help']],

@@ -4,6 +4,7 @@ import { normalizeOptions, type OptionError, type VolleyOptions } from '../optio
 import type { NormalizedExtract } from '../parse/spec.js';
 import { VERSION } from '../version.js';
 import { parseDuration, DURATION_FORMS } from './duration.js';
+import { parseSize, SIZE_FORMS } from './size.js';
 import { FLAGS, flagOfOption, helpExtras, newDraft, type CliSettings, type Draft, type Flag, type FlagName, type OutputFormat } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -51,6 +52,8 @@ const EXAMPLES: [string, string][] = [
 const EPILOGUE = `Inputs: a word with :// is a URL; any other word must name a file of URLs (or be - for stdin), else it is a usage error. In a file, a line that is not an http(s) URL, or is longer than 64 KiB, becomes an INVALID_URL or UNSUPPORTED_SCHEME result.
 
 Durations (--timeout, --delay): 30s, 500ms, 2m, 1h; a bare number is seconds, fractions allowed (1.5 = 1500ms).
+
+Sizes (--max-bytes, --max-buffered, --max-header-size): 10MiB, 64k, 1.5M, 500kB; a bare number is bytes. k, M, G are 1024-based, as in curl (10M = 10 MiB = 10485760 bytes); kB, MB, GB are 1000-based (10MB = 10000000); KiB, MiB, GiB 1024-based; any case. Fractions are rounded to the nearest byte.
 
 Output: one result per URL, in completion order, to stdout or -o. Progress, warnings and the summary go to stderr.
 
@@ -120,7 +123,9 @@ function quickParse(argv: string[]): ParsedArgs | null {
   const string: string[] = [];
   const narg: Record<string, number> = {};
   for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {
-    if (flag.alias !== undefined) alias[name] = [flag.alias];
+    // Every name, with or without a letter: yargs-parser links the camel-case spelling (`--no-respectRobots`) to the
+    // names it is given here, as yargs gives it every option's name.
+    alias[name] = flag.alias === undefined ? [] : [flag.alias];
     if (flag.type === 'boolean') boolean.push(name);
     else {
       string.push(name);
@@ -133,14 +138,72 @@ function quickParse(argv: string[]): ParsedArgs | null {
   if (parsed.error) return null;
   const a = parsed.argv as ParsedArgs;
   if (a.help !== undefined || a.version !== undefined) return null;
-  const known = new Set<string>(['_', ...Object.keys(FLAGS)]);
-  for (const [key, others] of Object.entries(parsed.aliases)) {
-    known.add(key);
-    for (const other of others) known.add(other);
-  }
-  if (Object.keys(a).some((key) => !known.has(key))) return null;
+  // Not `parsed.aliases`: yargs-parser adds to it the camel-case twin of every dashed key it meets, known or not
+  // (`--max-byte 5` gives `max-byte` and `maxByte`), so every mistyped dashed flag looked known and ran (issue 19).
+  if (Object.keys(a).some((key) => key !== '_' && !SPELLINGS.has(key))) return null;
   if (a._.some((word) => word === 'help' || word === 'version')) return null;
   return a;
+}
+
+/** `--max-bytes` -> `maxBytes`: the spelling yargs-parser's camel-case expansion also accepts. */
+const camelCase = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Every spelling of an option that either parser takes (`max-bytes`, `maxBytes`, `c`) -> its long name, and
+ * whether it is a switch. Derived from the table, so that the quick parse knows exactly the options yargs knows.
+ */
+const SPELLINGS: ReadonlyMap<string, { name: string; isSwitch: boolean }> = (() => {
+  const map = new Map<string, { name: string; isSwitch: boolean }>();
+  const add = (name: string, alias: string | undefined, isSwitch: boolean) => {
+    for (const spelling of [name, camelCase(name), ...(alias === undefined ? [] : [alias])]) map.set(spelling, { name, isSwitch });
+  };
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) add(name, flag.alias, flag.type === 'boolean');
+  add('help', 'h', true);
+  add('version', 'V', true);
+  return map;
+})();
+
+/**
+ * `--no-X` is accepted only where `--X` is a switch. yargs-parser reads `--no-` before any name as "X is false":
+ * before an unknown one it made a key that the quick parse took for known (`--no-respect-robot` ran as if not
+ * typed), and before a flag that takes a value it gave the value `false` (`--no-output` wrote to a file named
+ * `false`). Checked on the words, before either parser, so that both give this message. A `--no-X` word is never
+ * a flag's value: a flag that takes one refuses a word starting with `-` ("Not enough arguments following").
+ */
+function checkNegations(argv: string[]): void {
+  for (const word of argv) {
+    if (word === '--') return;
+    // `--no-x=1` is not a negation to yargs-parser but an option named `no-x`: the unknown-option check has it.
+    const typed = /^--no-([^=]+)$/.exec(word)?.[1];
+    if (typed === undefined) continue;
+    const known = SPELLINGS.get(typed);
+    if (known?.isSwitch) continue;
+    if (known !== undefined) throw new UsageError(`${word}: --${known.name} takes a value; only a switch (such as --progress) can be turned off with --no-`);
+    const near = nearestSwitch(typed);
+    throw new UsageError(`Unknown argument: ${word}${near === undefined ? '' : ` (did you mean --no-${near}?)`}`);
+  }
+}
+
+/** The switch a mistyped name most likely meant: the nearest within two edits (Levenshtein distance), if any. */
+function nearestSwitch(typed: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const [name, flag] of Object.entries(FLAGS) as [FlagName, Flag][]) {
+    if (flag.type !== 'boolean') continue;
+    const d = editDistance(typed, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length] as number;
 }
 
 /** `--body` given alone is `--body=text` (its `bare` value): a word after it that is not one of its choices is left as an input. */
@@ -193,6 +256,12 @@ function applyFlag(name: string, flag: Flag, raw: unknown, into: Draft): void {
       }
       return flag.apply(ms, into);
     }
+    case 'size': {
+      const text = single(name, raw);
+      const bytes = parseSize(text);
+      if (bytes === null) throw new UsageError(`--${name} expects ${SIZE_FORMS}, got ${JSON.stringify(text)}`);
+      return flag.apply(bytes, into);
+    }
     case 'choice': {
       const text = single(name, raw);
       if (!flag.choices.includes(text)) throw new UsageError(`--${name} expects one of ${flag.choices.join(', ')}, got ${JSON.stringify(text)}`);
@@ -206,12 +275,13 @@ const BARE_SECONDS_LIMIT = 1000;
 
 /**
  * A library option error (`err.option`, from `normalizeOptions`) as a usage error about the flag the user typed.
- * The option's name in the message becomes the flag; a duration flag says that the library's numbers are ms.
+ * The option's name in the message becomes the flag; a duration or size flag says the library's unit (ms, bytes).
  */
 function usageErrorOf(err: OptionError): UsageError {
   const name = flagOfOption(err.option);
   if (name === undefined) return new UsageError(err.message);
-  const label = FLAGS[name].type === 'duration' ? `--${name} (in ms)` : `--${name}`;
+  const { type } = FLAGS[name] as Flag;
+  const label = type === 'duration' ? `--${name} (in ms)` : type === 'size' ? `--${name} (in bytes)` : `--${name}`;
   const quoted = `\`${err.option}\``;
   return new UsageError(err.message.includes(quoted) ? err.message.replace(quoted, label) : `--${name}: ${err.message}`);
 }
@@ -264,6 +334,7 @@ export interface ParseContext {
  * nothing: no file is opened (whether a word names a file is decided when the run starts, in `planInputs`).
  */
 export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaYargs = false }: ParseContext = {}): Promise<{ kind: 'run'; config: CliConfig } | { kind: 'info'; text: string }> {
+  checkNegations(argv);
   argv = withBareValues(argv);
   let a = viaYargs ? null : quickParse(argv);
   if (a === null) {

@@ -4,6 +4,7 @@ import type { BodyOutputMode } from '../keep/body-form.js';
 import { DEFAULT_SAVE_NAME, SaveNamer } from '../keep/save-name.js';
 import { METHODS } from '../source/requests.js';
 import { formatDuration } from './duration.js';
+import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -15,8 +16,11 @@ import { UsageError } from './usage-error.js';
  * absent flag leaves the option undefined so that the library fills it in.
  */
 
-/** How a flag's text is read. `duration`: `30s`, `500ms`, `2m`, `1h` or bare seconds, parsed to milliseconds. */
-export type FlagType = 'string' | 'number' | 'duration' | 'boolean' | 'list' | 'choice';
+/**
+ * How a flag's text is read. `duration`: `30s`, `500ms`, `2m`, `1h` or bare seconds, parsed to milliseconds.
+ * `size`: `10MiB`, `64k`, `1.5M`, `500kB` or bare bytes, parsed to bytes (size.ts).
+ */
+export type FlagType = 'string' | 'number' | 'duration' | 'size' | 'boolean' | 'list' | 'choice';
 
 /** What a value of each type is once parsed. A `list` flag is repeatable and gives every value in order. */
 export interface FlagValue {
@@ -24,6 +28,8 @@ export interface FlagValue {
   number: number;
   /** Milliseconds. */
   duration: number;
+  /** Bytes. */
+  size: number;
   boolean: boolean;
   list: string[];
   choice: string;
@@ -79,6 +85,9 @@ export interface Draft {
 /** Library options in milliseconds: set by `duration` flags only, and no `duration` flag sets anything else. */
 type MsOption = Extract<keyof VolleyOptions, `${string}Ms`>;
 
+/** Library options in bytes: set by `size` flags only (`--max-bytes 10MiB`), and no `size` flag sets anything else. */
+type ByteOption = Extract<keyof VolleyOptions, `${string}Bytes` | 'maxHeaderSize'>;
+
 interface FlagBase<T extends FlagType> {
   type: T;
   /** One letter, used as `-x`. */
@@ -90,7 +99,7 @@ interface FlagBase<T extends FlagType> {
    * an error `normalizeOptions` throws about it (`err.option`) is reported as this flag. Set by `sets()`, which
    * also writes the `apply` that assigns it, so the two cannot disagree.
    */
-  option?: T extends 'duration' ? MsOption : Exclude<keyof VolleyOptions, MsOption>;
+  option?: T extends 'duration' ? MsOption : T extends 'size' ? ByteOption : Exclude<keyof VolleyOptions, MsOption | ByteOption>;
   /** The default of a CLI-only flag: what an absent flag means. */
   default?: FlagValue[T];
   /** How --help states a default that is neither `DEFAULTS[option]` nor `default` (a computed or absent one). */
@@ -106,6 +115,7 @@ export type Flag =
   | FlagBase<'string'>
   | FlagBase<'number'>
   | FlagBase<'duration'>
+  | FlagBase<'size'>
   | FlagBase<'boolean'>
   | FlagBase<'list'>
   | (FlagBase<'choice'> & {
@@ -116,7 +126,8 @@ export type Flag =
 
 /**
  * The `option` and `apply` of a flag that sets one library option as it is. The flag's value type must be one the
- * option takes (a `number` flag cannot set `proxy`), and the `...Ms` options are set by `duration` flags only.
+ * option takes (a `number` flag cannot set `proxy`), the `...Ms` options are set by `duration` flags only and the
+ * options in bytes by `size` flags only.
  */
 export function sets<K extends keyof VolleyOptions>(option: K) {
   return {
@@ -198,12 +209,12 @@ export const FLAGS = {
     ...sets('retries'),
   },
   'max-bytes': {
-    type: 'number',
-    help: 'Largest body kept, in bytes, counted after decompression',
+    type: 'size',
+    help: 'Largest body kept, counted after decompression',
     ...sets('maxBytes'),
   },
   'max-buffered': {
-    type: 'number',
+    type: 'size',
     help: 'Most bytes of fetched bodies held for the parser and the output at once; above it no new request starts',
     ...sets('maxBufferedBytes'),
   },
@@ -335,8 +346,8 @@ export const FLAGS = {
     ...sets('http2'),
   },
   'max-header-size': {
-    type: 'number',
-    help: 'Largest response header section accepted, in bytes (HTTP/1.1; h2 stops at 64 KiB); a larger one is TOO_LARGE',
+    type: 'size',
+    help: 'Largest response header section accepted (HTTP/1.1; h2 stops at 64 KiB); a larger one is TOO_LARGE',
     ...sets('maxHeaderSize'),
   },
   'retry-unsafe': {
@@ -431,7 +442,8 @@ export function defaultText(flag: Flag): string | null {
   if (flag.default !== undefined) return String(flag.default);
   if (flag.option !== undefined && Object.hasOwn(DEFAULTS, flag.option)) {
     const value = DEFAULTS[flag.option as keyof typeof DEFAULTS];
-    return flag.type === 'duration' ? formatDuration(value as number) : String(value);
+    if (flag.type === 'duration') return formatDuration(value as number);
+    return flag.type === 'size' ? formatSize(value as number) : String(value);
   }
   return null;
 }
