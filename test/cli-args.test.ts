@@ -119,6 +119,13 @@ describe('flags -> library options', () => {
     rate: [['--rate', '0.5'], { options: { perHostRate: 0.5 } }],
     delay: [['--delay', '500ms'], { options: { perHostDelayMs: 500 } }],
     'respect-robots': [['--respect-robots'], { options: { respectRobots: true } }],
+    follow: [['--follow'], { options: { follow: {} } }],
+    depth: [['--follow', '--depth', '2'], { options: { follow: { depth: 2 } } }],
+    scope: [['--follow', '--scope', 'domain'], { options: { follow: { scope: 'domain' } } }],
+    include: [['--follow', '--include', '/docs/', '--include', '\\.html$'], { options: { follow: { include: ['/docs/', '\\.html$'] } } }],
+    exclude: [['--follow', '--exclude', '\\?page='], { options: { follow: { exclude: ['\\?page='] } } }],
+    'follow-select': [['--follow', '--follow-select', 'a[rel~=next]'], { options: { follow: { select: 'a[rel~=next]' } } }],
+    'max-pages': [['--follow', '--max-pages', '100'], { options: { follow: { maxPages: 100 } } }],
     dedupe: [['--dedupe'], { options: { dedupe: true } }],
     lock: [['--lock', '/tmp/v.lock'], { lock: '/tmp/v.lock' }],
     resume: [['--resume', '-o', 'out.jsonl'], { resume: true, output: 'out.jsonl' }],
@@ -133,6 +140,15 @@ describe('flags -> library options', () => {
 
   it.each(Object.entries(cases))('--%s', async (_name, [argv, expected]) => {
     expect(await config([...argv, 'http://x/'])).toMatchObject(expected);
+  });
+
+  it('rejects crawl flags without --follow, a bad --include, and --follow with --no-extract, naming the flag', async () => {
+    await expect(config(['--depth', '2', 'http://x/'])).rejects.toThrow(/--depth shapes a crawl: add --follow/);
+    await expect(config(['--follow', '--include', '(', 'http://x/'])).rejects.toThrow(/--include expects a JavaScript regular expression/);
+    await expect(config(['--follow', '--exclude', '[', 'http://x/'])).rejects.toThrow(/--exclude/);
+    await expect(config(['--follow', '--no-extract', 'http://x/'])).rejects.toThrow(/--no-extract/);
+    await expect(config(['--follow', '--scope', 'planet', 'http://x/'])).rejects.toThrow(/scope/);
+    await expect(config(['--follow', '--follow-select', 'a[', 'http://x/'])).rejects.toThrow(/follow|selector/i);
   });
 
   it('takes durations with units and bare seconds for --timeout and --delay', async () => {

@@ -367,6 +367,13 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaY
     ...draft.options,
     extract: draft.extract.enabled ? { links: draft.extract.links, select: draft.extract.select } : false,
   };
+  const { crawl } = draft;
+  if (crawl.given.length > 0 && !crawl.follow) throw new UsageError(`${crawl.given[0]} shapes a crawl: add --follow`);
+  if (crawl.follow) {
+    if (!draft.extract.enabled) throw new UsageError('--follow reads the links of each page: it cannot be used with --no-extract');
+    const { depth, scope, include, exclude, select, maxPages } = crawl;
+    options.follow = { depth, scope, include, exclude, select, maxPages };
+  }
   let extract: NormalizedExtract | null;
   try {
     extract = normalizeOptions(options).extract;

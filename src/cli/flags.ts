@@ -6,6 +6,7 @@ import { METHODS } from '../source/requests.js';
 import { formatDuration } from './duration.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
+import { CRAWL_SCOPES, type CrawlScope } from '../crawl/scope.js';
 
 /**
  * The command line's one description of each option (like vitest's `cli-config.ts`): name, alias, type, help,
@@ -80,6 +81,39 @@ export interface Draft {
   cli: CliSettings;
   options: VolleyOptions;
   extract: { enabled: boolean; links: boolean; select: Record<string, string> };
+  /** The crawl's flags, gathered from several and checked together (args.ts) into `options.follow`. */
+  crawl: CrawlDraft;
+}
+
+/** `--follow` and the flags that shape it; each sub-flag is an error without `--follow`. */
+export interface CrawlDraft {
+  follow: boolean;
+  /** The sub-flags given, by name, for that error. */
+  given: string[];
+  depth?: number;
+  scope?: CrawlScope;
+  include: string[];
+  exclude: string[];
+  select?: string;
+  maxPages?: number;
+}
+
+/** A `--include`/`--exclude` pattern, checked as the regular expression the library will compile. */
+function regexes(flag: string, values: string[]): string[] {
+  for (const v of values) {
+    try {
+      new RegExp(v);
+    } catch (err) {
+      throw new UsageError(`--${flag} expects a JavaScript regular expression, got ${JSON.stringify(v)}: ${(err as Error).message}`);
+    }
+  }
+  return values;
+}
+
+/** What a crawl sub-flag writes, noting that it was given. */
+function crawlFlag<K extends keyof CrawlDraft>(flag: string, key: K, value: CrawlDraft[K], into: Draft): void {
+  into.crawl.given.push(`--${flag}`);
+  into.crawl[key] = value;
 }
 
 /** Library options in milliseconds: set by `duration` flags only, and no `duration` flag sets anything else. */
@@ -370,6 +404,41 @@ export const FLAGS = {
     help: "Obey each host's robots.txt (RFC 9309), Crawl-delay included",
     ...sets('respectRobots'),
   },
+  follow: {
+    type: 'boolean',
+    help: 'Crawl: follow the links of every fetched HTML page, breadth-first, each URL requested once; obeys robots.txt and <meta name=robots content=nofollow> unless --no-respect-robots',
+    apply: (on, into) => void (into.crawl.follow = on),
+  },
+  depth: {
+    type: 'number', defaultText: '5',
+    help: 'With --follow: links followed from a seed at most (wget -l); a page at this depth is fetched, its links are not followed',
+    apply: (n, into) => crawlFlag('depth', 'depth', n, into),
+  },
+  scope: {
+    type: 'choice', choices: CRAWL_SCOPES, defaultText: 'host',
+    help: "With --follow: which links stay in the crawl, compared with their seed: the same host name, registrable domain (Public Suffix List), scheme+host+port, or all",
+    apply: (scope: CrawlScope, into) => crawlFlag('scope', 'scope', scope, into),
+  },
+  include: {
+    type: 'list',
+    help: 'With --follow: follow only links matching this JavaScript RegExp (repeatable: any of them)',
+    apply: (values, into) => crawlFlag('include', 'include', regexes('include', values), into),
+  },
+  exclude: {
+    type: 'list',
+    help: 'With --follow: never follow links matching this JavaScript RegExp (repeatable)',
+    apply: (values, into) => crawlFlag('exclude', 'exclude', regexes('exclude', values), into),
+  },
+  'follow-select': {
+    type: 'string',
+    help: "With --follow: follow only the links matched by (or inside elements matched by) this CSS selector, e.g. 'a[rel~=next]' or '.pagination'",
+    apply: (css, into) => crawlFlag('follow-select', 'select', css, into),
+  },
+  'max-pages': {
+    type: 'number', defaultText: 'unlimited',
+    help: 'With --follow: pages requested in the whole run at most, seeds included (robots.txt and redirect hops not counted)',
+    apply: (n, into) => crawlFlag('max-pages', 'maxPages', n, into),
+  },
   dedupe: {
     type: 'boolean',
     help: 'Skip repeated URLs (memory grows with the number of distinct URLs)',
@@ -433,6 +502,7 @@ export function newDraft(): Draft {
     },
     options: {},
     extract: { enabled: FLAGS.extract.default, links: false, select: {} },
+    crawl: { follow: false, given: [], include: [], exclude: [] },
   };
 }
 

@@ -84,7 +84,7 @@ async function encoderFor(config: CliConfig): Promise<Encoder> {
     const x = config.extract;
     const meta = config.requestFiles.length > 0;
     const shape = { meta, canonical: x?.canonical ?? false, lang: x?.lang ?? false, links: x?.links ?? false, select: x?.select.map((s) => s.name) ?? [] };
-    return csvEncoder({ ...shape, headers: config.options.responseHeaders === true }, { raw: config.csvRaw });
+    return csvEncoder({ ...shape, headers: config.options.responseHeaders === true, crawl: config.options.follow !== undefined }, { raw: config.csvRaw });
   }
   return jsonlEncoder;
 }

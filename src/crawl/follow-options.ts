@@ -1,4 +1,5 @@
 import { describeValue } from '../describe-value.js';
+import { parseSelector } from '../parse/spec.js';
 import { CRAWL_SCOPES, type CrawlScope } from './scope.js';
 
 /** How a crawl grows its list from the pages it fetches (`fetchAll(seeds, { follow: { … } })`, the CLI's `--follow`). */
@@ -62,5 +63,7 @@ export function normalizeFollow(follow: FollowOptions | boolean | undefined): No
   if (o.select !== undefined && (typeof o.select !== 'string' || o.select.trim() === '')) {
     throw new TypeError(`Expected \`follow.select\` to be a CSS selector, got ${describeValue(o.select)}`);
   }
+  // Checked by the selector engine the parse threads use, as `-s` selectors are.
+  if (o.select !== undefined) parseSelector('follow.select', o.select);
   return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages };
 }
