@@ -76,16 +76,16 @@ async function main() {
   const links = makeUrls();
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
-  const frontier = new LocalFrontier([].values(), { depth: 5, scope: 'all', include: [], exclude: [], select: null, maxPages: Infinity });
+  const frontier = new LocalFrontier([].values(), { depth: 5, scope: 'all', include: [], exclude: [], select: null, maxPages: Infinity, journal: null });
   // A seed handed out, then finished with every URL as its links: they all wait at depth 1.
   const seed = { url: 'https://example.com/', depth: 0, referrer: null, scopeBase: 'https://example.com/' };
-  frontier['inFlight'] = 1;
+  frontier['inFlight'][0] = 1;
   frontier.finished(seed, { links, finalUrl: seed.url, nofollow: false });
   globalThis.gc?.();
   // What the pending entries cost, beside the frontier's seen set (counted above).
   const frontierBytesPerUrl = (process.memoryUsage().heapUsed - before - frontier.seenBytes) / memUrls;
   links.length = 0;
-  if (frontier['upcoming'].length !== memUrls) throw new Error(`frontier holds ${frontier['upcoming'].length} of ${memUrls}`);
+  if (frontier.pendingCount !== memUrls) throw new Error(`frontier holds ${frontier.pendingCount} of ${memUrls}`);
   const result = {
     pages,
     listS: median(runs.list),

@@ -1,6 +1,6 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { fetchEach, type FetchResult, type SourceItem } from '../index.js';
+import { fetchEach, type FetchResult, type FollowOptions, type SourceItem } from '../index.js';
 import { FetchError } from '../errors.js';
 import { VolleyBugError } from '../drain-guard.js';
 import { streamSink, type Encoder } from '../sink/sink.js';
@@ -56,6 +56,16 @@ function endNote(internalError: unknown, ending: string | null, skip: Set<string
   if (ending === 'SIGINT') return 'interrupted';
   if (ending === 'SIGTERM') return 'terminated';
   return skip && skip.size > 0 ? `${skip.size} already done, skipped` : null;
+}
+
+/**
+ * A crawl written to `-o FILE` keeps its state beside it, `FILE.crawl` (frontier/journal.ts): a fresh run starts
+ * it over; `--resume` replays it, with the URLs whose rows in FILE are final as done.
+ */
+function crawlJournal(follow: FollowOptions | boolean, output: string, done: Set<string> | null): FollowOptions {
+  const path = `${output}.crawl`;
+  if (done === null) rmSync(path, { force: true });
+  return { ...(follow === true ? {} : (follow as FollowOptions)), journal: done === null ? { path } : { path, done: (url) => done.has(url) } };
 }
 
 /** After the first signal the run gets this long to drain before it is ended anyway (a stuck stdin, say). */
@@ -119,7 +129,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       trimPartialLine(config.output);
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
-    const runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
+    let runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
+    if (runOptions.follow !== undefined && config.output) runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow, config.output, skip) };
     const keep = selector(config, skip);
     let lines: AsyncIterable<InputItem> = urlsOf(plan, io.stdin);
     if (keep) lines = filtered(lines, keep);

@@ -29,7 +29,13 @@ function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): Nor
  */
 export async function* runCrawl(source: Source, options: NormalizedOptions, frontier?: Frontier): AsyncGenerator<IndexedResult> {
   const follow = options.follow as NormalizedFollow;
-  const crawl = frontier ?? new LocalFrontier(iteratorOf(source), follow);
+  let crawl: Frontier;
+  if (frontier !== undefined) crawl = frontier;
+  else {
+    const local = new LocalFrontier(iteratorOf(source), follow);
+    if (follow.journal !== null) await local.openJournal(follow.journal);
+    crawl = local;
+  }
   const userExtract = options.extract;
   const keepLinks = userExtract?.links === true;
   /** Entries handed to the pipeline, by the index it gives them (one per item pulled, in order: dedupe is off). */

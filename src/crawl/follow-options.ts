@@ -1,6 +1,7 @@
 import { describeValue } from '../describe-value.js';
 import { parseSelector } from '../parse/spec.js';
 import { CRAWL_SCOPES, type CrawlScope } from './scope.js';
+import type { JournalOptions } from '../frontier/local.js';
 
 /** How a crawl grows its list from the pages it fetches (`fetchAll(seeds, { follow: { … } })`, the CLI's `--follow`). */
 export interface FollowOptions {
@@ -20,6 +21,13 @@ export interface FollowOptions {
   select?: string;
   /** Pages requested in the whole run at most, seeds included (robots.txt and redirect hops not counted). @default Infinity */
   maxPages?: number;
+  /**
+   * The crawl's state file, so that a crawl stopped at any point (SIGKILL included) can be resumed: an append-only
+   * journal of every URL queued. With `done` (the URLs whose rows in the previous output are final), the journal is
+   * replayed first and the crawl goes on where it stopped, with the same pages and depths as one uninterrupted run.
+   * The CLI keeps it beside `-o FILE` as `FILE.crawl`.
+   */
+  journal?: JournalOptions;
 }
 
 export interface NormalizedFollow {
@@ -29,6 +37,7 @@ export interface NormalizedFollow {
   exclude: RegExp[];
   select: string | null;
   maxPages: number;
+  journal: JournalOptions | null;
 }
 
 export const FOLLOW_DEFAULTS = { depth: 5, scope: 'host', maxPages: Infinity } as const;
@@ -65,5 +74,9 @@ export function normalizeFollow(follow: FollowOptions | boolean | undefined): No
   }
   // Checked by the selector engine the parse threads use, as `-s` selectors are.
   if (o.select !== undefined) parseSelector('follow.select', o.select);
-  return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages };
+  const journal = o.journal ?? null;
+  if (journal !== null && (typeof journal !== 'object' || typeof journal.path !== 'string' || journal.path === '' || (journal.done !== undefined && typeof journal.done !== 'function'))) {
+    throw new TypeError(`Expected \`follow.journal\` to be { path: string, done?: (url) => boolean }, got ${describeValue(journal)}`);
+  }
+  return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages, journal };
 }

@@ -2,6 +2,7 @@ import { SeenSet } from '../crawl/seen-set.js';
 import { canonicalKey, inScope } from '../crawl/scope.js';
 import type { NormalizedFollow } from '../crawl/follow-options.js';
 import type { CrawlEntry, Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
+import { Journal, replayJournal, type JournalLine } from './journal.js';
 
 /** The URL of a seed as the source gave it (a string, a request object), or null when it has none to crawl. */
 function seedUrl(value: unknown): URL | null {
@@ -34,30 +35,40 @@ export function refererFor(page: string, target: URL): string | null {
   return from.href;
 }
 
+/** Where a crawl's state lives between runs (`follow.journal`): see journal.ts. */
+export interface JournalOptions {
+  /** The journal file (the CLI's is `OUTPUT.crawl`); appended to. */
+  path: string;
+  /**
+   * Resuming: the URLs (as rows name them) whose row in the previous output is final. The journal is replayed and
+   * every URL it queued that is not among them is queued again, at its depth.
+   */
+  done?: (url: string) => boolean;
+}
+
 /**
- * A crawl's frontier in this process: a breadth-first search in levels. Depth `d + 1` starts only when every
- * request of depth `d` has its row, so the first time a URL is seen is by a shortest path and its depth is final
- * the moment it is queued, whatever order responses come back in (the issue's "depth is the shortest path"). The
- * price is the wait for a level's slowest page before the next level starts; the other way (a depth-ordered queue
- * that re-follows a page found shallower later) would keep every fetched page's links for re-following.
+ * A crawl's frontier in this process: a breadth-first search in levels. A URL of depth `d` is handed out only when
+ * no URL of a smaller depth is in flight, so the first time a URL is seen is by a shortest path and its depth is
+ * final the moment it is queued, whatever order responses come back in (the issue's "depth is the shortest path").
+ * The price is the wait for a level's slowest page before the next level starts; the other way (a depth-ordered
+ * queue that re-follows a page found shallower later) would keep every fetched page's links for re-following.
+ * Levels are kept apart (not just "this one and the next") because a resumed crawl can have work at several.
  *
- * Memory: the seen set (16 B a URL at most: seen-set.ts) and the pending URLs of the next level, each one object
- * with its URL string (its referrer and scope strings are shared with the page that found it).
+ * Memory: the seen set (16 B a URL at most: seen-set.ts) and the pending URLs (~85 B each: Pending).
  */
 export class LocalFrontier implements Frontier {
   readonly stats: FrontierStats = { requested: 0, outOfScope: 0, filtered: 0, duplicates: 0, overMaxPages: 0, depth: 0 };
   private readonly seen = new SeenSet();
   private seeds: AsyncIterator<unknown> | Iterator<unknown> | null;
-  /** The depth being requested now. */
-  private level = 0;
-  /** Pending URLs of `level` (from `head` on) and of the level after it. */
-  private current = new Pending();
-  private head = 0;
-  private upcoming = new Pending();
-  /** Entries of `level` handed out without their row yet. */
-  private inFlight = 0;
+  /** Pending URLs by depth, each read from its `heads` entry on. */
+  private readonly levels: Pending[] = [];
+  private readonly heads: number[] = [];
+  /** URLs handed out without their row yet, by depth. */
+  private readonly inFlight: number[] = [];
+  private pending = 0;
   private wake: (() => void) | null = null;
   private closed = false;
+  private journal: Journal | null = null;
 
   constructor(
     seeds: AsyncIterator<unknown> | Iterator<unknown>,
@@ -66,6 +77,24 @@ export class LocalFrontier implements Frontier {
     private readonly keep: ((url: URL) => boolean) | null = null,
   ) {
     this.seeds = seeds;
+  }
+
+  /**
+   * Opens the journal; when resuming, replays it first: the seen set comes back whole, and every queued URL whose
+   * row is not final is queued again. Call before the first `next()`.
+   */
+  async openJournal(options: JournalOptions): Promise<void> {
+    if (options.done) {
+      for await (const line of replayJournal(options.path)) {
+        if (typeof line.c === 'string') this.seen.add(line.c);
+        if (typeof line.u !== 'string' || typeof line.d !== 'number' || typeof line.s !== 'string') continue;
+        if (!this.seen.add(line.u)) continue;
+        const given = line.d === 0 ? (line.g ?? line.u) : line.u;
+        // A seed keeps the form it was given in, which its row names, in the referrer slot (seeds have none).
+        if (!options.done(given)) this.queue(line.d, line.u, line.d === 0 ? given : (line.r ?? line.u), line.s);
+      }
+    }
+    this.journal = new Journal(options.path);
   }
 
   async next(): Promise<FrontierWork | null> {
@@ -81,25 +110,40 @@ export class LocalFrontier implements Frontier {
         }
         this.seeds = null;
       }
-      if (this.head < this.current.length) {
-        const entry = this.current.take(this.head++, this.level);
-        return this.handOut(entry, linkItem(entry));
+      const depth = this.shallowest();
+      if (depth === -1) {
+        if (this.inFlight.some((n) => n > 0)) {
+          await this.changed();
+          continue;
+        }
+        return null;
       }
-      if (this.inFlight > 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
+      // Breadth-first: nothing deeper starts while a shallower page may still find links.
+      if (this.inFlight.some((n, d) => d < depth && n > 0)) {
+        await this.changed();
         continue;
       }
-      if (this.upcoming.length === 0) return null;
-      this.level++;
-      this.stats.depth = this.level;
-      this.current = this.upcoming;
-      this.head = 0;
-      this.upcoming = new Pending();
+      const head = this.heads[depth]!;
+      this.heads[depth] = head + 1;
+      this.pending--;
+      const entry = (this.levels[depth] as Pending).take(head, depth);
+      if (head + 1 === this.levels[depth]!.length) {
+        this.levels[depth] = new Pending();
+        this.heads[depth] = 0;
+      }
+      this.stats.depth = Math.max(this.stats.depth, depth);
+      if (depth === 0) {
+        // A seed queued again by a resumed run: as given (see openJournal).
+        const given = entry.referrer as string;
+        entry.referrer = null;
+        return this.handOut(entry, given);
+      }
+      return this.handOut(entry, linkItem(entry));
     }
   }
 
   finished(entry: CrawlEntry, found: Found): void {
-    this.inFlight--;
+    this.inFlight[entry.depth] = (this.inFlight[entry.depth] ?? 1) - 1;
     // A seed that redirected (http → https, example.com → www.example.com) is in scope where it landed.
     if (entry.depth === 0 && found.finalUrl !== null) entry.scopeBase = found.finalUrl;
     if (!found.nofollow && entry.depth < this.follow.depth && found.links.length > 0) this.offer(entry, found);
@@ -109,13 +153,18 @@ export class LocalFrontier implements Frontier {
   }
 
   claim(url: string): boolean {
-    if (this.seen.add(url)) return true;
+    if (this.seen.add(url)) {
+      this.journal?.write([{ c: url }]);
+      return true;
+    }
     this.stats.duplicates++;
     return false;
   }
 
   close(): void {
     this.closed = true;
+    this.journal?.close();
+    this.journal = null;
     const wake = this.wake;
     this.wake = null;
     wake?.();
@@ -126,17 +175,46 @@ export class LocalFrontier implements Frontier {
     return this.seen.byteLength;
   }
 
+  /** URLs queued and not yet handed out. */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  private changed(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  /** The smallest depth with a URL pending, or -1. */
+  private shallowest(): number {
+    for (let d = 0; d < this.levels.length; d++) if (this.heads[d]! < (this.levels[d]?.length ?? 0)) return d;
+    return -1;
+  }
+
+  private queue(depth: number, url: string, referrer: string, scopeBase: string): void {
+    while (this.levels.length <= depth) {
+      this.levels.push(new Pending());
+      this.heads.push(0);
+    }
+    (this.levels[depth] as Pending).push(url, referrer, scopeBase);
+    this.pending++;
+  }
+
   private seed(value: unknown): FrontierWork | null {
     const url = seedUrl(value);
     // Not a URL to crawl: the pipeline gives it its error row (INVALID_URL, UNSUPPORTED_SCHEME, INVALID_REQUEST).
     if (url === null) return { item: value, entry: null };
     const key = canonicalKey(url);
-    if (!this.claim(key)) return null;
+    if (!this.seen.add(key)) {
+      this.stats.duplicates++;
+      return null;
+    }
+    const given = typeof value === 'string' ? value : key;
+    this.journal?.write([given === key ? { u: key, d: 0, r: null, s: url.href } : { u: key, g: given, d: 0, r: null, s: url.href }]);
     return this.handOut({ url: key, depth: 0, referrer: null, scopeBase: url.href }, value);
   }
 
   private handOut(entry: CrawlEntry, item: unknown): FrontierWork {
-    this.inFlight++;
+    this.inFlight[entry.depth] = (this.inFlight[entry.depth] ?? 0) + 1;
     this.stats.requested++;
     return { item, entry };
   }
@@ -145,6 +223,8 @@ export class LocalFrontier implements Frontier {
     const { follow } = this;
     const page = found.finalUrl ?? entry.url;
     const base = new URL(entry.scopeBase);
+    const depth = entry.depth + 1;
+    const lines: JournalLine[] = [];
     for (const link of found.links) {
       let url: URL;
       try {
@@ -161,13 +241,19 @@ export class LocalFrontier implements Frontier {
         continue;
       }
       const key = canonicalKey(url);
-      if (this.stats.requested + (this.current.length - this.head) + this.upcoming.length >= follow.maxPages) {
+      if (this.stats.requested + this.pending >= follow.maxPages) {
         if (!this.seen.has(key)) this.stats.overMaxPages++;
         continue;
       }
-      if (!this.claim(key)) continue;
-      this.upcoming.push(key, page, entry.scopeBase);
+      if (!this.seen.add(key)) {
+        this.stats.duplicates++;
+        continue;
+      }
+      this.queue(depth, key, page, entry.scopeBase);
+      if (this.journal !== null) lines.push({ u: key, d: depth, r: page, s: entry.scopeBase });
     }
+    // Before the row of this page goes on: a kill after it leaves the links on record.
+    this.journal?.write(lines);
   }
 }
 
