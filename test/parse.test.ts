@@ -252,7 +252,10 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
       if (r < 0.7) return `</${pick(names)}>`;
       if (r < 0.85) return pick(['text', ' ', '\n', '&amp;', '&lt;', '&eacute;', '&nbsp', 'é', '<', '>', '&']);
       if (r < 0.92) return pick(['<!-- c -->', '<!--', '-->', '<![CDATA[d]]>', '<!DOCTYPE html>', '<?pi x?>']);
-      return `<${pick(['a', 'title', 'base', 'link', 'meta'])} ${pick(attrNames)}="${pick(values)}"`;
+      if (r < 0.96) return `<${pick(['a', 'title', 'base', 'link', 'meta'])} ${pick(attrNames)}="${pick(values)}"`;
+      // Robots metas, which accumulate: content before or after the name (or neither), names that only look right.
+      const content = (q: string): string => (rand() < 0.5 ? ` content=${q}${pick(values)}${q}` : '');
+      return `<meta${content('"')} name=${pick(['robots', 'ROBOTS', '" robots "', 'robotsx', 'description'])}${content("'")}>`;
     };
     for (let n = 0; n < 3000; n++) {
       const html = Array.from({ length: 1 + Math.floor(rand() * 40) }, piece).join('');

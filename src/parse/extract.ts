@@ -73,7 +73,7 @@ function rawFromDom(dom: Document, spec: NormalizedExtract): RawFields {
       if (el.name !== 'base') raw.hrefs.push(el.attribs.href as string);
       else raw.base ??= el.attribs.href;
     }
-  } else if (spec.canonical || spec.followSelect !== null) {
+  } else if (spec.canonical) {
     raw.base = first(QUERY.base)?.attribs.href;
   }
   if (spec.title) {
@@ -159,7 +159,10 @@ export function extractFromDom(input: string | Feed, pageUrl: string, spec: Norm
   const dom = parsePage(input);
   const raw = rawFromDom(dom, spec);
   const fields = fieldsFrom(raw, pageUrl, spec);
-  if (spec.followSelect !== null) fields.followLinks = absoluteLinks(followHrefs(dom, spec.followSelect), documentBase(raw.base, pageUrl));
+  if (spec.followSelect !== null) {
+    const follow = followHrefs(dom, spec.followSelect);
+    fields.followLinks = follow.hrefs.length === 0 ? [] : absoluteLinks(follow.hrefs, documentBase(follow.base, pageUrl));
+  }
   if (spec.select.length > 0) {
     const data: Record<string, string | string[] | null> = {};
     for (const sel of spec.select) {
