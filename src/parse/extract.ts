@@ -129,9 +129,9 @@ function absoluteLinks(hrefs: readonly string[], base: URL): string[] {
 /**
  * Pulls the asked-for fields out of one page. Without user selectors or `followSelect` no DOM is built: the
  * built-in fields come from htmlparser2's parse events (stream.ts), the same answers as from the DOM (tested side
- * by side on every case). User selectors and `followSelect` need a DOM: cheerio over htmlparser2's (not cheerio's default parse5 tree builder, about
- * 3x slower on big pages), elements read through their raw `attribs` in loops so that a page with hundreds of
- * links does not pay for a cheerio wrapper per link.
+ * by side on every case). User selectors and `followSelect` need a DOM: cheerio over htmlparser2's (not cheerio's
+ * default parse5 tree builder, about 3x slower on big pages), elements read through their raw `attribs` in loops
+ * so that a page with hundreds of links does not pay for a cheerio wrapper per link.
  */
 export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
   return extractFrom(html, pageUrl, spec);

@@ -19,7 +19,7 @@ export interface FollowHrefs {
  *
  * `css` runs as a user selector does (cheerio-select, jQuery extensions included, from the page's root). Its
  * matches are only a set here: the page is then walked once in document order, so a link matched twice (itself
- * and its container, or by two parts of a selector list) counts once, and the order is the page's whatever order
+ * and its container, or by two parts of a selector list) counts once, and the order is the page's, whatever order
  * the engine returns its matches in. The walk keeps its own stack: pages nest deeper than the call stack allows.
  */
 export function followHrefs(dom: Document, css: string): FollowHrefs {
