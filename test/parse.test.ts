@@ -140,7 +140,9 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     'canonical only': normalizeExtract({ title: false, description: false, canonical: true }),
     'links only': normalizeExtract({ title: false, description: false, links: true }),
     'title and links (W3)': normalizeExtract({ title: true, description: false, links: true }),
-    'every built-in field': normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true }),
+    'meta robots only': normalizeExtract({ title: false, description: false, metaRobots: true }),
+    'head fields and meta robots (no early stop)': normalizeExtract({ title: true, description: true, lang: true, metaRobots: true }),
+    'every built-in field': normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true, metaRobots: true }),
   };
   const PAGE = 'http://a.test/dir/page?q=1';
   const utf8 = new TextEncoder();
@@ -205,6 +207,12 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     'NUL and control characters': '<title>a\u0000b\u0001c</title><a href="/x\u0000y">x</a>',
     'an unclosed comment swallows the rest': '<title>T</title><!-- <a href="/no">',
     'math and foreign content': '<math><mi><a href="/m">m</a></mi></math><svg><a href="/s"/><a xlink:href="/x">x</a></svg>',
+    'robots metas: several, anywhere, odd names and blank contents':
+      '<meta name="robots" content=" noindex "><p>x</p><meta NAME="Robots" content="NOFOLLOW"><meta name=" robots\n" content=none>' +
+      '<meta name="robotss" content=no><meta name="googlebot" content=no><meta name=robots><meta name=robots content="  "><meta content=x name=ROBOTS>',
+    'robots after every head field': '<html lang=en><title>T</title><meta name=description content=d><body><p>late</p><meta name=robots content="noindex, nofollow">',
+    'robots in foreign content, a textarea and a comment': '<svg><meta name=robots content=svg></svg><textarea><meta name=robots content=no></textarea><!-- <meta name=robots content=no> --><math><meta name=robots content=math>',
+    'robots with entities and duplicate attributes': '<meta name="robots" content="no&amp;index" content="x"><meta name="rob&#111;ts" content="e">',
   };
   for (const [name, html] of Object.entries(cases)) it(name, () => same(html, PAGE, [1, 2, 3, 5, 7, 32 * 1024]));
 
@@ -231,7 +239,8 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
     const names = ['title', 'TITLE', 'a', 'A', 'area', 'base', 'link', 'meta', 'html', 'head', 'body', 'p', 'div', 'li', 'svg', 'math', 'script', 'style', 'textarea', 'xmp', 'br', 'b', 'table', 'td', 'select', 'option'];
     const attrNames = ['href', 'HREF', 'rel', 'name', 'content', 'lang', 'id'];
-    const values = ['', ' ', 'x', '/p', '../q#f', 'https://o.test/z', 'canonical', 'Canonical next', 'description', 'DESCRIPTION', 'en', ' fr ', 'a&amp;b', 'a&ampb', 'mailto:m@x', 'javascript:0', '#frag', '//h.test/p', 'http://[::1]/', 'http://[bad'];
+    const values = ['', ' ', 'x', '/p', '../q#f', 'https://o.test/z', 'canonical', 'Canonical next', 'description', 'DESCRIPTION', 'en', ' fr ', 'a&amp;b', 'a&ampb', 'mailto:m@x', 'javascript:0', '#frag', '//h.test/p', 'http://[::1]/', 'http://[bad',
+      'robots', 'ROBOTS', ' robots ', 'noindex, nofollow'];
     const attr = (): string => {
       const v = pick(values);
       const q = pick(['"', "'", '']);
@@ -243,7 +252,10 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
       if (r < 0.7) return `</${pick(names)}>`;
       if (r < 0.85) return pick(['text', ' ', '\n', '&amp;', '&lt;', '&eacute;', '&nbsp', 'é', '<', '>', '&']);
       if (r < 0.92) return pick(['<!-- c -->', '<!--', '-->', '<![CDATA[d]]>', '<!DOCTYPE html>', '<?pi x?>']);
-      return `<${pick(['a', 'title', 'base', 'link', 'meta'])} ${pick(attrNames)}="${pick(values)}"`;
+      if (r < 0.96) return `<${pick(['a', 'title', 'base', 'link', 'meta'])} ${pick(attrNames)}="${pick(values)}"`;
+      // Robots metas, which accumulate: content before or after the name (or neither), names that only look right.
+      const content = (q: string): string => (rand() < 0.5 ? ` content=${q}${pick(values)}${q}` : '');
+      return `<meta${content('"')} name=${pick(['robots', 'ROBOTS', '" robots "', 'robotsx', 'description'])}${content("'")}>`;
     };
     for (let n = 0; n < 3000; n++) {
       const html = Array.from({ length: 1 + Math.floor(rand() * 40) }, piece).join('');
@@ -271,7 +283,7 @@ describe('the built-in fields without a DOM give the whole DOM\'s answers', () =
   });
 
   it('with user selectors, builds the DOM: the built-in fields still come out the same', () => {
-    const spec = normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true, select: { h: 'h1' } });
+    const spec = normalizeExtract({ title: true, description: true, canonical: true, lang: true, links: true, metaRobots: true, select: { h: 'h1' } });
     const html = '<html lang=en><title>T</title><base href="/b/"><h1>H</h1><a href="x">x</a><link rel=canonical href=c>';
     const { data, ...fields } = extract(html, PAGE, spec);
     expect(data).toEqual({ h: 'H' });

@@ -8,6 +8,8 @@ import type { ParsedFields } from './types.js';
 import { scanPage, type Feed, type RawFields } from './stream.js';
 import { decodeHtmlPieces, PIECE_BYTES } from './decode.js';
 import { canonicalHttp } from './links.js';
+import { joinRobotsContents, isRobotsName } from './meta-robots.js';
+import { followHrefs } from './follow.js';
 
 /** Whitespace as HTML's "strip and collapse ASCII whitespace" does it, for titles and text. */
 function collapse(text: string): string {
@@ -45,6 +47,8 @@ const QUERY = {
   canonical: compiled('link[rel~="canonical" i][href]'),
   html: compiled('html'),
   baseAndLinks: compiled('base[href], a[href], area[href]'),
+  // Every meta with a name; stream.ts tests the name itself (isRobotsName), so both paths use one definition.
+  namedMeta: compiled('meta[name]'),
 };
 
 /**
@@ -61,7 +65,7 @@ const text = (el: Element): string => collapse($(el).text());
  */
 function rawFromDom(dom: Document, spec: NormalizedExtract): RawFields {
   const first = (query: (typeof QUERY)[keyof typeof QUERY]): Element | undefined => selectOne<AnyNode, Element>(query, dom) ?? undefined;
-  const raw: RawFields = { title: undefined, descriptionFound: false, description: undefined, canonical: undefined, lang: undefined, base: undefined, hrefs: [] };
+  const raw: RawFields = { title: undefined, descriptionFound: false, description: undefined, canonical: undefined, lang: undefined, base: undefined, hrefs: [], robots: [] };
   // Only links and canonical need the base URL. Finding <base> costs a walk of the whole DOM (a page rarely has
   // one), so with links it comes from the same walk: one selector list, matches in document order.
   if (spec.links) {
@@ -83,6 +87,9 @@ function rawFromDom(dom: Document, spec: NormalizedExtract): RawFields {
   }
   if (spec.canonical) raw.canonical = first(QUERY.canonical)?.attribs.href;
   if (spec.lang) raw.lang = first(QUERY.html)?.attribs.lang;
+  if (spec.metaRobots) {
+    for (const meta of selectAll<AnyNode, Element>(QUERY.namedMeta, dom)) if (isRobotsName(meta.attribs.name)) raw.robots.push(meta.attribs.content);
+  }
   return raw;
 }
 
@@ -94,33 +101,37 @@ function fieldsFrom(raw: RawFields, pageUrl: string, spec: NormalizedExtract): P
   if (spec.description) fields.description = raw.description === undefined ? null : collapse(raw.description);
   if (spec.canonical) fields.canonical = resolveHttp(raw.canonical, base as URL);
   if (spec.lang) fields.lang = raw.lang?.trim() || null;
-  if (spec.links) {
-    const seen = new Set<string>();
-    for (const href of raw.hrefs) {
-      // An absolute URL already in its serialised form needs no parsing (canonicalHttp: fragment already dropped).
-      const fast = canonicalHttp(href.trim());
-      if (fast !== null) {
-        seen.add(fast);
-        continue;
-      }
-      const abs = resolveHttp(href, base as URL);
-      if (abs === null) continue;
-      // Fragments name a spot on a page, not another page.
-      const hash = abs.indexOf('#');
-      const link = hash === -1 ? abs : abs.slice(0, hash);
-      seen.add(link);
-    }
-    fields.links = [...seen];
-  }
+  if (spec.links) fields.links = absoluteLinks(raw.hrefs, base as URL);
+  if (spec.metaRobots) fields.metaRobots = joinRobotsContents(raw.robots);
   return fields;
 }
 
+/** hrefs as `links` gives them: absolute http(s) URLs without their fragment, de-duplicated, in order. */
+function absoluteLinks(hrefs: readonly string[], base: URL): string[] {
+  const seen = new Set<string>();
+  for (const href of hrefs) {
+    // An absolute URL already in its serialised form needs no parsing (canonicalHttp: fragment already dropped).
+    const fast = canonicalHttp(href.trim());
+    if (fast !== null) {
+      seen.add(fast);
+      continue;
+    }
+    const abs = resolveHttp(href, base);
+    if (abs === null) continue;
+    // Fragments name a spot on a page, not another page.
+    const hash = abs.indexOf('#');
+    const link = hash === -1 ? abs : abs.slice(0, hash);
+    seen.add(link);
+  }
+  return [...seen];
+}
+
 /**
- * Pulls the asked-for fields out of one page. Without user selectors no DOM is built: the built-in fields come
- * from htmlparser2's parse events (stream.ts), the same answers as from the DOM (tested side by side on every
- * case). User selectors need a DOM: cheerio over htmlparser2's (not cheerio's default parse5 tree builder, about
- * 3x slower on big pages), elements read through their raw `attribs` in loops so that a page with hundreds of
- * links does not pay for a cheerio wrapper per link.
+ * Pulls the asked-for fields out of one page. Without user selectors or `followSelect` no DOM is built: the
+ * built-in fields come from htmlparser2's parse events (stream.ts), the same answers as from the DOM (tested side
+ * by side on every case). User selectors and `followSelect` need a DOM: cheerio over htmlparser2's (not cheerio's
+ * default parse5 tree builder, about 3x slower on big pages), elements read through their raw `attribs` in loops
+ * so that a page with hundreds of links does not pay for a cheerio wrapper per link.
  */
 export function extract(html: string, pageUrl: string, spec: NormalizedExtract): ParsedFields {
   return extractFrom(html, pageUrl, spec);
@@ -135,15 +146,23 @@ export function extractBody(body: Uint8Array, contentType: string | null, pageUr
 }
 
 function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  if (spec.select.length > 0) return extractFromDom(input, pageUrl, spec);
-  if (!spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links) return { title: null, description: null };
+  if (spec.select.length > 0 || spec.followSelect !== null) return extractFromDom(input, pageUrl, spec);
+  if (!spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links && !spec.metaRobots) return { title: null, description: null };
   return fieldsFrom(scanPage(input, spec), pageUrl, spec);
 }
 
-/** extract() through a DOM, whatever the spec: the path of user selectors, and the reference the scan is tested against. */
+/**
+ * extract() through a DOM, whatever the spec: the path of user selectors and of `followSelect`, and the reference
+ * the scan is tested against.
+ */
 export function extractFromDom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
   const dom = parsePage(input);
-  const fields = fieldsFrom(rawFromDom(dom, spec), pageUrl, spec);
+  const raw = rawFromDom(dom, spec);
+  const fields = fieldsFrom(raw, pageUrl, spec);
+  if (spec.followSelect !== null) {
+    const follow = followHrefs(dom, spec.followSelect);
+    fields.followLinks = follow.hrefs.length === 0 ? [] : absoluteLinks(follow.hrefs, documentBase(follow.base, pageUrl));
+  }
   if (spec.select.length > 0) {
     const data: Record<string, string | string[] | null> = {};
     for (const sel of spec.select) {

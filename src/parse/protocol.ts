@@ -22,16 +22,30 @@ export interface WorkerTask {
 
 
 /**
- * Errors lose their properties crossing threads, so outcomes come back as data. Links travel as one
- * newline-joined string (a serialised URL never contains a newline): cloning one string is far cheaper than
- * cloning hundreds, and the clone runs on the parse thread, the busy one (~0.6 ms of a 150 KB page's ~5 ms).
+ * Errors lose their properties crossing threads, so outcomes come back as data. Links (and follow links) travel
+ * as one newline-joined string each (a serialised URL never contains a newline): cloning one string is far cheaper
+ * than cloning hundreds, and the clone runs on the parse thread, the busy one (~0.6 ms of a 150 KB page's ~5 ms).
  */
-export type WorkerOutcome = { ok: true; fields: Omit<ParsedFields, 'links'>; links?: string } | { ok: false; message: string };
+export type WorkerOutcome =
+  | { ok: true; fields: Omit<ParsedFields, 'links' | 'followLinks'>; links?: string; followLinks?: string }
+  | { ok: false; message: string };
+
+/** Packs a URL list for the trip; `unpackLinks` undoes it. */
+export function packLinks(links: string[] | undefined): string | undefined {
+  return links?.join('\n');
+}
+
+function unpackLinks(packed: string): string[] {
+  return packed === '' ? [] : packed.split('\n');
+}
 
 /** Undoes the worker's packing of links. */
 export function unpackFields(outcome: Extract<WorkerOutcome, { ok: true }>): ParsedFields {
-  if (outcome.links === undefined) return outcome.fields;
-  return { ...outcome.fields, links: outcome.links === '' ? [] : outcome.links.split('\n') };
+  if (outcome.links === undefined && outcome.followLinks === undefined) return outcome.fields;
+  const fields: ParsedFields = { ...outcome.fields };
+  if (outcome.links !== undefined) fields.links = unpackLinks(outcome.links);
+  if (outcome.followLinks !== undefined) fields.followLinks = unpackLinks(outcome.followLinks);
+  return fields;
 }
 
 export interface WorkerReply {

@@ -1,5 +1,6 @@
 import { Parser, type Handler, type ParserOptions } from 'htmlparser2';
 import type { NormalizedExtract } from './spec.js';
+import { isRobotsName } from './meta-robots.js';
 
 /**
  * What the built-in fields are made of, as found in the page, before any clean-up (whitespace, URL resolution):
@@ -20,6 +21,8 @@ export interface RawFields {
   base: string | undefined;
   /** `href` of every `a[href]` and `area[href]`, in document order. */
   hrefs: string[];
+  /** `content` of every robots meta (meta-robots.ts `isRobotsName`), in document order; undefined where absent. */
+  robots: (string | undefined)[];
 }
 
 const OPTIONS: ParserOptions = { decodeEntities: true };
@@ -66,6 +69,7 @@ class FieldScan implements Partial<Handler> {
     lang: undefined,
     base: undefined,
     hrefs: [],
+    robots: [],
   };
 
   /** Read by the parser: whether the element being opened has attributes a field reads. */
@@ -86,7 +90,13 @@ class FieldScan implements Partial<Handler> {
   stopped = false;
 
   constructor(spec: NormalizedExtract) {
-    const headOnly = !spec.links && !spec.canonical && (spec.title || spec.description || spec.lang);
+    // metaRobots reads the whole page, like links: robots metas accumulate, so none settles the field, and one is
+    // honoured wherever it is. Google documents the tag for <head>, but "in <head>" is not something this scan
+    // (or htmlparser2's tree, which has no head/body insertion modes) can tell the way a browser does: there, a
+    // stray <img> or text in the head ends it, and every later meta lands in <body>. A crawler that missed a
+    // `nofollow` over that would follow links the author forbade; reading on costs little (a crawl asks for links,
+    // which read the whole page anyway).
+    const headOnly = !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
     this.pending = headOnly ? { title: spec.title, description: spec.description, lang: spec.lang } : null;
   }
 
@@ -126,6 +136,8 @@ class FieldScan implements Partial<Handler> {
           raw.descriptionFound = true;
           raw.description = attribs.content;
           this.settled('description');
+        } else if (isRobotsName(attribs.name)) {
+          raw.robots.push(attribs.content);
         }
         break;
       case 'html':

@@ -10,6 +10,18 @@ export interface ParsedFields {
   lang?: string | null;
   /** Present when `extract.links` is on: absolute http(s) URLs, de-duplicated, in document order. */
   links?: string[];
+  /**
+   * Present when `extract.metaRobots` is on: the `content` of `<meta name="robots">` (anywhere in the page, name
+   * ASCII case-insensitive), trimmed; several are joined with ", ". Null when the page has none with a non-blank
+   * content. `robotsNofollow()` reads it.
+   */
+  metaRobots?: string | null;
+  /**
+   * Present when `extract.followSelect` is set: the absolute http(s) URLs of the `<a href>` / `<area href>` it
+   * matches or that sit inside what it matches, resolved as `links` are (`<base href>`, fragment dropped),
+   * de-duplicated, in document order; `[]` when nothing matched.
+   */
+  followLinks?: string[];
   /** Present when selectors were asked for: each name's value (null when nothing matched). */
   data?: Record<string, string | string[] | null>;
 }

@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import { extractBody } from './extract.js';
-import type { WorkerOutcome, WorkerReply, WorkerTask } from './protocol.js';
+import { packLinks, type WorkerOutcome, type WorkerReply, type WorkerTask } from './protocol.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, ParsedFields } from './types.js';
 
@@ -8,8 +8,11 @@ import type { Page, ParsedFields } from './types.js';
 export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
-      const { links, ...fields } = extractBody(new Uint8Array(page.body), page.contentType, page.url, task.spec);
-      return links === undefined ? { ok: true, fields } : { ok: true, fields, links: links.join('\n') };
+      const { links, followLinks, ...fields } = extractBody(new Uint8Array(page.body), page.contentType, page.url, task.spec);
+      const outcome: WorkerOutcome = { ok: true, fields };
+      if (links !== undefined) outcome.links = packLinks(links);
+      if (followLinks !== undefined) outcome.followLinks = packLinks(followLinks);
+      return outcome;
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
