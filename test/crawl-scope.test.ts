@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalKey, inScope, registrableDomain, robotsMetaNofollow, type CrawlScope } from '../src/crawl/scope.js';
+import { canonicalKey, inScope, registrableDomain, type CrawlScope } from '../src/crawl/scope.js';
 
 const within = (link: string, seed: string, scope: CrawlScope): boolean => inScope(new URL(link), new URL(seed), scope);
 
@@ -94,19 +94,3 @@ describe('canonicalKey', () => {
   });
 });
 
-describe('robotsMetaNofollow', () => {
-  it.each([
-    ['nofollow', true],
-    ['noindex, nofollow', true],
-    ['NOINDEX,NOFOLLOW', true],
-    [' None ', true],
-    ['noindex nofollow', true],
-    ['noindex', false],
-    ['index, follow', false],
-    ['', false],
-    ['nofollowed, nonesuch', false],
-    ['max-snippet:-1, max-image-preview:large', false],
-  ])('%j -> %s', (content, expected) => {
-    expect(robotsMetaNofollow(content)).toBe(expected);
-  });
-});

@@ -77,6 +77,23 @@ describe('crawl (follow)', () => {
     expect(included.map((r) => r.url).sort()).toEqual([`${site.url}/`, ...[1, 2, 3, 4].map((n) => `${site.url}/list?page=${n}`)].sort());
   });
 
+  it('follows only the links the follow selector picks (pagination)', async () => {
+    const rows = await fetchAll([`${site.url}/list?page=1`], { follow: { depth: 10, select: 'a[rel~=next]' } });
+    expect(rows.map((r) => [r.url, r.depth])).toEqual([1, 2, 3, 4].map((n) => [`${site.url}/list?page=${n}`, n - 1]));
+  });
+
+  it('with respectRobots false, follows a nofollow page and fetches what robots.txt disallows', async () => {
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 2 }, respectRobots: false });
+    expect(rows.some((r) => r.url.endsWith('/only-from-nofollow'))).toBe(true);
+    expect(rows.find((r) => r.url.endsWith('/private/secret'))?.ok).toBe(true);
+  });
+
+  it('sends an empty query as written (/p/3? is not /p/3)', async () => {
+    site.requests.length = 0;
+    await fetchAll([`${site.url}/p/3?`, `${site.url}/p/3`], { follow: { depth: 0 } });
+    expect(site.requests.map((r) => r.path).sort()).toEqual(['/p/3', '/p/3?', '/robots.txt']);
+  });
+
   it('requests no more than maxPages pages', async () => {
     site.requests.length = 0;
     const rows = await fetchAll([`${site.url}/`], { follow: { depth: 5, maxPages: 7 } });

@@ -1,9 +1,11 @@
 import type { NormalizedOptions } from '../options.js';
+import type { NormalizedExtract } from '../parse/spec.js';
 import type { FetchResult } from '../result.js';
 import { runPipeline, type IndexedResult } from '../pipeline.js';
 import type { CrawlEntry, Frontier } from '../frontier/frontier.js';
 import { LocalFrontier } from '../frontier/local.js';
 import type { NormalizedFollow } from './follow-options.js';
+import { robotsNofollow } from '../parse/meta-robots.js';
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
@@ -15,8 +17,8 @@ function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> 
 
 /** What the crawl itself needs from each page, whatever the user asked to extract. */
 function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): NormalizedOptions {
-  const extract = options.extract ?? { title: false, description: false, canonical: false, lang: false, links: false, select: [] };
-  const forCrawl = { ...extract, links: true, metaRobots: options.respectRobots, followSelect: follow.select };
+  const extract: NormalizedExtract = options.extract ?? { title: false, description: false, canonical: false, lang: false, links: false, metaRobots: false, followSelect: null, select: [] };
+  const forCrawl: NormalizedExtract = { ...extract, links: follow.select === null || extract.links, metaRobots: options.respectRobots || extract.metaRobots, followSelect: follow.select };
   // The frontier requests every URL once: the pipeline's own de-duplication would only hide rows.
   return { ...options, dedupe: false, extract: forCrawl };
 }
@@ -52,7 +54,7 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
   }
   try {
     for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key) => crawl.claim(key) })) {
-      const row = indexed.result as FetchResult & { metaRobots?: string | null; followLinks?: string[] };
+      const row = indexed.result;
       const entry = entries.get(indexed.index);
       if (entry !== undefined) {
         entries.delete(indexed.index);
@@ -60,8 +62,8 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
         crawl.finished(entry, { links: row.ok ? links : [], finalUrl: row.finalUrl, nofollow: options.respectRobots && robotsNofollow(row.metaRobots ?? null) });
       }
       if (!keepLinks) delete row.links;
-      delete row.metaRobots;
-      delete row.followLinks;
+      if (userExtract?.metaRobots !== true) delete row.metaRobots;
+      if (userExtract?.followSelect == null) delete row.followLinks;
       row.depth = entry?.depth ?? 0;
       row.referrer = entry?.referrer ?? null;
       if (entry?.lastmod !== undefined) row.lastmod = entry.lastmod;
@@ -70,10 +72,4 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
   } finally {
     crawl.close();
   }
-}
-
-/** `<meta name="robots">` content that forbids following links: a `nofollow` or `none` token. */
-function robotsNofollow(content: string | null): boolean {
-  if (content === null) return false;
-  return content.toLowerCase().split(/[\s,]+/).some((t) => t === 'nofollow' || t === 'none');
 }

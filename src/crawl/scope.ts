@@ -51,18 +51,6 @@ export function canonicalKey(url: URL | string): string {
   return hash === -1 ? href : href.slice(0, hash);
 }
 
-/**
- * Whether a `<meta name="robots">` content forbids following the page's links: a `nofollow` or `none` token
- * (https://developers.google.com/search/docs/crawling-indexing/robots-meta-tag), case-insensitive. Tokens are
- * separated by commas; whitespace separates them too, as pages write `noindex nofollow` and crawlers honour it.
- */
-export function robotsMetaNofollow(content: string): boolean {
-  for (const token of content.toLowerCase().split(/[\s,]+/)) {
-    if (token === 'nofollow' || token === 'none') return true;
-  }
-  return false;
-}
-
 function bareHost(hostname: string): string {
   return hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
 }

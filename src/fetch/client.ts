@@ -339,6 +339,19 @@ class Attempt {
 }
 
 /**
+ * The request-target of a URL: its path and query. `url.search` is '' both for no query and for an empty one, but
+ * `http://x/a?` asks for `/a?`, as browsers send it (a server may tell them apart): the serialisation says which.
+ */
+export function requestTarget(url: URL): string {
+  const search = url.search;
+  if (search !== '') return `${url.pathname}${search}`;
+  const href = url.href;
+  const q = href.indexOf('?');
+  // A '?' after the path can only open the query (or sit in the fragment, after '#').
+  return q !== -1 && (url.hash === '' || q < href.indexOf('#')) ? `${url.pathname}?` : url.pathname;
+}
+
+/**
  * One request under one deadline (`readBody: false` for link checks: status only, body drained), with its `requestBody`
  * (buffered, so that a retry or a 307/308 can send it again; undici sets Content-Length from it). Throws a
  * FetchError for anything that is not a response; a non-2xx response is returned (its body drained, not kept)
@@ -365,9 +378,8 @@ export function fetchOnce(
     const attempt = new Attempt(url, method, readBody, settings, headers, resolve, reject);
     attempt.deadline = startDeadline(settings.timeoutMs, runSignal, (reason) => attempt.abort(reason));
     try {
-      const search = url.search;
       dispatcher.dispatch(
-        { origin: url.origin, path: search ? `${url.pathname}${search}` : url.pathname, method, headers, body: requestBody },
+        { origin: url.origin, path: requestTarget(url), method, headers, body: requestBody },
         attempt as unknown as Dispatcher.DispatchHandler,
       );
     } catch (err) {
