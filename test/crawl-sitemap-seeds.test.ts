@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatcher } from '../src/fetch/dispatcher.js';
 import type { Dispatcher } from '../src/fetch/undici.js';
@@ -28,6 +28,8 @@ let dispatcher: Dispatcher;
 /** Resolves with the stalled response once the server has seen it closed. */
 let stallClosed: Promise<void>;
 let markStallClosed: () => void;
+let gzipStallClosed: Promise<void>;
+let markGzipStallClosed: () => void;
 
 beforeAll(async () => {
   const routes: Record<string, Handler> = {
@@ -78,6 +80,22 @@ beforeAll(async () => {
       res.writeHead(307, { location: '/circle', 'content-length': 0 });
       res.end();
     },
+    '/bad-encoding.xml': (req, res, url) => send('this is not gzip at all', { 'content-encoding': 'gzip' })(req, res, url),
+    '/bad-file.xml.gz': (req, res, url) => send(gzipSync(urlset([{ loc: `${base}/g1` }])).subarray(0, 30), { 'content-type': 'application/gzip' })(req, res, url),
+    '/brotli.xml': (req, res, url) => send('whatever', { 'content-encoding': 'br' })(req, res, url),
+    '/broken-index.xml': (req, res, url) => send(`<sitemapindex xmlns="${NS}"><sitemap><loc>${base}/leaf.xml</loc></sitemap><sitemap><loc>`)(req, res, url),
+    '/no-loc.xml': (req, res, url) => send(`<urlset xmlns="${NS}"><url><lastmod>2025-01-01</lastmod></url><url><loc>${base}/n1</loc></url><url></url></urlset>`)(req, res, url),
+    '/stall-gzip.xml': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml', 'content-encoding': 'gzip' });
+      const z = createGzip();
+      z.pipe(res);
+      z.write(`<?xml version="1.0"?>\n<urlset xmlns="${NS}">\n<url><loc>${base}/z1</loc></url>\n`);
+      z.flush();
+      res.once('close', () => {
+        z.destroy();
+        markGzipStallClosed();
+      });
+    },
     '/stall.xml': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/xml' });
       res.write(`<?xml version="1.0"?>\n<urlset xmlns="${NS}">\n<url><loc>${base}/s1</loc></url>\n<url><loc>${base}/s2</loc></url>\n`);
@@ -85,6 +103,7 @@ beforeAll(async () => {
     },
   };
   stallClosed = new Promise((resolve) => (markStallClosed = resolve));
+  gzipStallClosed = new Promise((resolve) => (markGzipStallClosed = resolve));
   server = await createTestServer(routes);
   base = server.url;
   other = `http://localhost:${server.port}`;
@@ -241,6 +260,47 @@ describe('sitemapSeeds', () => {
     expect(await reader.next()).toEqual({ done: true, value: undefined });
     await stallClosed;
     expect(server.hits('/leaf.xml')).toBe(leafHits);
+  });
+
+  it('closes the response when the consumer stops early', async () => {
+    const reader = sitemapSeeds([`${base}/stall-gzip.xml`], options());
+    expect((await reader.next()).value).toMatchObject({ kind: 'seed', url: `${base}/z1` });
+    expect(await reader.return()).toEqual({ done: true, value: undefined });
+    await gzipStallClosed;
+  });
+
+  it('counts a body that trickles past the deadline as TIMEOUT', async () => {
+    const items = await collect([`${base}/trickle`], { timeoutMs: 300 });
+    expect(items).toEqual([{ kind: 'failure', url: `${base}/trickle`, code: 'TIMEOUT', message: expect.stringContaining('300 ms') }]);
+  });
+
+  it('reports gzip that does not inflate: DECODE on the wire, PARSE in the file', async () => {
+    const items = await collect([`${base}/bad-encoding.xml`, `${base}/bad-file.xml.gz`, `${base}/brotli.xml`]);
+    expect(items.map((i) => i.kind === 'failure' && [i.url, i.code])).toEqual([
+      [`${base}/bad-encoding.xml`, 'DECODE'],
+      [`${base}/bad-file.xml.gz`, 'PARSE'],
+      [`${base}/brotli.xml`, 'DECODE'],
+    ]);
+  });
+
+  it('reads the children an index listed before it broke, after its failure', async () => {
+    const items = await collect([`${base}/broken-index.xml`]);
+    expect(items.map((i) => i.kind)).toEqual(['failure', 'seed']);
+    expect(items[1]).toMatchObject({ url: `${base}/leaf1` });
+  });
+
+  it('sums up entries the reader dropped in one warning per file and reason', async () => {
+    const items = await collect([`${base}/no-loc.xml`]);
+    expect(items).toEqual([
+      { kind: 'seed', url: `${base}/n1`, lastmod: null, sitemap: `${base}/no-loc.xml` },
+      { kind: 'warning', message: expect.stringMatching(new RegExp(`^${base}/no-loc\\.xml: 2 entries dropped`)) },
+    ]);
+  });
+
+  it('ends quietly at a redirect to a sitemap already read', async () => {
+    const items = await collect([`${base}/leaf.xml`, `${base}/relative-hop`]);
+    expect(seedUrls(items)).toEqual([`${base}/leaf1`]);
+    expect(items).toHaveLength(1);
   });
 
   it('yields nothing for a signal aborted before it starts', async () => {

@@ -228,6 +228,10 @@ async function open(run: Run, first: URL, signal: AbortSignal): Promise<Opened |
   for (let hops = 0; ; hops++) {
     const response = await run.request(url, { method: 'GET', headers, signal, dispatcher: run.dispatcher });
     const { statusCode, body } = response;
+    // Destroying a body before its end makes undici emit an 'error' (UND_ERR_ABORTED): every early close here is
+    // deliberate, and reading errors reach the reader through its iterator, so this listener only keeps the
+    // process from an uncaught exception.
+    body.on('error', ignore);
     const location = header(response.headers, 'location');
     if (REDIRECT_STATUSES.has(statusCode) && location !== null) {
       await discard(body, signal);
@@ -277,6 +281,8 @@ async function discard(body: Body, signal: AbortSignal): Promise<void> {
     body.destroy();
   }
 }
+
+function ignore(): void {}
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {
   const value = headers[name];
