@@ -20,6 +20,31 @@ const send = (body: string | Buffer, headers: Record<string, string> = {}): Hand
   res.end(body);
 };
 
+/** Bodies of the fuzz cases, by their `i` query parameter. */
+const fuzzBodies = new Map<string, Buffer>();
+
+/** mulberry32: a seeded PRNG, so a failing case can be replayed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A body cut, bit-flipped, extended with junk, or several of these. */
+function mangle(bytes: Buffer, next: () => number): Buffer {
+  let out = Buffer.from(bytes);
+  const pick = Math.floor(next() * 4);
+  if (pick === 0 || pick === 3) out = out.subarray(0, Math.floor(next() * out.length));
+  if (pick === 1 || pick === 3) for (let n = 1 + Math.floor(next() * 4); n > 0 && out.length > 0; n--) out[Math.floor(next() * out.length)]! ^= 1 << Math.floor(next() * 8);
+  if (pick === 2) out = Buffer.concat([out, Buffer.from(Array.from({ length: 1 + Math.floor(next() * 64) }, () => Math.floor(next() * 256)))]);
+  return out;
+}
+
 let server: TestServer;
 let base: string;
 /** The same server under another host name: entries there are on "another host". */
@@ -85,6 +110,10 @@ beforeAll(async () => {
     '/brotli.xml': (req, res, url) => send('whatever', { 'content-encoding': 'br' })(req, res, url),
     '/broken-index.xml': (req, res, url) => send(`<sitemapindex xmlns="${NS}"><sitemap><loc>${base}/leaf.xml</loc></sitemap><sitemap><loc>`)(req, res, url),
     '/no-loc.xml': (req, res, url) => send(`<urlset xmlns="${NS}"><url><lastmod>2025-01-01</lastmod></url><url><loc>${base}/n1</loc></url><url></url></urlset>`)(req, res, url),
+    '/fuzz': (req, res, url) => {
+      const body = fuzzBodies.get(url.searchParams.get('i') ?? '') ?? Buffer.alloc(0);
+      send(body, url.searchParams.get('ce') === '1' ? { 'content-encoding': 'gzip' } : {})(req, res, url);
+    },
     '/stall-gzip.xml': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/xml', 'content-encoding': 'gzip' });
       const z = createGzip();
@@ -161,7 +190,7 @@ describe('sitemapSeeds', () => {
   });
 
   it('reads each Sitemap: line of a robots.txt as a sitemap', async () => {
-    const items = await collect([`${base}/robots.txt`]);
+    const items = await collect([`${base}/robots.txt`, `${base}/robots.txt`]);
     expect(seedUrls(items)).toEqual([`${base}/t1`, `${base}/t2`, `${base}/t3`, `${base}/b1`]);
     expect(items.filter((i) => i.kind !== 'seed')).toEqual([]);
   });
@@ -301,6 +330,28 @@ describe('sitemapSeeds', () => {
     const items = await collect([`${base}/leaf.xml`, `${base}/relative-hop`]);
     expect(seedUrls(items)).toEqual([`${base}/leaf1`]);
     expect(items).toHaveLength(1);
+  });
+
+  it('settles with at most one failure for every mangled body, plain, gzip file or gzip on the wire (seeded fuzz)', async () => {
+    const next = random(20_2025);
+    const xml = Buffer.from(urlset(Array.from({ length: 40 }, (_, i) => ({ loc: `${base}/f${i}`, lastmod: '2025-01-01' }))));
+    const cases: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const kind = i % 3; // 0 plain XML, 1 .gz file, 2 Content-Encoding gzip over plain XML
+      const clean = kind === 0 ? xml : gzipSync(xml);
+      fuzzBodies.set(String(i), mangle(clean, next));
+      cases.push(`${base}/fuzz?i=${i}${kind === 2 ? '&ce=1' : ''}`);
+    }
+    const codes = new Set<string>();
+    for (const url of cases) {
+      const items = await collect([url]);
+      const failed = failures(items);
+      for (const f of failed) if (f.kind === 'failure') codes.add(f.code);
+      expect(failed.length, url).toBeLessThanOrEqual(1);
+      for (const f of failed) expect(f.kind === 'failure' && ['PARSE', 'DECODE'].includes(f.code), `${url} ${JSON.stringify(f)}`).toBe(true);
+      expect(items.every((item) => ['seed', 'failure', 'warning', 'skipped'].includes(item.kind))).toBe(true);
+    }
+    expect([...codes].sort()).toEqual(['DECODE', 'PARSE']); // the mangling reached both decoders
   });
 
   it('yields nothing for a signal aborted before it starts', async () => {

@@ -99,6 +99,7 @@ export async function* sitemapSeeds(sitemaps: readonly string[], options: Sitema
 
 /** One robots.txt: its `Sitemap:` values, resolved against where it was read from, each read as a level-0 sitemap. */
 async function* fromRobots(run: Run, url: URL): AsyncGenerator<SitemapSeed, void, undefined> {
+  if (run.fetched.has(canonicalKey(url))) return;
   let text: string;
   let base = url;
   const attempt = await start(run, url);
