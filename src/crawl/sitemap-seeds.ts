@@ -78,6 +78,13 @@ interface Opened {
  * yielded as they are parsed; a sitemap that cannot be fetched or parsed yields one `failure` and reading goes on
  * with the next. Each sitemap URL is requested at most once per call (duplicates and loops end quietly).
  *
+ * Decisions: a `<loc>` is passed on as written, even when it is not an http(s) URL, so that the pipeline reports it
+ * as a row (INVALID_URL, UNSUPPORTED_SCHEME) instead of it vanishing. "Another host" is scope.ts's `host` rule (host
+ * name, any scheme or port) against the sitemap's URL after redirects; child sitemaps are fetched wherever they
+ * are (cross-host sitemaps are allowed by robots.txt submission) and `newerThan` does not prune them by the
+ * index's `<lastmod>`. Only a `--sitemap` URL can be a robots.txt; a sitemap listed anywhere is read as a sitemap.
+ * Content-Encoding other than gzip is a DECODE failure; a `SitemapError` (XML, root or gzip file) is PARSE.
+ *
  * Options are validated at the first `next()` (a TypeError naming the option); nothing else throws.
  */
 export async function* sitemapSeeds(sitemaps: readonly string[], options: SitemapSeedOptions): AsyncGenerator<SitemapSeed, void, undefined> {
