@@ -38,7 +38,7 @@ export type { CrawlScope } from './crawl/scope.js';
 
 /** A list as given, or a crawl that grows from it (`follow`). */
 function run(urls: UrlSource, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
-  return options.follow !== null ? runCrawl(urls, options) : runPipeline(urls, options);
+  return options.follow !== null || options.sitemaps.length > 0 ? runCrawl(urls, options) : runPipeline(urls, options);
 }
 
 /** The `body` form an options type asks for: a literal `'text'`, `'bytes'` or `'json'`, else unknown. */

@@ -127,6 +127,17 @@ export interface VolleyOptions {
    */
   follow?: FollowOptions | boolean;
   /**
+   * Sitemaps whose URLs are seeds (depth 0), streamed as they are read: a `<urlset>`, a `<sitemapindex>` (its
+   * children read in turn, 3 deep at most), a text sitemap, or a `robots.txt` (its `Sitemap:` lines); gzip either
+   * way. Entries on another host than their sitemap's are skipped unless `follow.scope` is `'all'`. Rows of sitemap
+   * URLs carry `lastmod`; a sitemap that cannot be fetched or parsed is a row of its own, with `sitemap: true`.
+   */
+  sitemaps?: readonly string[];
+  /** With `sitemaps`: keep only entries whose `<lastmod>` is later than this (entries without one are kept). */
+  newerThan?: Date | number | string;
+  /** Warnings a person should read (a sitemap cut at the protocol's 50,000 URLs, say). The CLI prints them on stderr. */
+  onWarning?: (message: string) => void;
+  /**
    * Drop repeated URLs: a URL equal to one already taken (after WHATWG parsing, the fragment dropped) is skipped
    * and gets **no result**, the one exception to "one result per input URL". `fetchEach` yields one result per
    * distinct URL, and `fetchAll` resolves to one entry per distinct URL, in the order of first appearance (no
@@ -254,8 +265,12 @@ export interface NormalizedOptions {
   perHostRate: number;
   perHostDelayMs: number;
   respectRobots: boolean;
-  /** null: not a crawl. */
+  /** null: not a crawl (a run with `sitemaps` only is one, that follows no links). */
   follow: NormalizedFollow | null;
+  sitemaps: string[];
+  /** Epoch ms, or null. */
+  newerThan: number | null;
+  onWarning: ((message: string) => void) | undefined;
   dedupe: boolean;
   /** null: Node's TLS defaults. */
   tls: NormalizedTls | null;
@@ -327,6 +342,28 @@ function boolean(name: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') throw optionError(new TypeError(`Expected \`${name}\` to be a boolean, got ${show(value)}`), name);
   return value;
+}
+
+function stringList(name: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw optionError(new TypeError(`Expected \`${name}\` to be an array of strings, got ${show(value)}`), name);
+  return [...value] as string[];
+}
+
+/** A moment as epoch ms: a Date, epoch ms, or an ISO 8601 date or date-time (a date alone is midnight UTC). */
+function instant(name: string, value: unknown): number | null {
+  if (value === undefined) return null;
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' && ISO_8601.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw optionError(new TypeError(`Expected \`${name}\` to be a Date, epoch ms or an ISO 8601 date (2026-12-01, 2026-12-01T06:00:00Z), got ${show(value)}`), name);
+  return ms;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function callback<F>(name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw optionError(new TypeError(`Expected \`${name}\` to be a function, got ${show(value)}`), name);
+  return value as F;
 }
 
 function headerRecord(value: unknown): Record<string, string> {
@@ -481,6 +518,9 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     perHostDelayMs: integer('perHostDelayMs', o.perHostDelayMs, 0, 0),
     respectRobots: follow !== null && o.respectRobots === undefined ? true : boolean('respectRobots', o.respectRobots),
     follow,
+    sitemaps: stringList('sitemaps', o.sitemaps),
+    newerThan: instant('newerThan', o.newerThan),
+    onWarning: callback('onWarning', o.onWarning),
     dedupe: boolean('dedupe', o.dedupe),
     tls: tlsOption(o.tls),
     http2: boolean('http2', o.http2),

@@ -35,6 +35,8 @@ export interface FetchResult extends ParsedFields {
   referrer?: string | null;
   /** A URL read from a sitemap: its `<lastmod>` as the sitemap wrote it, or null. */
   lastmod?: string | null;
+  /** The row of a sitemap that could not be fetched or parsed (`ok: false`, its code in `error`). */
+  sitemap?: true;
   /**
    * A crawl: this URL redirects to one requested already in the run, which is not requested again; `status` is the
    * redirect's. The row of that URL is the page's.

@@ -120,6 +120,8 @@ describe('flags -> library options', () => {
     delay: [['--delay', '500ms'], { options: { perHostDelayMs: 500 } }],
     'respect-robots': [['--respect-robots'], { options: { respectRobots: true } }],
     follow: [['--follow'], { options: { follow: {} } }],
+    sitemap: [['--sitemap', 'http://x/sitemap.xml', '--sitemap', 'http://y/robots.txt'], { options: { sitemaps: ['http://x/sitemap.xml', 'http://y/robots.txt'] } }],
+    'newer-than': [['--sitemap', 'http://x/s.xml', '--newer-than', '2026-12-01'], { options: { newerThan: '2026-12-01' } }],
     depth: [['--follow', '--depth', '2'], { options: { follow: { depth: 2 } } }],
     scope: [['--follow', '--scope', 'domain'], { options: { follow: { scope: 'domain' } } }],
     include: [['--follow', '--include', '/docs/', '--include', '\\.html$'], { options: { follow: { include: ['/docs/', '\\.html$'] } } }],

@@ -369,6 +369,7 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaY
   };
   const { crawl } = draft;
   if (crawl.given.length > 0 && !crawl.follow) throw new UsageError(`${crawl.given[0]} shapes a crawl: add --follow`);
+  if (options.newerThan !== undefined && options.sitemaps === undefined) throw new UsageError('--newer-than filters the entries of sitemaps: add --sitemap URL');
   if (crawl.follow) {
     if (!draft.extract.enabled) throw new UsageError('--follow reads the links of each page: it cannot be used with --no-extract');
     const { depth, scope, include, exclude, select, maxPages } = crawl;
@@ -383,7 +384,7 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaY
   }
 
   const inputs = a._.map(String);
-  if (inputs.length === 0 && cli.inputFiles.length === 0 && cli.requestFiles.length === 0) {
+  if (inputs.length === 0 && cli.inputFiles.length === 0 && cli.requestFiles.length === 0 && (options.sitemaps?.length ?? 0) === 0) {
     // Stdin is read only when asked for (`-`): a cron job whose list went missing must fail, not read an empty
     // stdin and exit 0. But a pipe into a bare `volley` almost surely meant `-`, so say so.
     throw new UsageError(

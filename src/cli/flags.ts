@@ -404,6 +404,16 @@ export const FLAGS = {
     help: "Obey each host's robots.txt (RFC 9309), Crawl-delay included",
     ...sets('respectRobots'),
   },
+  sitemap: {
+    type: 'list',
+    help: "Seeds from a sitemap URL: a <urlset>, a <sitemapindex> (children read, 3 deep), a text sitemap or a robots.txt (its Sitemap: lines); gzip either way. Entries on another host are skipped unless --scope all (repeatable)",
+    ...sets('sitemaps'),
+  },
+  'newer-than': {
+    type: 'string',
+    help: 'With --sitemap: keep only entries whose <lastmod> is later than DATE (ISO 8601: 2026-12-01 or 2026-12-01T06:00:00Z); entries without one are kept',
+    ...sets('newerThan'),
+  },
   follow: {
     type: 'boolean',
     help: 'Crawl: follow the links of every fetched HTML page, breadth-first, each URL requested once; obeys robots.txt and <meta name=robots content=nofollow> unless --no-respect-robots',

@@ -6,8 +6,14 @@ import type { CrawlEntry, Frontier } from '../frontier/frontier.js';
 import { LocalFrontier } from '../frontier/local.js';
 import type { NormalizedFollow } from './follow-options.js';
 import { robotsNofollow } from '../parse/meta-robots.js';
+import { sitemapSeeds } from './sitemap-seeds.js';
+import { createDispatcher } from '../fetch/dispatcher.js';
+import { PresetFailure } from '../source/requests.js';
+import { FetchError } from '../errors.js';
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
+
+const SITEMAPS_ONLY: NormalizedFollow = { depth: 0, scope: 'host', include: [], exclude: [], select: null, maxPages: Infinity, journal: null };
 
 function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
   if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -30,7 +36,8 @@ function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): Nor
  * (`links`, the meta robots) are taken off the row.
  */
 export async function* runCrawl(source: Source, options: NormalizedOptions, frontier?: Frontier): AsyncGenerator<IndexedResult> {
-  const follow = options.follow as NormalizedFollow;
+  // Sitemaps alone are a crawl that follows nothing.
+  const follow = options.follow ?? SITEMAPS_ONLY;
   let crawl: Frontier;
   if (frontier !== undefined) crawl = frontier;
   else {
@@ -38,16 +45,22 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
     if (follow.journal !== null) await local.openJournal(follow.journal);
     crawl = local;
   }
+  const stopSitemaps = new AbortController();
+  const onAbort = (): void => stopSitemaps.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const reading = options.sitemaps.length > 0 ? readSitemaps(crawl, options, stopSitemaps.signal) : null;
   const userExtract = options.extract;
   const keepLinks = userExtract?.links === true;
   /** Entries handed to the pipeline, by the index it gives them (one per item pulled, in order: dedupe is off). */
   const entries = new Map<number, CrawlEntry>();
   let pulled = 0;
+  const sitemapRows = new Set<number>();
   async function* items(): AsyncGenerator<unknown> {
     for (;;) {
       const work = await crawl.next();
       if (work === null) return;
       if (work.entry !== null) entries.set(pulled, work.entry);
+      if (work.sitemap) sitemapRows.add(pulled);
       pulled++;
       yield work.item;
     }
@@ -67,9 +80,46 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
       row.depth = entry?.depth ?? 0;
       row.referrer = entry?.referrer ?? null;
       if (entry?.lastmod !== undefined) row.lastmod = entry.lastmod;
+      if (sitemapRows.delete(indexed.index)) row.sitemap = true;
       yield indexed;
     }
   } finally {
+    stopSitemaps.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+    await reading;
     crawl.close();
+  }
+}
+
+/**
+ * Reads the run's sitemaps into the frontier as fast as they come (not as the crawl asks: a sitemap's deadline runs
+ * while it is read), holding depth 0 open until the last one is read. Its own dispatcher, closed after.
+ */
+async function readSitemaps(crawl: Frontier, options: NormalizedOptions, signal: AbortSignal): Promise<void> {
+  const release = crawl.hold();
+  const dispatcher = options.dispatcher ?? createDispatcher(options);
+  try {
+    const seeds = sitemapSeeds(options.sitemaps, {
+      dispatcher,
+      timeoutMs: options.timeoutMs,
+      signal,
+      headers: { 'user-agent': options.userAgent, ...options.headers },
+      maxRedirects: options.maxRedirects,
+      allHosts: options.follow?.scope === 'all',
+      newerThan: options.newerThan,
+    });
+    for await (const seed of seeds) {
+      if (seed.kind === 'seed') crawl.addSeed(seed.url, seed.lastmod);
+      else if (seed.kind === 'failure') crawl.addRow({ item: new PresetFailure(seed.url, new FetchError(seed.code, seed.message)), entry: null, sitemap: true });
+      else if (seed.kind === 'warning') options.onWarning?.(seed.message);
+      else if (seed.reason === 'other-host') crawl.stats.sitemapOtherHost++;
+      else crawl.stats.sitemapOlder++;
+    }
+  } catch (err) {
+    // sitemapSeeds turns every failure into a row; what reaches here is a bug, and must not be a silent one.
+    options.onWarning?.(`reading the sitemaps stopped: ${(err as Error)?.message ?? String(err)}`);
+  } finally {
+    if (dispatcher !== options.dispatcher) await dispatcher.destroy().catch(() => {});
+    release();
   }
 }

@@ -24,6 +24,8 @@ export interface FrontierWork {
   item: unknown;
   /** Null for a seed that is not a valid http(s) URL: it becomes its error row and is not crawled. */
   entry: CrawlEntry | null;
+  /** The row is a sitemap's that could not be read (its item a PresetFailure). */
+  sitemap?: boolean;
 }
 
 /** What a finished request found, as the frontier needs it. */
@@ -49,6 +51,9 @@ export interface FrontierStats {
   overMaxPages: number;
   /** The deepest level reached. */
   depth: number;
+  /** Sitemap entries skipped: on another host than their sitemap, or not newer than `newerThan`. */
+  sitemapOtherHost: number;
+  sitemapOlder: number;
 }
 
 export interface Frontier {
@@ -64,6 +69,15 @@ export interface Frontier {
    * false when it was requested or is pending already (the redirect is not followed).
    */
   claim(url: string): boolean;
+  /**
+   * Seeds that arrive on their own (a sitemap being read): while `hold`'s release is not called, depth 0 is not
+   * finished, so no link is followed that a later seed might reach sooner.
+   */
+  hold(): () => void;
+  /** A seed from a sitemap, queued at depth 0 with its `<lastmod>`. */
+  addSeed(url: string, lastmod: string | null): void;
+  /** A row that is known without a request (a sitemap that could not be read), handed out before other work. */
+  addRow(work: FrontierWork): void;
   readonly stats: FrontierStats;
   /** Ends the crawl: `next` resolves null from now on, waiting callers too. */
   close(): void;

@@ -19,6 +19,8 @@ export interface JournalLine {
   d?: number;
   r?: string | null;
   s?: string;
+  /** A sitemap seed's `<lastmod>`. */
+  m?: string | null;
   c?: string;
 }
 

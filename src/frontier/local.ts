@@ -57,7 +57,11 @@ export interface JournalOptions {
  * Memory: the seen set (16 B a URL at most: seen-set.ts) and the pending URLs (~85 B each: Pending).
  */
 export class LocalFrontier implements Frontier {
-  readonly stats: FrontierStats = { requested: 0, outOfScope: 0, filtered: 0, duplicates: 0, overMaxPages: 0, depth: 0 };
+  readonly stats: FrontierStats = { requested: 0, outOfScope: 0, filtered: 0, duplicates: 0, overMaxPages: 0, depth: 0, sitemapOtherHost: 0, sitemapOlder: 0 };
+  /** Rows known without a request, handed out first. */
+  private readonly rows: FrontierWork[] = [];
+  /** `<lastmod>` of pending sitemap seeds, by URL (taken with them). */
+  private readonly lastmods = new Map<string, string | null>();
   private readonly seen = new SeenSet();
   private seeds: AsyncIterator<unknown> | Iterator<unknown> | null;
   /** Pending URLs by depth, each read from its `heads` entry on. */
@@ -91,7 +95,9 @@ export class LocalFrontier implements Frontier {
         if (!this.seen.add(line.u)) continue;
         const given = line.d === 0 ? (line.g ?? line.u) : line.u;
         // A seed keeps the form it was given in, which its row names, in the referrer slot (seeds have none).
-        if (!options.done(given)) this.queue(line.d, line.u, line.d === 0 ? given : (line.r ?? line.u), line.s);
+        if (options.done(given)) continue;
+        this.queue(line.d, line.u, line.d === 0 ? given : (line.r ?? line.u), line.s);
+        if (line.m !== undefined) this.lastmods.set(line.u, line.m);
       }
     }
     this.journal = new Journal(options.path);
@@ -99,7 +105,10 @@ export class LocalFrontier implements Frontier {
 
   async next(): Promise<FrontierWork | null> {
     for (;;) {
-      if (this.closed || this.stats.requested >= this.follow.maxPages) return null;
+      if (this.closed) return null;
+      const row = this.rows.shift();
+      if (row !== undefined) return row;
+      if (this.stats.requested >= this.follow.maxPages) return null;
       if (this.seeds !== null) {
         const step = await this.seeds.next();
         if (this.closed) return null;
@@ -133,9 +142,14 @@ export class LocalFrontier implements Frontier {
       }
       this.stats.depth = Math.max(this.stats.depth, depth);
       if (depth === 0) {
-        // A seed queued again by a resumed run: as given (see openJournal).
+        // A sitemap's seed, or one queued again by a resumed run, as given (see openJournal).
         const given = entry.referrer as string;
         entry.referrer = null;
+        const lastmod = this.lastmods.get(entry.url);
+        if (lastmod !== undefined) {
+          entry.lastmod = lastmod;
+          this.lastmods.delete(entry.url);
+        }
         return this.handOut(entry, given);
       }
       return this.handOut(entry, linkItem(entry));
@@ -147,9 +161,43 @@ export class LocalFrontier implements Frontier {
     // A seed that redirected (http → https, example.com → www.example.com) is in scope where it landed.
     if (entry.depth === 0 && found.finalUrl !== null) entry.scopeBase = found.finalUrl;
     if (!found.nofollow && entry.depth < this.follow.depth && found.links.length > 0) this.offer(entry, found);
+    this.notify();
+  }
+
+  private notify(): void {
     const wake = this.wake;
     this.wake = null;
     wake?.();
+  }
+
+  hold(): () => void {
+    this.inFlight[0] = (this.inFlight[0] ?? 0) + 1;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.inFlight[0]!--;
+      this.notify();
+    };
+  }
+
+  addSeed(raw: string, lastmod: string | null): void {
+    const url = seedUrl(raw);
+    if (url === null) return this.addRow({ item: raw, entry: null });
+    const key = canonicalKey(url);
+    if (!this.seen.add(key)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.journal?.write([{ u: key, ...(raw === key ? {} : { g: raw }), d: 0, r: null, s: url.href, m: lastmod }]);
+    this.queue(0, key, raw, url.href);
+    this.lastmods.set(key, lastmod);
+    this.notify();
+  }
+
+  addRow(work: FrontierWork): void {
+    this.rows.push(work);
+    this.notify();
   }
 
   claim(url: string): boolean {

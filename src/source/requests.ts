@@ -231,6 +231,17 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
 }
 
 /**
+ * An item whose row is a failure known before the pipeline sees it (a crawl's sitemap that could not be read):
+ * internal, never from a user's source.
+ */
+export class PresetFailure {
+  constructor(
+    readonly input: string,
+    readonly error: FetchError,
+  ) {}
+}
+
+/**
  * A source item, a URL string or a {@link VolleyRequest} object, as a {@link RequestItem}. Never throws: a bad
  * item becomes an item with an error, so it is one failed result and the run goes on.
  *
@@ -248,6 +259,7 @@ function integerField(name: 'timeoutMs' | 'retries', value: unknown, min: number
  */
 export function toRequestItem(raw: unknown, index: number, defaults: RequestDefaults = {}): RequestItem {
   const defaultMethod = defaults.method ?? 'GET';
+  if (raw instanceof PresetFailure) return failed(index, raw.input, raw.error);
   if (typeof raw === 'string' || raw instanceof OverlongLine) {
     const { input, url, error } = toUrlItem(raw, index);
     return { index, input, url, error, method: defaultMethod, headers: NO_HEADERS, body: null, contentType: null, meta: undefined };
