@@ -121,8 +121,11 @@ await esbuild.build({
 });
 for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, 'multi-byte.encodings.json'));
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
-for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+\.v8cache$/.test(old)) rmSync(join(parseDir, old));
-const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}.v8cache`;
+for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+(-v8-.+)?\.v8cache$/.test(old)) rmSync(join(parseDir, old));
+// The name also says which V8 made the cache: only that V8 takes it (a dist/ built on Node 20 and run on 22 or 24
+// compiles the parser as without a cache: slower, not broken), and test/code-cache.test.ts expects it taken only
+// there.
+const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}-v8-${process.versions.v8}.v8cache`;
 const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
   import v8 from 'node:v8';
   import { writeFileSync } from 'node:fs';

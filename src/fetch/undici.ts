@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
-import { deferHttp2 } from './undici-h2.js';
 
 // The one place in src/ that loads undici, and only the parts volley uses.
 //
@@ -10,19 +9,56 @@ import { deferHttp2 } from './undici-h2.js';
 // ~23 modules) and undici's header parser; only a run through a proxy loads the whole of undici.
 //
 // undici 7 has no `exports` map, so its files can be required by path. These paths are undici's internals, not
-// its public API: test/undici-deep.test.ts loads this module and sends a request through it, so a release that
-// moves them (or adds an `exports` map) fails the tests instead of a user's run. The classes are the very ones
-// `require('undici')` returns (same files, same module cache), so a dispatcher made by either is interchangeable.
+// its public API (they moved in the 6.7.0 minor before), so package.json pins undici to one minor and
+// `loadUndiciParts` falls back to the public entry when a path is gone or hidden: the same classes, a slower
+// start-up. test/undici-deep.test.ts checks that the paths still give undici's own classes (an upgrade that
+// moves them fails there, not in a user's run), test/undici-fallback.test.ts that the fallback sends requests.
+// The classes are the very ones `require('undici')` returns (same files, same module cache), so a dispatcher
+// made by either is interchangeable.
 
 export type { Dispatcher } from 'undici';
 
+/** undici's parser of a response's raw header list: lower-cased names, a repeated field as an array, latin1. */
+export type ParseHeaders = (headers: Buffer[]) => Record<string, string | string[]>;
+
+/** What volley takes from undici at load. */
+export interface UndiciParts {
+  Agent: typeof Undici.Agent;
+  Pool: typeof Undici.Pool;
+  parseHeaders: ParseHeaders;
+  /** `'paths'`: undici's files by path (the fast start); `'entry'`: its public entry (the fallback). */
+  from: 'paths' | 'entry';
+}
+
+/** The codes of a `require()` that did not find a file: gone (moved, renamed), or hidden by an `exports` map. */
+const NOT_THERE = new Set(['MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED']);
+
+/**
+ * Loads undici's Agent, Pool and header parser with `load` (a `require`): by path when the files are where undici
+ * 7.30 has them and export what they did, else from `require('undici')`, whose `util.parseHeaders` is the same
+ * function. Any other error (a syntax error in undici, say) is thrown: it is not a moved file.
+ */
+export function loadUndiciParts(load: (id: string) => unknown): UndiciParts {
+  try {
+    const Agent = load('undici/lib/dispatcher/agent.js');
+    const Pool = load('undici/lib/dispatcher/pool.js');
+    const util = load('undici/lib/core/util.js') as { parseHeaders?: unknown } | undefined;
+    // A file that is there but exports something else (a renamed export) is as gone as a moved one.
+    if (typeof Agent === 'function' && typeof Pool === 'function' && typeof util?.parseHeaders === 'function') {
+      return { Agent: Agent as typeof Undici.Agent, Pool: Pool as typeof Undici.Pool, parseHeaders: util.parseHeaders as ParseHeaders, from: 'paths' };
+    }
+  } catch (err) {
+    if (!NOT_THERE.has((err as NodeJS.ErrnoException | null)?.code ?? '')) throw err;
+  }
+  const undici = load('undici') as typeof Undici;
+  return { Agent: undici.Agent, Pool: undici.Pool, parseHeaders: undici.util.parseHeaders as ParseHeaders, from: 'entry' };
+}
+
 const load = createRequire(import.meta.url);
-deferHttp2();
+const parts = loadUndiciParts(load);
 
-export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
-export const Pool = load('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;
-
-type UndiciUtil = { parseHeaders(headers: Buffer[]): Record<string, string | string[]> };
+export const Agent = parts.Agent;
+export const Pool = parts.Pool;
 
 /**
  * undici's own parser of a response's raw header list (what its `request` gives as `headers`): lower-cased names,
@@ -30,7 +66,10 @@ type UndiciUtil = { parseHeaders(headers: Buffer[]): Record<string, string | str
  * own (fetch/client.ts), not through undici's `request`, whose Readable per response cost more than the rest of
  * the attempt.
  */
-export const parseHeaders = (load('undici/lib/core/util.js') as UndiciUtil).parseHeaders;
+export const parseHeaders = parts.parseHeaders;
+
+/** Where this process's undici parts came from (`'paths'` unless undici's files moved), for tests. */
+export const undiciLoadedFrom = parts.from;
 
 let envHttpProxyAgent: typeof Undici.EnvHttpProxyAgent | null = null;
 
