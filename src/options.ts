@@ -496,6 +496,8 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
   } catch (err) {
     throw err instanceof TypeError || err instanceof RangeError ? optionError(err, 'follow') : err;
   }
+  // A crawl reads pages for their links: a HEAD or POST run has none to follow.
+  if (follow !== null && method !== 'GET') throw optionError(new TypeError(`Expected \`method\` to be GET in a crawl (\`follow\`), got ${show(method)}`), 'method');
   return {
     concurrency,
     perHost: integer('perHost', o.perHost, DEFAULTS.perHost, 1, 100_000),
