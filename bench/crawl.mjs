@@ -76,7 +76,7 @@ async function main() {
   const links = makeUrls();
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
-  const frontier = new LocalFrontier([].values(), { depth: 5, scope: 'all', include: [], exclude: [], select: null, maxPages: Infinity, journal: null });
+  const frontier = new LocalFrontier([].values(), { depth: 5, scope: 'all', include: [], exclude: [], select: null, maxPages: Infinity, journal: null, filter: null });
   // A seed handed out, then finished with every URL as its links: they all wait at depth 1.
   const seed = { url: 'https://example.com/', depth: 0, referrer: null, scopeBase: 'https://example.com/' };
   frontier['inFlight'][0] = 1;

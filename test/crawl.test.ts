@@ -94,6 +94,14 @@ describe('crawl (follow)', () => {
     expect(site.requests.map((r) => r.path).sort()).toEqual(['/p/3', '/p/3?', '/robots.txt']);
   });
 
+  it('asks filter about each link in scope (the CLI shards a crawl with it)', async () => {
+    const asked: string[] = [];
+    const rows = await fetchAll([`${site.url}/`], { follow: { depth: 2, filter: (url) => (asked.push(url.pathname), !url.pathname.startsWith('/p/')) } });
+    expect(asked.length).toBeGreaterThan(0);
+    expect(rows.some((r) => new URL(r.url).pathname.startsWith('/p/'))).toBe(false);
+    expect(rows.some((r) => r.url.includes('/list?page=2'))).toBe(true);
+  });
+
   it('requests no more than maxPages pages', async () => {
     site.requests.length = 0;
     const rows = await fetchAll([`${site.url}/`], { follow: { depth: 5, maxPages: 7 } });

@@ -10,6 +10,7 @@ import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
 import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
+import { shardOf } from './shard.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
 import { selector, type InputItem } from './work.js';
@@ -131,6 +132,12 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
     let runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
     if (runOptions.follow !== undefined && config.output) runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow, config.output, skip) };
+    // --shard splits a crawl's links as it splits the list: by host, so each host's pages stay on one machine.
+    const shard = config.shard;
+    if (runOptions.follow !== undefined && shard !== null) {
+      const follow = runOptions.follow === true ? {} : (runOptions.follow as FollowOptions);
+      runOptions = { ...runOptions, follow: { ...follow, filter: (url) => shardOf(url.href, shard.count) === shard.index } };
+    }
     const keep = selector(config, skip);
     let lines: AsyncIterable<InputItem> = urlsOf(plan, io.stdin);
     if (keep) lines = filtered(lines, keep);

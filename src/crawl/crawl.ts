@@ -13,7 +13,7 @@ import { FetchError } from '../errors.js';
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
-const SITEMAPS_ONLY: NormalizedFollow = { depth: 0, scope: 'host', include: [], exclude: [], select: null, maxPages: Infinity, journal: null };
+const SITEMAPS_ONLY: NormalizedFollow = { depth: 0, scope: 'host', include: [], exclude: [], select: null, maxPages: Infinity, journal: null, filter: null };
 
 function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
   if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();

@@ -22,6 +22,11 @@ export interface FollowOptions {
   /** Pages requested in the whole run at most, seeds included (robots.txt and redirect hops not counted). @default Infinity */
   maxPages?: number;
   /**
+   * A last say on each link that passed scope, include and exclude: false and it is not followed. (The CLI's
+   * `--shard K/N` keeps a crawl's links on the machine whose shard their host is.)
+   */
+  filter?: (url: URL) => boolean;
+  /**
    * The crawl's state file, so that a crawl stopped at any point (SIGKILL included) can be resumed: an append-only
    * journal of every URL queued. With `done` (the URLs whose rows in the previous output are final), the journal is
    * replayed first and the crawl goes on where it stopped, with the same pages and depths as one uninterrupted run.
@@ -38,6 +43,7 @@ export interface NormalizedFollow {
   select: string | null;
   maxPages: number;
   journal: JournalOptions | null;
+  filter: ((url: URL) => boolean) | null;
 }
 
 export const FOLLOW_DEFAULTS = { depth: 5, scope: 'host', maxPages: Infinity } as const;
@@ -78,5 +84,6 @@ export function normalizeFollow(follow: FollowOptions | boolean | undefined): No
   if (journal !== null && (typeof journal !== 'object' || typeof journal.path !== 'string' || journal.path === '' || (journal.done !== undefined && typeof journal.done !== 'function'))) {
     throw new TypeError(`Expected \`follow.journal\` to be { path: string, done?: (url) => boolean }, got ${describeValue(journal)}`);
   }
-  return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages, journal };
+  if (o.filter !== undefined && typeof o.filter !== 'function') throw new TypeError(`Expected \`follow.filter\` to be a function, got ${describeValue(o.filter)}`);
+  return { depth, scope, include: patterns('include', o.include), exclude: patterns('exclude', o.exclude), select: o.select?.trim() ?? null, maxPages, journal, filter: o.filter ?? null };
 }

@@ -77,8 +77,6 @@ export class LocalFrontier implements Frontier {
   constructor(
     seeds: AsyncIterator<unknown> | Iterator<unknown>,
     private readonly follow: NormalizedFollow,
-    /** Links the run keeps at all (`--shard`): the others are not followed. */
-    private readonly keep: ((url: URL) => boolean) | null = null,
   ) {
     this.seeds = seeds;
   }
@@ -284,7 +282,7 @@ export class LocalFrontier implements Frontier {
         this.stats.outOfScope++;
         continue;
       }
-      if ((follow.include.length > 0 && !follow.include.some((re) => test(re, link))) || follow.exclude.some((re) => test(re, link)) || (this.keep !== null && !this.keep(url))) {
+      if ((follow.include.length > 0 && !follow.include.some((re) => test(re, link))) || follow.exclude.some((re) => test(re, link)) || (follow.filter !== null && !follow.filter(url))) {
         this.stats.filtered++;
         continue;
       }
