@@ -114,6 +114,32 @@ describe('crawl (follow)', () => {
     expect(rows.map((r) => (r.ok ? 'ok' : r.error?.code))).toEqual(['INVALID_URL', 'ok']);
   });
 
+  it('takes seeds from sitemaps: an index with a .gz child, a text sitemap, robots.txt; rows carry lastmod', async () => {
+    const rows = await fetchAll([], { sitemaps: [`${site.url}/sitemap-index.xml`, `${site.url}/sitemap.txt`] });
+    const byUrl = new Map(rows.map((r) => [r.url, r]));
+    expect([...byUrl.keys()].sort()).toEqual([`${site.url}/p/10`, `${site.url}/p/11`, `${site.url}/p/12?a=1&b=2`, `${site.url}/p/20`, `${site.url}/p/30`, `${site.url}/p/31`].sort());
+    expect(byUrl.get(`${site.url}/p/10`)).toMatchObject({ ok: true, depth: 0, lastmod: '2026-11-01' });
+    expect(byUrl.get(`${site.url}/p/12?a=1&b=2`)?.lastmod).toBeNull();
+    // The other host's entry is skipped without --scope all, and kept with it.
+    const all = await fetchAll([], { sitemaps: [`${site.url}/robots.txt`], follow: { depth: 0, scope: 'all' } });
+    expect(all.some((r) => r.url === `${site.otherUrl}/p/13`)).toBe(true);
+  });
+
+  it('keeps only entries newer than newerThan (and those without a lastmod)', async () => {
+    const rows = await fetchAll([], { sitemaps: [`${site.url}/sitemap-index.xml`], newerThan: '2026-12-01T12:00:00Z' });
+    expect(rows.map((r) => r.url).sort()).toEqual([`${site.url}/p/11`, `${site.url}/p/12?a=1&b=2`, `${site.url}/p/20`].sort());
+  });
+
+  it('gives a broken sitemap a row of its own and keeps the entries read before the break; a crawl follows from sitemap seeds', async () => {
+    const rows = await fetchAll([], { sitemaps: [`${site.url}/broken.xml`, `${site.url}/missing.xml`], follow: { depth: 1 } });
+    const broken = rows.find((r) => r.url === `${site.url}/broken.xml`)!;
+    expect(broken).toMatchObject({ ok: false, sitemap: true, error: { code: 'PARSE' } });
+    expect(rows.find((r) => r.url === `${site.url}/missing.xml`)).toMatchObject({ ok: false, sitemap: true, error: { code: 'HTTP_STATUS' } });
+    expect(rows.find((r) => r.url === `${site.url}/p/40`)).toMatchObject({ ok: true, depth: 0 });
+    // /p/40's links are followed at depth 1.
+    expect(rows.some((r) => r.depth === 1)).toBe(true);
+  });
+
   it('rejects bad follow options, naming them', async () => {
     await expect(fetchAll([], { follow: { depth: -1 } })).rejects.toThrow(/follow\.depth/);
     await expect(fetchAll([], { follow: { scope: 'planet' as never } })).rejects.toThrow(/follow\.scope/);
