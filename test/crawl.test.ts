@@ -13,6 +13,25 @@ afterAll(() => site.close());
 const depths = (rows: FetchResult[]): Map<string, number> => new Map(rows.map((r) => [r.url, r.depth as number]));
 const pageRequests = (): string[] => site.requests.filter((r) => r.path !== '/robots.txt').map((r) => `${r.host} ${r.path}`);
 
+describe('crawl under a seeded fuzz', () => {
+  it('matches the breadth-first answer on random sites, whatever order the responses come back in', async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const fuzzSite = await createCrawlSite(seed * 7919, -25);
+      try {
+        for (const depth of [2, 4]) {
+          fuzzSite.requests.length = 0;
+          const rows = await fetchAll([`${fuzzSite.url}/`], { follow: { depth }, concurrency: 1 + (seed % 4) * 5 });
+          expect(depths(rows), `seed ${seed} depth ${depth}`).toEqual(fuzzSite.reference({ depth, robots: true }));
+          const asked = fuzzSite.requests.filter((r) => r.path !== '/robots.txt').map((r) => r.path);
+          expect(asked.length, `seed ${seed}: a URL requested twice`).toBe(new Set(asked).size);
+        }
+      } finally {
+        await fuzzSite.close();
+      }
+    }
+  }, 120_000);
+});
+
 describe('crawl (follow)', () => {
   it('fetches exactly the pages within N links of the seed, each once, each row with its shortest depth', async () => {
     site.requests.length = 0;
