@@ -146,6 +146,9 @@ describe('flags -> library options', () => {
 
   it('rejects crawl flags without --follow, a bad --include, and --follow with --no-extract, naming the flag', async () => {
     await expect(config(['--depth', '2', 'http://x/'])).rejects.toThrow(/--depth shapes a crawl: add --follow/);
+    // --scope says which sitemap entries to keep, with --sitemap alone too.
+    expect((await config(['--sitemap', 'http://x/s.xml', '--scope', 'all'])).options).toMatchObject({ follow: { depth: 0, scope: 'all' }, respectRobots: false });
+    await expect(config(['--scope', 'all', 'http://x/'])).rejects.toThrow(/--scope shapes a crawl/);
     await expect(config(['--follow', '--include', '(', 'http://x/'])).rejects.toThrow(/--include expects a JavaScript regular expression/);
     await expect(config(['--follow', '--exclude', '[', 'http://x/'])).rejects.toThrow(/--exclude/);
     await expect(config(['--follow', '--no-extract', 'http://x/'])).rejects.toThrow(/--no-extract/);

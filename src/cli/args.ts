@@ -368,7 +368,12 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaY
     extract: draft.extract.enabled ? { links: draft.extract.links, select: draft.extract.select } : false,
   };
   const { crawl } = draft;
-  if (crawl.given.length > 0 && !crawl.follow) throw new UsageError(`${crawl.given[0]} shapes a crawl: add --follow`);
+  // --scope also says which sitemap entries to keep: with --sitemap alone it is a crawl of depth 0 (robots.txt as asked).
+  const sitemapScope = !crawl.follow && options.sitemaps !== undefined && crawl.given.every((f) => f === '--scope');
+  if (sitemapScope && crawl.scope !== undefined) {
+    options.follow = { depth: 0, scope: crawl.scope };
+    options.respectRobots ??= false;
+  } else if (crawl.given.length > 0 && !crawl.follow) throw new UsageError(`${crawl.given[0]} shapes a crawl: add --follow`);
   if (options.newerThan !== undefined && options.sitemaps === undefined) throw new UsageError('--newer-than filters the entries of sitemaps: add --sitemap URL');
   if (crawl.follow) {
     if (!draft.extract.enabled) throw new UsageError('--follow reads the links of each page: it cannot be used with --no-extract');

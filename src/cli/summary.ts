@@ -71,7 +71,8 @@ export class Tally {
     if (this.byError.size > 0) lines.push(`  by error:  ${list(this.byError)}`);
     if (this.byDepth.length > 0) {
       const dup = this.duplicateRedirects > 0 ? `; ${this.duplicateRedirects} redirected onto a page already requested` : '';
-      lines.push(`  by depth:  ${this.byDepth.map((n, d) => `${d}: ${n ?? 0}`).join(', ')}${dup}`);
+      const depths = this.byDepth.flatMap((n, d) => (n === undefined ? [] : [`${d}: ${n}`]));
+      lines.push(`  by depth:  ${depths.join(', ')}${dup}`);
     }
     if (this.notModified > 0) lines.push(`  not modified: ${this.notModified} (304 to the validators of --since)`);
     if (this.skippedHosts.size > 0) lines.push(this.breakerLine());
