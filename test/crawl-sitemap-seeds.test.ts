@@ -5,6 +5,7 @@ import { createDispatcher } from '../src/fetch/dispatcher.js';
 import type { Dispatcher } from '../src/fetch/undici.js';
 import { MAX_SITEMAP_NESTING, sitemapSeeds, type SitemapSeed, type SitemapSeedOptions } from '../src/crawl/sitemap-seeds.js';
 import { createTestServer, type TestServer } from './fixtures/server.js';
+import { rng as random } from './fixtures/rng.mjs';
 
 const NS = 'http://www.sitemaps.org/schemas/sitemap/0.9';
 const urlset = (entries: { loc: string; lastmod?: string }[]): string =>
@@ -23,17 +24,6 @@ const send = (body: string | Buffer, headers: Record<string, string> = {}): Hand
 /** Bodies of the fuzz cases, by their `i` query parameter. */
 const fuzzBodies = new Map<string, Buffer>();
 
-/** mulberry32: a seeded PRNG, so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A body cut, bit-flipped, extended with junk, or several of these. */
 function mangle(bytes: Buffer, next: () => number): Buffer {

@@ -10,6 +10,7 @@ import {
   type SitemapOptions,
   type SitemapSummary,
 } from '../src/crawl/sitemap.js';
+import { rng as random } from './fixtures/rng.mjs';
 
 const NS = 'http://www.sitemaps.org/schemas/sitemap/0.9';
 const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -393,17 +394,6 @@ describe('sitemap: gzip and the async reader', () => {
   });
 });
 
-// Deterministic pseudo-random numbers (mulberry32): the same cases every run.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('sitemap: chunk boundaries', () => {
   it.each(Object.keys(DOCUMENTS))('%s: every split into two pieces reads the same entries', (name) => {

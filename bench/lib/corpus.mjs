@@ -1,17 +1,10 @@
 // The benchmark corpus: deterministic pages generated from their index, so the server child and every checker
 // compute the same bytes and the same expected answers without sharing files.
 
-/** mulberry32: a tiny seeded PRNG; the same seed gives the same pages on every machine. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, the seeded PRNG the tests use too: the same seed gives the same pages on every machine.
+import { rng } from '../../test/fixtures/rng.mjs';
+
+export { rng };
 
 const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ');
 const words = (r, n) => Array.from({ length: n }, () => WORDS[Math.floor(r() * WORDS.length)]).join(' ');
