@@ -51,8 +51,22 @@ const CANCEL_MESSAGES: Record<CancelStage, string> = {
   parse: 'cancelled before it was parsed',
 };
 
-/** A per-URL failure raised inside the pipeline; turned into a result's `error`, never thrown to the user. */
+/** The mark every FetchError carries, whichever copy of this module made it (see FetchError's `instanceof`). */
+const FETCH_ERROR = Symbol.for('volley.FetchError');
+
+/**
+ * A per-URL failure raised inside the pipeline; turned into a result's `error`, never thrown to the user.
+ *
+ * `instanceof FetchError` is true for a FetchError made by any copy of this module: the CLI is a bundle, and the
+ * parse pool it loads late is a file of its own with its own copy of this class. Checked by class identity, a
+ * parse cancelled by Ctrl-C (CANCELLED, not final for --resume) came out as a final PARSE row, and --resume skipped it.
+ */
 export class FetchError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FETCH_ERROR] === true;
+  }
+
+  declare readonly [FETCH_ERROR]: true;
   readonly code: ErrorCode;
   /** The HTTP status to report with the failure, when a response arrived before it failed. */
   readonly status: number | null;
@@ -62,6 +76,7 @@ export class FetchError extends Error {
   constructor(code: ErrorCode, message: string, extra: { status?: number | null; stage?: CancelStage; cause?: unknown } = {}) {
     super(message, { cause: extra.cause });
     this.name = 'FetchError';
+    Object.defineProperty(this, FETCH_ERROR, { value: true });
     this.code = code;
     this.status = extra.status ?? null;
     if (extra.stage) this.stage = extra.stage;

@@ -123,3 +123,17 @@ describe('followRedirects: the one redirect loop for pages and robots.txt', () =
     expect(failed).toMatchObject({ redirects: 0, outcome: { code: 'CONNECT' } });
   });
 });
+
+describe('FetchError across copies of its module', () => {
+  it('is a FetchError to every copy (the CLI bundle and the parse pool file each have one)', async () => {
+    const src = await import('../src/errors.js');
+    // dist/errors.js is tsc's output: another module, another class object, as the bundled CLI sees the pool's.
+    const dist = (await import(new URL('../dist/errors.js', import.meta.url).href)) as typeof src;
+    expect(dist.FetchError).not.toBe(src.FetchError);
+    const cancelled = dist.cancelledAt('parse');
+    expect(cancelled instanceof src.FetchError).toBe(true);
+    expect(new src.FetchError('PARSE', 'x') instanceof dist.FetchError).toBe(true);
+    expect(new Error('x') instanceof src.FetchError).toBe(false);
+    expect(Object.assign(new Error('x'), { code: 'PARSE' }) instanceof src.FetchError).toBe(false);
+  });
+});
