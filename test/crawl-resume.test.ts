@@ -48,6 +48,39 @@ function crawl(out: string, extra: string[], kill?: { after: number; signal: Nod
 
 const FINAL = (r: FetchResult): boolean => !['CANCELLED', 'HOST_SKIPPED', 'INTERNAL', 'WRITE'].includes(r.error?.code ?? '');
 
+describe('sitemap --resume', () => {
+  it('does not fetch again the entries whose rows are final (the journal is kept for sitemap runs too)', async () => {
+    const out = join(dir, 'sitemap.jsonl');
+    const run = (extra: string[]) =>
+      new Promise<number | null>((resolve) =>
+        spawn(process.execPath, [CLI, '--sitemap', `${site.url}/sitemap-index.xml`, '-o', out, '-q', ...extra], { stdio: 'ignore' }).on('close', resolve),
+      );
+    site.requests.length = 0;
+    expect(await run([])).toBe(0);
+    const first = rowsOf(out);
+    expect(first.map((r) => r.url).sort()).toEqual([`${site.url}/p/10`, `${site.url}/p/11`, `${site.url}/p/12?a=1&b=2`, `${site.url}/p/20`].sort());
+    expect(first.every((r) => r.lastmod !== undefined)).toBe(true);
+    site.requests.length = 0;
+    expect(await run(['--resume'])).toBe(0);
+    // Only the sitemaps were read again; no page.
+    expect(site.requests.map((r) => r.path).filter((p) => p.startsWith('/p/'))).toEqual([]);
+    expect(rowsOf(out)).toHaveLength(first.length);
+  });
+});
+
+describe('sitemaps through the CLI', () => {
+  it('gives a broken sitemap its row (sitemap: true), keeps the entries before the break, exits 1', async () => {
+    const out = join(dir, 'broken.jsonl');
+    const code = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [CLI, '--sitemap', `${site.url}/broken.xml`, '-o', out, '-q'], { stdio: 'ignore' }).on('close', resolve),
+    );
+    expect(code).toBe(1);
+    const rows = rowsOf(out);
+    expect(rows.find((r) => r.url === `${site.url}/broken.xml`)).toMatchObject({ ok: false, sitemap: true, error: { code: 'PARSE' } });
+    expect(rows.filter((r) => r.ok).map((r) => r.url).sort()).toEqual([`${site.url}/p/40`, `${site.url}/p/41`]);
+  });
+});
+
 describe('crawl --resume', () => {
   for (const signal of ['SIGKILL', 'SIGINT'] as const) {
     it(`after ${signal}, ends with the pages and depths of one uninterrupted run, none fetched twice but those in flight`, async () => {

@@ -131,7 +131,11 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
     let runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
-    if (runOptions.follow !== undefined && config.output) runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow, config.output, skip) };
+    if (config.output && (runOptions.follow !== undefined || runOptions.sitemaps !== undefined)) {
+      // A sitemap run keeps the journal too (a crawl of depth 0): --resume must not fetch its entries again.
+      if (runOptions.follow === undefined) runOptions = { ...runOptions, follow: { depth: 0 }, respectRobots: runOptions.respectRobots ?? false };
+      runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow as FollowOptions | boolean, config.output, skip) };
+    }
     // --shard splits a crawl's links as it splits the list: by host, so each host's pages stay on one machine.
     const shard = config.shard;
     if (runOptions.follow !== undefined && shard !== null) {

@@ -1,5 +1,6 @@
 import { pipeline, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { undiciRequest } from '../fetch/undici.js';
 import { describeValue } from '../describe-value.js';
 import { FetchError, redactUrl, type ErrorCode } from '../errors.js';
 import { classifyError } from '../fetch/classify.js';
@@ -90,7 +91,7 @@ interface Opened {
 export async function* sitemapSeeds(sitemaps: readonly string[], options: SitemapSeedOptions): AsyncGenerator<SitemapSeed, void, undefined> {
   validate(sitemaps, options);
   if (options.signal.aborted) return;
-  const { request } = await import('undici');
+  const request = undiciRequest();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers)) if (name.toLowerCase() !== 'accept-encoding') headers[name] = value;
   headers['accept-encoding'] = 'gzip';

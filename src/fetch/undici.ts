@@ -83,3 +83,12 @@ export const EnvHttpProxyAgent = function EnvHttpProxyAgent(options?: Undici.Env
   envHttpProxyAgent ??= (load('undici') as typeof Undici).EnvHttpProxyAgent;
   return new envHttpProxyAgent(options);
 } as unknown as typeof Undici.EnvHttpProxyAgent;
+
+/**
+ * undici's `request`, from its public entry, required on first use: only a run that reads sitemaps calls it
+ * (crawl/sitemap-seeds.ts, which streams a body as undici's Readable). Required here rather than imported there,
+ * so that the CLI bundle leaves undici in node_modules instead of wrapping a copy of it.
+ */
+export function undiciRequest(): typeof Undici.request {
+  return (load('undici') as typeof Undici).request;
+}
