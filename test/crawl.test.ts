@@ -159,6 +159,55 @@ describe('crawl (follow)', () => {
     expect(rows.some((r) => r.depth === 1)).toBe(true);
   });
 
+  it('says through onWarning how many sitemap entries it skipped', async () => {
+    const warnings: string[] = [];
+    await fetchAll([], { sitemaps: [`${site.url}/sitemap-index.xml`], newerThan: '2026-12-01T12:00:00Z', onWarning: (m) => warnings.push(m) });
+    expect(warnings.join('\n')).toMatch(/1 sitemap entry on another host than their sitemap skipped/);
+    expect(warnings.join('\n')).toMatch(/1 sitemap entry not newer than --newer-than skipped/);
+  });
+
+  it('cancels mid-crawl on abort: every URL taken gets its row, CANCELLED if unfinished, and fetchAll resolves', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const rows = await fetchAll([`${site.url}/`], {
+      follow: { depth: 5 },
+      concurrency: 2,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done >= 5 && seen++ === 0) controller.abort();
+      },
+    });
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    expect(rows.length).toBeLessThan(site.reference({ depth: 5, robots: true }).size);
+    expect(rows.every((r) => r.ok || r.error !== null)).toBe(true);
+  });
+
+  it('keeps what it fetched in a crawl: --save, --warc, --body and -s work on followed pages', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'volley-crawl-keep-'));
+    try {
+      const rows = await fetchAll([`${site.url}/list?page=1`], {
+        follow: { depth: 2, include: ['/list'] },
+        save: { dir: join(dir, 'save') },
+        warc: join(dir, 'crawl.warc'),
+        body: 'text',
+        extract: { select: { h: 'title' } },
+      });
+      expect(rows.map((r) => r.url).sort()).toEqual([1, 2, 3].map((n) => `${site.url}/list?page=${n}`));
+      for (const r of rows) {
+        expect(r.savedAs).toBeTruthy();
+        expect(typeof r.body).toBe('string');
+        expect(r.data?.h).toBe(new URL(r.url).pathname + new URL(r.url).search);
+      }
+      const warc = await readFile(join(dir, 'crawl.warc'), 'utf8');
+      for (const r of rows) expect(warc).toContain(`WARC-Target-URI: ${r.url}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad follow options, naming them', async () => {
     await expect(fetchAll([], { follow: { depth: -1 } })).rejects.toThrow(/follow\.depth/);
     await expect(fetchAll([], { follow: { scope: 'planet' as never } })).rejects.toThrow(/follow\.scope/);

@@ -205,7 +205,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     const failAfter = testInternalErrorAfter();
     let keepError: FetchError | null = null;
     try {
-      const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined });
+      const onWarning = config.quiet ? undefined : (message: string): void => void io.stderr.write(`volley: warning: ${message}\n`);
+      const results = fetchEach(source, { ...runOptions, signal: controller.signal, onProgress: progress ? (p) => progress.update(p) : undefined, onWarning });
       for await (const result of results as AsyncIterable<FetchResult>) {
         tally.add(result);
         if (ending !== 'EPIPE') await sink.write(bodyRow && config.body ? (bodyRow(result, config.body) as FetchResult) : result);

@@ -115,6 +115,9 @@ async function readSitemaps(crawl: Frontier, options: NormalizedOptions, signal:
       else if (seed.reason === 'other-host') crawl.stats.sitemapOtherHost++;
       else crawl.stats.sitemapOlder++;
     }
+    const { sitemapOtherHost: otherHost, sitemapOlder: older } = crawl.stats;
+    if (otherHost > 0) options.onWarning?.(`${otherHost} sitemap entr${otherHost === 1 ? 'y' : 'ies'} on another host than their sitemap skipped (--scope all keeps them)`);
+    if (older > 0) options.onWarning?.(`${older} sitemap entr${older === 1 ? 'y' : 'ies'} not newer than --newer-than skipped`);
   } catch (err) {
     // sitemapSeeds turns every failure into a row; what reaches here is a bug, and must not be a silent one.
     options.onWarning?.(`reading the sitemaps stopped: ${(err as Error)?.message ?? String(err)}`);
