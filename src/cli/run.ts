@@ -195,7 +195,8 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
 
     const showProgress = !config.quiet && (config.progress ?? Boolean(io.stderr.isTTY));
     const progress = showProgress ? new (await import('./progress.js')).ProgressLine(io.stderr, config.progress === true) : null;
-    if (progress) {
+    // A crawl grows its list as it goes: the lines given are no total for it.
+    if (progress && runOptions.follow === undefined) {
       void countTotal(plan, keep).then((total) => total !== null && progress.setTotal(total)).catch(() => {});
     }
     const tally = new Tally();
