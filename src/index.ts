@@ -1,7 +1,6 @@
 import { normalizeOptions, type VolleyOptions } from './options.js';
 import { runPipeline, type IndexedResult } from './pipeline.js';
 import type { NormalizedOptions } from './options.js';
-import { runCrawl } from './crawl/crawl.js';
 import { VolleyBugError } from './drain-guard.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
@@ -34,11 +33,20 @@ export { OverlongLine, type SourceLine } from './source/url-input.js';
 export { readRequestFile, readRequestLines, RequestLine } from './source/request-lines.js';
 
 export type { FollowOptions } from './crawl/follow-options.js';
-export type { CrawlScope } from './crawl/scope.js';
+export type { CrawlScope } from './crawl/follow-options.js';
 
-/** A list as given, or a crawl that grows from it (`follow`). */
+/** A list as given, or a crawl that grows from it (`follow`, `sitemaps`). */
 function run(urls: UrlSource, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
-  return options.follow !== null || options.sitemaps.length > 0 ? runCrawl(urls, options) : runPipeline(urls, options);
+  return options.follow !== null || options.sitemaps.length > 0 ? crawl(urls, options) : runPipeline(urls, options);
+}
+
+/**
+ * The crawl, loaded by the runs that crawl: it brings the Public Suffix List (tldts) and the XML parser (saxes),
+ * ~260 KB that a plain list's start-up must not pay for.
+ */
+async function* crawl(urls: UrlSource, options: NormalizedOptions): AsyncGenerator<IndexedResult> {
+  const { runCrawl } = await import('./crawl/crawl.js');
+  yield* runCrawl(urls, options);
 }
 
 /** The `body` form an options type asks for: a literal `'text'`, `'bytes'` or `'json'`, else unknown. */

@@ -6,7 +6,7 @@ import { METHODS } from '../source/requests.js';
 import { formatDuration } from './duration.js';
 import { formatSize } from './size.js';
 import { UsageError } from './usage-error.js';
-import { CRAWL_SCOPES, type CrawlScope } from '../crawl/scope.js';
+import { CRAWL_SCOPES, type CrawlScope } from '../crawl/follow-options.js';
 
 /**
  * The command line's one description of each option (like vitest's `cli-config.ts`): name, alias, type, help,

@@ -1,7 +1,17 @@
 import { describeValue } from '../describe-value.js';
 import { parseSelector } from '../parse/spec.js';
-import { CRAWL_SCOPES, type CrawlScope } from './scope.js';
 import type { JournalOptions } from '../frontier/local.js';
+
+/**
+ * How far a crawl follows links from its seed: `origin` the same scheme, host and port (the browser's origin);
+ * `host` the same host name, any scheme or port; `domain` the same registrable domain (eTLD+1 by the Public Suffix
+ * List, private section included: `a.example.co.uk` and `b.example.co.uk` are one domain, `foo.github.io` and
+ * `bar.github.io` two); `all` anywhere.
+ */
+export type CrawlScope = 'host' | 'domain' | 'origin' | 'all';
+
+// Here, not in scope.ts: options and flags need the names, and only a crawl should load the Public Suffix List.
+export const CRAWL_SCOPES: readonly CrawlScope[] = ['host', 'domain', 'origin', 'all'];
 
 /** How a crawl grows its list from the pages it fetches (`fetchAll(seeds, { follow: { … } })`, the CLI's `--follow`). */
 export interface FollowOptions {

@@ -1,14 +1,8 @@
 import { getDomain } from 'tldts';
+import { CRAWL_SCOPES, type CrawlScope } from './follow-options.js';
 
-/**
- * How far a crawl follows links from its seed: `origin` the same scheme, host and port (the browser's origin);
- * `host` the same host name, any scheme or port; `domain` the same registrable domain (eTLD+1 by the Public Suffix
- * List, private section included: `a.example.co.uk` and `b.example.co.uk` are one domain, `foo.github.io` and
- * `bar.github.io` two); `all` anywhere.
- */
-export type CrawlScope = 'host' | 'domain' | 'origin' | 'all';
+export { CRAWL_SCOPES, type CrawlScope };
 
-export const CRAWL_SCOPES: readonly CrawlScope[] = ['host', 'domain', 'origin', 'all'];
 
 /**
  * Whether a link found on a page is inside the crawl's scope around its seed. Both are parsed WHATWG URLs, so host
