@@ -175,6 +175,19 @@ describe.skipIf(!redisBinary)('RedisQueue against a real redis-server', () => {
     expect(await q!.complete('w1', taken!.id, row('w1'), true)).toBe(false);
   });
 
+  it('renew keeps a lease from the reaper; a lost lease is reported as such', async () => {
+    const [q] = await queues(1);
+    await q!.enqueue([request('http://a.test/1'), request('http://b.test/1')]);
+    const [a, b] = await q!.claim('w1', 2, 1);
+    expect(await q!.renew('w1', [a!.id], 60_000)).toEqual([true]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await q!.reap(3)).toEqual({ requeued: 1, expired: 0 });
+    expect(await q!.renew('w1', [a!.id, b!.id], 60_000)).toEqual([true, false]);
+    expect(await q!.renew('w2', [a!.id], 60_000)).toEqual([false]);
+    expect(await q!.complete('w1', a!.id, row('a'), true)).toBe(true);
+    expect(await q!.status()).toMatchObject({ pending: 1, leased: 0, ok: 1 });
+  });
+
   it('reap returns expired leases, and ends a request with LEASE_EXPIRED after more than N expiries', async () => {
     const [q] = await queues(1);
     await q!.enqueue([request('http://a.test/doomed', { tag: 7 })]);
@@ -197,6 +210,7 @@ describe.skipIf(!redisBinary)('RedisQueue against a real redis-server', () => {
   });
 
   it('fuzz: random interleavings of three workers leave one final row per request and nothing pending or leased', async () => {
+    let refused = 0;
     for (const seed of [1, 2, 3, 4, 5]) {
       const rng = seeded(seed);
       const workers = await queues(3, { perHost: 1 + Math.floor(rng() * 3) });
@@ -220,6 +234,7 @@ describe.skipIf(!redisBinary)('RedisQueue against a real redis-server', () => {
           const ids = [...mine.keys()].filter(() => rng() < 0.5);
           const wrote = await q.completeMany(`w${w}`, ids.map((id) => ({ id, row: row(id), ok: rng() < 0.8 })));
           expect(wrote.length).toBe(ids.length);
+          refused += wrote.filter((w) => !w).length;
           for (const id of ids) mine.delete(id);
         } else if (roll < 0.85) {
           const ids = [...mine.keys()].filter(() => rng() < 0.5);
@@ -253,6 +268,36 @@ describe.skipIf(!redisBinary)('RedisQueue against a real redis-server', () => {
       const ids = results.map((r) => r.id);
       expect(new Set(ids).size, `seed ${seed}: a duplicate row`).toBe(ids.length);
       expect(ids.length, `seed ${seed}`).toBe(enqueued);
+      // and no bookkeeping left behind: no request state, lease, in-flight count or ready host
+      const p = workers[0]!.prefix;
+      for (const key of ['req', 'owner', 'leases', 'claimed', 'tries', 'expired', 'inflight', 'hosts']) {
+        expect(await workers[0]!.client.sendCommand(['EXISTS', `${p}${key}`]), `seed ${seed}: ${key}`).toBe(0);
+      }
+    }
+    // the interleavings did reach the case that matters: completions of leases lost to a reap or a re-claim
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('goes on after a Redis restart with AOF on: the job survives, scripts are sent again (NOSCRIPT), the client reconnects', async () => {
+    const durable = await startRedis({ appendonly: true });
+    try {
+      const q = await RedisQueue.connect(durable.url, 'durable');
+      try {
+        await q.define({ perHost: 2 });
+        await q.enqueue([request('http://a.test/1'), request('http://a.test/2'), request('http://a.test/3')]);
+        const [first] = await q.claim('w1', 1, 60_000);
+        await durable.restart({ appendonly: true });
+        expect(await q.complete('w1', first!.id, row('1'), true)).toBe(true);
+        const rest = await q.claim('w1', 10, 60_000);
+        expect(rest).toHaveLength(2);
+        await q.completeMany('w1', rest.map((c) => ({ id: c.id, row: row(c.id), ok: true })));
+        expect(await q.status()).toMatchObject({ enqueued: 3, pending: 0, leased: 0, ok: 3 });
+        expect(await q.results()).toHaveLength(3);
+      } finally {
+        await q.close();
+      }
+    } finally {
+      await durable.stop();
     }
   });
 
