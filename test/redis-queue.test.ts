@@ -306,21 +306,28 @@ describe.skipIf(!redisBinary)('RedisQueue against a real redis-server', () => {
     const used = async (): Promise<number> => (await q!.status()).redisMemoryBytes;
     const n = 100_000;
     const before = await used();
+    const t0 = performance.now();
     const requests = Array.from({ length: n }, (_, i) => request(`https://host${i % 1000}.example.com/path/to/page-${i}.html`));
     await q!.enqueue(requests);
+    const enqueueMs = performance.now() - t0;
     const pendingBytes = (await used()) - before;
+    const t1 = performance.now();
+    let claims = 0;
     const rowText = (i: number): string =>
       JSON.stringify({ url: `https://host${i % 1000}.example.com/path/to/page-${i}.html`, finalUrl: null, ok: true, status: 200, error: null, contentType: 'text/html', etag: null, lastModified: null, bytes: 5120, elapsedMs: 120, attempts: 1, redirects: 0, title: 'A page', description: null });
     for (;;) {
       const claimed = await q!.claim('w', 5000, 600_000);
       if (claimed.length === 0) break;
+      claims++;
       await q!.completeMany('w', claimed.map((c) => ({ id: c.id, row: rowText(Number(c.id)), ok: true })));
     }
+    const drainMs = performance.now() - t1;
     const finalBytes = (await used()) - before;
     const rowBytes = rowText(1).length;
     console.log(
       `redis memory at ${n} requests: ${(pendingBytes / n).toFixed(0)} B per pending request (payload ~${requests[1]!.payload.length} B); ` +
-        `${(finalBytes / n).toFixed(0)} B per final row (row JSON ${rowBytes} B) once all are done`,
+        `${(finalBytes / n).toFixed(0)} B per final row (row JSON ${rowBytes} B) once all are done; ` +
+        `enqueue ${Math.round(enqueueMs)} ms (batches of 500), claim+complete ${Math.round(drainMs)} ms in ${claims} claims of up to 5000 (loopback, one client; figures, not asserts)`,
     );
     expect((await q!.status()).ok).toBe(n);
   });
