@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'HOST_SKIPPED',
   'INVALID_REQUEST',
   'INTERNAL',
+  'LEASE_EXPIRED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
