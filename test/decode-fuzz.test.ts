@@ -167,3 +167,33 @@ describe('runs over the fuzz, against a real server', () => {
     for (const r of rows) if (!r.ok) expect(r.error?.code).toBe('DECODE');
   }, 60_000);
 });
+
+describe('a recorded body that fails to decode', () => {
+  it('closes its connection, so the host is not left with a paused socket (--warc, perHost 1)', async () => {
+    const { createServer } = await import('node:http');
+    const { gzipSync } = await import('node:zlib');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    // A gzip header and then junk, in two writes: the decoder fails while the socket is paused for it.
+    const bad = Buffer.concat([gzipSync(Buffer.from('hello')).subarray(0, 10), Buffer.alloc(200_000, 0xff)]);
+    const server = createServer((req, res) => {
+      if (req.url !== '/bad') return void res.end('ok');
+      res.writeHead(404, { 'content-encoding': 'gzip', 'content-length': bad.length });
+      res.write(bad.subarray(0, 100_000));
+      setTimeout(() => res.end(bad.subarray(100_000)), 100);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dir = await mkdtemp(join(tmpdir(), 'volley-warc-pause-'));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const rows = await fetchAll([`${base}/bad`, `${base}/ok`], { perHost: 1, concurrency: 1, timeoutMs: 5_000, retries: 0, warc: join(dir, 'out.warc') });
+      expect(rows.map((r) => r.status)).toEqual([404, 200]);
+      expect(rows[1]!.ok).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

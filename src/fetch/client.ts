@@ -291,6 +291,10 @@ class Attempt {
 
   /** A dropped body, read for the record: recorded as far as it was read, and the response returned. */
   private recorded(err: unknown, payload?: Uint8Array): void {
+    // A body given up before its end (it failed to decode, say) is not read on: its socket may be paused for the
+    // decoders, which are gone, and would stay so; closing it is the only way to free it.
+    if (err !== null && !this.complete) this.abortRequest?.(err instanceof Error ? err : new Error(String(err)));
+    this.decoder?.destroy();
     const truncated = err === null ? null : truncationOf(err, this.deadline?.timedOut ?? false);
     this.settings.onExchange?.(this.recordOf(payload ?? joinChunks(this.chunks), truncated));
     this.done();
