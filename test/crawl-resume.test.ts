@@ -81,6 +81,25 @@ describe('sitemaps through the CLI', () => {
   });
 });
 
+describe('crawl --shard', () => {
+  it("keeps a seed's whole crawl on the seed's shard, links to other hosts included", async () => {
+    const { shardOf } = await import('../src/cli/shard.js');
+    const mine = shardOf(`${site.url}/`, 3);
+    const run = (k: number, out: string) =>
+      new Promise<number | null>((resolve) =>
+        spawn(process.execPath, [CLI, `${site.url}/`, '--follow', '--depth', '1', '--scope', 'all', '--shard', `${k}/3`, '-o', out, '-q'], { stdio: 'ignore' }).on('close', resolve),
+      );
+    const out = join(dir, 'shard-mine.jsonl');
+    await run(mine, out);
+    const rows = rowsOf(out);
+    expect(rows.some((r) => r.url === `${site.otherUrl}/p/1` && r.ok)).toBe(true);
+    expect(rows.length).toBe(site.reference({ depth: 1, robots: true }).size + 1);
+    const other = join(dir, 'shard-other.jsonl');
+    await run((mine + 1) % 3, other);
+    expect(rowsOf(other)).toEqual([]);
+  });
+});
+
 describe('crawl --resume', () => {
   for (const signal of ['SIGKILL', 'SIGINT'] as const) {
     it(`after ${signal}, ends with the pages and depths of one uninterrupted run, none fetched twice but those in flight`, async () => {

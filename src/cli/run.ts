@@ -10,7 +10,6 @@ import { planInputs, urlsOf, type Input } from './inputs.js';
 import { Tally } from './summary.js';
 import { resolve } from 'node:path';
 import { trimPartialLine } from './resume.js';
-import { shardOf } from './shard.js';
 import { readPreviousRun } from './previous-run.js';
 import type { SinceEntry } from './since.js';
 import { selector, type InputItem } from './work.js';
@@ -136,12 +135,9 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
       if (runOptions.follow === undefined) runOptions = { ...runOptions, follow: { depth: 0 }, respectRobots: runOptions.respectRobots ?? false };
       runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow as FollowOptions | boolean, config.output, skip) };
     }
-    // --shard splits a crawl's links as it splits the list: by host, so each host's pages stay on one machine.
-    const shard = config.shard;
-    if (runOptions.follow !== undefined && shard !== null) {
-      const follow = runOptions.follow === true ? {} : (runOptions.follow as FollowOptions);
-      runOptions = { ...runOptions, follow: { ...follow, filter: (url) => shardOf(url.href, shard.count) === shard.index } };
-    }
+    // --shard splits a crawl by its seeds (the list is filtered below): each seed's crawl stays whole on the machine
+    // its host hashes to. Filtering links by their own host lost pages: a seed that redirects to another host, or a
+    // link across hosts in scope, belonged to a machine whose crawl never reaches it.
     const keep = selector(config, skip);
     let lines: AsyncIterable<InputItem> = urlsOf(plan, io.stdin);
     if (keep) lines = filtered(lines, keep);
