@@ -137,3 +137,15 @@ describe('FetchError across copies of its module', () => {
     expect(Object.assign(new Error('x'), { code: 'PARSE' }) instanceof src.FetchError).toBe(false);
   });
 });
+
+describe('Referer on a redirect hop', () => {
+  it('is computed again per hop as Fetch does: origin only across origins, none from https to http', async () => {
+    const { nextHop } = await import('../src/fetch/redirects.js');
+    const referer = 'https://a.test/secret?token=1';
+    const hop = (from: string, to: string) => nextHop(new URL(from), to, { referer, 'user-agent': 'v' }) as { headers: Record<string, string> };
+    expect(hop('https://a.test/go', '/elsewhere').headers.referer).toBe(referer);
+    expect(hop('https://a.test/go', 'https://b.test/').headers.referer).toBe('https://a.test/');
+    expect(hop('https://a.test/go', 'http://b.test/').headers).not.toHaveProperty('referer');
+    expect(hop('https://a.test/go', 'http://b.test/').headers['user-agent']).toBe('v');
+  });
+});

@@ -1,4 +1,5 @@
 import { FetchError, redactUrl } from '../errors.js';
+import { refererFor } from './referer.js';
 import type { Method } from '../source/requests.js';
 
 /**
@@ -43,7 +44,17 @@ export function nextHop(current: URL, location: string, headers: Record<string, 
   url.hash = '';
   if (url.origin === current.origin) return { url, headers };
   const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_HEADERS.has(lower)) continue;
+    // Fetch computes the Referer again for each hop (fetch/referer.ts): the origin only, or none from https to http.
+    if (lower === 'referer') {
+      const referer = refererFor(value, url);
+      if (referer !== null) kept[name] = referer;
+      continue;
+    }
+    kept[name] = value;
+  }
   return { url, headers: kept };
 }
 

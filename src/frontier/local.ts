@@ -3,6 +3,7 @@ import { canonicalKey, inScope } from '../crawl/scope.js';
 import type { NormalizedFollow } from '../crawl/follow-options.js';
 import type { CrawlEntry, Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
 import { Journal, replayJournal, type JournalLine } from './journal.js';
+import { refererFor } from '../fetch/referer.js';
 
 /** The URL of a seed as the source gave it (a string, a request object), or null when it has none to crawl. */
 function seedUrl(value: unknown): URL | null {
@@ -14,25 +15,6 @@ function seedUrl(value: unknown): URL | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The `Referer` a browser sends by default (Referrer Policy `strict-origin-when-cross-origin`): the whole page URL
- * (no fragment, no credentials) to its own origin, only the origin across origins, nothing from https to http.
- */
-export function refererFor(page: string, target: URL): string | null {
-  let from: URL;
-  try {
-    from = new URL(page);
-  } catch {
-    return null;
-  }
-  if (from.protocol === 'https:' && target.protocol === 'http:') return null;
-  if (from.origin !== target.origin) return `${from.origin}/`;
-  from.username = '';
-  from.password = '';
-  from.hash = '';
-  return from.href;
 }
 
 /** Where a crawl's state lives between runs (`follow.journal`): see journal.ts. */
