@@ -48,10 +48,12 @@ export class VolleyBugError extends Error {
   /** `fetchAll` only: every result, in input order. */
   results?: unknown[];
 
-  constructor(unsettled: number) {
+  constructor(unsettled: number, what?: string) {
     super(
-      `volley lost track of ${unsettled} request${unsettled === 1 ? '' : 's'}: the event loop ran dry while ${unsettled === 1 ? 'it was' : 'they were'} unfinished ` +
-        '(a bug in volley; please report it). Each has a row with the code INTERNAL.',
+      what !== undefined
+        ? `volley lost track of its work: ${what}, with nothing left to run (a bug in volley; please report it)`
+        : `volley lost track of ${unsettled} request${unsettled === 1 ? '' : 's'}: the event loop ran dry while ${unsettled === 1 ? 'it was' : 'they were'} unfinished ` +
+            '(a bug in volley; please report it). Each has a row with the code INTERNAL.',
     );
     this.name = 'VolleyBugError';
     this.unsettled = unsettled;

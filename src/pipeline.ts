@@ -46,7 +46,12 @@ export interface PipelineParts {
   /** Replaces the run's byte budget (its limit is then the budget's, not `maxBufferedBytes`). */
   budget?: ByteBudget;
   /** A crawl's frontier, asked before each redirect hop (see RunContext.claim). */
-  claim?: (key: string) => boolean;
+  claim?: (key: string, by: string) => boolean;
+  /**
+   * The source is volley's own (a crawl's frontier): a source that stops handing out work without ending is then a
+   * bug the drain guard reports, not the caller's slow source.
+   */
+  ownSource?: boolean;
 }
 
 /**
@@ -201,7 +206,16 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   };
   // The event loop ran dry while this run waited for URLs in flight: nothing can finish them any more (drain-guard.ts).
   const drain = watchDrain(() => {
-    if (!waiting || owed.size === 0) return;
+    if (!waiting) return;
+    if (owed.size === 0) {
+      // A crawl's frontier that neither hands out work nor ends: the crawl would stop short, exit 0, say nothing.
+      if (parts.ownSource && !sourceDone) {
+        const err = new VolleyBugError(0, 'the crawl stopped handing out work before it was done');
+        bug ??= { error: err };
+        controller.abort(err);
+      }
+      return;
+    }
     const err = new VolleyBugError(owed.size);
     bug ??= { error: err };
     const lost = new FetchError('INTERNAL', 'volley lost track of this request: its work stopped with nothing left to finish it (a bug in volley; please report it)');

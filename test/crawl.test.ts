@@ -208,6 +208,56 @@ describe('crawl (follow)', () => {
     }
   });
 
+  it('a seed that an earlier seed links to is still a seed (depth 0), however late it comes', async () => {
+    async function* seeds(): AsyncGenerator<string> {
+      yield `${site.url}/`;
+      // Late enough that `/`'s links (/p/0 among them) are queued first.
+      await new Promise((r) => setTimeout(r, 300));
+      yield `${site.url}/p/0`;
+    }
+    site.requests.length = 0;
+    const rows = await fetchAll(seeds(), { follow: { depth: 1 } });
+    expect(rows.find((r) => r.url === `${site.url}/p/0`)).toMatchObject({ depth: 0, referrer: null });
+    expect(rows.filter((r) => r.url === `${site.url}/p/0`)).toHaveLength(1);
+    // /p/0's own links are at depth 1.
+    const p0links = site.reference({ depth: 1, robots: true });
+    expect(rows.some((r) => r.depth === 1 && r.referrer === `${site.url}/p/0`)).toBe(true);
+    expect(p0links.size).toBeGreaterThan(0);
+  });
+
+  it('on resume, a redirect target is requested again unless the page that redirected has its row; maxPages counts both runs', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'volley-journal-'));
+    try {
+      // What a run killed while fetching /landing (after /hop1 claimed /hop2 and /landing) leaves behind.
+      const path = join(dir, 'j.crawl');
+      const lines = [
+        { u: `${site.url}/hop1`, d: 0, r: null, s: `${site.url}/hop1` },
+        { c: `${site.url}/hop2`, by: `${site.url}/hop1` },
+        { c: `${site.url}/landing`, by: `${site.url}/hop1` },
+      ];
+      await writeFile(path, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const rows = await fetchAll([], { follow: { depth: 1, journal: { path, done: () => false } } });
+      expect(rows.find((r) => r.url === `${site.url}/hop1`)).toMatchObject({ ok: true, finalUrl: `${site.url}/landing` });
+      expect(rows.find((r) => r.url === `${site.url}/hop1`)?.duplicateOf).toBeUndefined();
+      // maxPages: two pages done in the first run count; one more may be requested.
+      const path2 = join(dir, 'j2.crawl');
+      const done = new Set([`${site.url}/`, `${site.url}/p/0`]);
+      await writeFile(path2, [
+        { u: `${site.url}/`, d: 0, r: null, s: `${site.url}/` },
+        { u: `${site.url}/p/0`, d: 1, r: `${site.url}/`, s: `${site.url}/` },
+        { u: `${site.url}/nofollow`, d: 1, r: `${site.url}/`, s: `${site.url}/` },
+        { u: `${site.url}/cal?d=0`, d: 1, r: `${site.url}/`, s: `${site.url}/` },
+      ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const resumed = await fetchAll([], { follow: { depth: 1, maxPages: 3, journal: { path: path2, done: (u) => done.has(u) } } });
+      expect(resumed).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects bad follow options, naming them', async () => {
     await expect(fetchAll([], { follow: { depth: -1 } })).rejects.toThrow(/follow\.depth/);
     await expect(fetchAll([], { follow: { scope: 'planet' as never } })).rejects.toThrow(/follow\.scope/);

@@ -68,6 +68,27 @@ describe('the drain guard', () => {
     expect(out).toEqual({ seen: [`${urls[1]} ok`, `${urls[0]} INTERNAL`].sort(), threw: true });
   });
 
+  it("reports a crawl whose frontier stops handing out work without ending (nothing owed, the crawl cut short)", async () => {
+    const crawl = fileURLToPath(new URL('../dist/crawl/crawl.js', import.meta.url));
+    const options = fileURLToPath(new URL('../dist/options.js', import.meta.url));
+    const { out, code } = await inProcess(
+      `const { runCrawl } = await import(${JSON.stringify(crawl)});
+       const { normalizeOptions } = await import(${JSON.stringify(options)});
+       const url = urls[0];
+       let n = 0;
+       // A frontier whose next() never settles after the first URL: a hang in the frontier stands in for the bug.
+       const frontier = { stats: {}, next: () => (n++ === 0 ? Promise.resolve({ item: url, entry: { url, depth: 0, referrer: null, scopeBase: url } }) : new Promise(() => {})),
+         finished() {}, hold: () => () => {}, addSeed() {}, addRow() {}, claim: () => true, close() {} };
+       let rows = 0;
+       try { for await (const r of runCrawl([url], normalizeOptions({ follow: true, respectRobots: false }), frontier)) rows++; console.log(JSON.stringify({ rows, threw: false })); }
+       catch (err) { console.log(JSON.stringify({ rows, threw: err instanceof VolleyBugError, message: err.message })); }`,
+      [`${server.url}/page`],
+    );
+    expect(code).toBe(0);
+    expect(out).toMatchObject({ rows: 1, threw: true });
+    expect(out.message).toMatch(/stopped handing out work/);
+  });
+
   it('does nothing while a run waits for its consumer, not for its own work', async () => {
     const run = fetchEach([`${server.url}/page`, `${server.url}/page?2`])[Symbol.asyncIterator]();
     const first = await run.next();

@@ -66,7 +66,7 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
     }
   }
   try {
-    for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key) => crawl.claim(key) })) {
+    for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key, by) => crawl.claim(key, by), ownSource: true })) {
       const row = indexed.result;
       const entry = entries.get(indexed.index);
       if (entry !== undefined) {

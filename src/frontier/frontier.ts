@@ -65,10 +65,11 @@ export interface Frontier {
   /** A request handed out by `next` has its row: its links are offered at the next depth. Called once per entry. */
   finished(entry: CrawlEntry, found: Found): void;
   /**
-   * A redirect is about to request `url` (its key): true when it is new (now claimed, never requested again),
+   * A redirect of `by` (the URL as its row names it) is about to request `url` (its key): true when it is new (now
+   * claimed, never requested again),
    * false when it was requested or is pending already (the redirect is not followed).
    */
-  claim(url: string): boolean;
+  claim(url: string, by?: string): boolean;
   /**
    * Seeds that arrive on their own (a sitemap being read): while `hold`'s release is not called, depth 0 is not
    * finished, so no link is followed that a later seed might reach sooner.

@@ -8,14 +8,20 @@ import { createInterface } from 'node:readline';
  *
  * - `{"u":URL,"d":DEPTH,"r":REFERRER,"s":SCOPE}`: a URL queued at DEPTH (a seed has d 0, r null, and `g`, the seed
  *   as given, when that differs from its key);
- * - `{"c":URL}`: a URL claimed by a redirect hop (requested, never to be queued).
+ * - `{"c":URL,"by":URL}`: a URL claimed by a redirect hop of `by` (requested, never to be queued; on replay only if
+ *   `by` has its final row, else `by` runs again and claims it again).
  *
  * Replay gives the seen set back (every line) and the URLs still to do (queued ones whose row in the output is not
  * final), at their depths; the crawl then goes on as if it had not stopped.
  */
 export interface JournalLine {
   u?: string;
-  g?: string;
+  /** A seed as given, when that is not its key: a string as typed, or a request object. */
+  g?: unknown;
+  /** 1: a seed that an earlier seed's page had linked to, promoted to depth 0 (its depth-1 line is void). */
+  p?: 1;
+  /** With `c`: the URL (as its row names it) whose redirect claimed `c`. */
+  by?: string;
   d?: number;
   r?: string | null;
   s?: string;

@@ -4,6 +4,8 @@ import type { NormalizedFollow } from '../crawl/follow-options.js';
 import type { CrawlEntry, Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
 import { Journal, replayJournal, type JournalLine } from './journal.js';
 import { refererFor } from '../fetch/referer.js';
+import { RequestLine } from '../source/request-lines.js';
+import { FetchError } from '../errors.js';
 
 /** The URL of a seed as the source gave it (a string, a request object), or null when it has none to crawl. */
 function seedUrl(value: unknown): URL | null {
@@ -52,6 +54,13 @@ export class LocalFrontier implements Frontier {
   /** URLs handed out without their row yet, by depth. */
   private readonly inFlight: number[] = [];
   private pending = 0;
+  /**
+   * While seeds are still read, links queued at depth 1 (not handed out: depth 1 waits for the last seed). A seed
+   * that turns out to be one of them is a seed (depth 0), not a link: it is promoted, and its depth-1 slot skipped.
+   */
+  private linksDuringSeeds: Set<string> | null = new Set();
+  /** Promoted seeds whose depth-1 slots are still queued: skipped when reached. */
+  private readonly promoted = new Set<string>();
   private wake: (() => void) | null = null;
   private closed = false;
   private journal: Journal | null = null;
@@ -64,18 +73,33 @@ export class LocalFrontier implements Frontier {
   }
 
   /**
-   * Opens the journal; when resuming, replays it first: the seen set comes back whole, and every queued URL whose
-   * row is not final is queued again. Call before the first `next()`.
+   * Opens the journal; when resuming, replays it first: the seen set comes back whole, every queued URL whose row
+   * is not final is queued again (a seed as it was given, a request object whole), those whose rows are final count
+   * towards `maxPages`, and a redirect target counts as requested only if the page that redirected has its row.
+   * Call before the first `next()`.
    */
   async openJournal(options: JournalOptions): Promise<void> {
-    if (options.done) {
+    const done = options.done;
+    if (done) {
+      // A seed promoted from a link (see linksDuringSeeds) has two lines, the link's first: the seed's wins.
+      const promoted = new Set<string>();
+      for await (const line of replayJournal(options.path)) if (line.p === 1 && typeof line.u === 'string') promoted.add(line.u);
       for await (const line of replayJournal(options.path)) {
-        if (typeof line.c === 'string') this.seen.add(line.c);
+        if (typeof line.c === 'string') {
+          // Claimed by a redirect: requested only if the page that redirected has its final row; else that page
+          // runs again and claims it again.
+          if (typeof line.by !== 'string' || done(line.by)) this.seen.add(line.c);
+          continue;
+        }
         if (typeof line.u !== 'string' || typeof line.d !== 'number' || typeof line.s !== 'string') continue;
+        if (line.d > 0 && promoted.has(line.u)) continue;
         if (!this.seen.add(line.u)) continue;
-        const given = line.d === 0 ? (line.g ?? line.u) : line.u;
-        // A seed keeps the form it was given in, which its row names, in the referrer slot (seeds have none).
-        if (options.done(given)) continue;
+        const given: unknown = line.d === 0 ? (line.g ?? line.u) : line.u;
+        if (done(nameOf(given))) {
+          this.stats.requested++;
+          continue;
+        }
+        // A seed keeps the form it was given in, in the referrer slot (seeds have none).
         this.queue(line.d, line.u, line.d === 0 ? given : (line.r ?? line.u), line.s);
         if (line.m !== undefined) this.lastmods.set(line.u, line.m);
       }
@@ -98,6 +122,7 @@ export class LocalFrontier implements Frontier {
           continue;
         }
         this.seeds = null;
+        this.linksDuringSeeds = null;
       }
       const depth = this.shallowest();
       if (depth === -1) {
@@ -115,23 +140,25 @@ export class LocalFrontier implements Frontier {
       const head = this.heads[depth]!;
       this.heads[depth] = head + 1;
       this.pending--;
-      const entry = (this.levels[depth] as Pending).take(head, depth);
-      if (head + 1 === this.levels[depth]!.length) {
+      const level = this.levels[depth] as Pending;
+      const { url, referrer, scopeBase } = level.take(head);
+      if (head + 1 === level.length) {
         this.levels[depth] = new Pending();
         this.heads[depth] = 0;
       }
+      if (depth > 0 && this.promoted.delete(url)) continue;
       this.stats.depth = Math.max(this.stats.depth, depth);
       if (depth === 0) {
         // A sitemap's seed, or one queued again by a resumed run, as given (see openJournal).
-        const given = entry.referrer as string;
-        entry.referrer = null;
-        const lastmod = this.lastmods.get(entry.url);
+        const entry: CrawlEntry = { url, depth, referrer: null, scopeBase };
+        const lastmod = this.lastmods.get(url);
         if (lastmod !== undefined) {
           entry.lastmod = lastmod;
-          this.lastmods.delete(entry.url);
+          this.lastmods.delete(url);
         }
-        return this.handOut(entry, given);
+        return this.handOut(entry, referrer);
       }
+      const entry: CrawlEntry = { url, depth, referrer: referrer as string, scopeBase };
       return this.handOut(entry, linkItem(entry));
     }
   }
@@ -142,12 +169,6 @@ export class LocalFrontier implements Frontier {
     if (entry.depth === 0 && found.finalUrl !== null) entry.scopeBase = found.finalUrl;
     if (!found.nofollow && entry.depth < this.follow.depth && found.links.length > 0) this.offer(entry, found);
     this.notify();
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
   }
 
   hold(): () => void {
@@ -171,6 +192,7 @@ export class LocalFrontier implements Frontier {
     }
     this.journal?.write([{ u: key, ...(raw === key ? {} : { g: raw }), d: 0, r: null, s: url.href, m: lastmod }]);
     this.queue(0, key, raw, url.href);
+    // null too: the row of a sitemap's URL says `lastmod: null` when the sitemap gave none.
     this.lastmods.set(key, lastmod);
     this.notify();
   }
@@ -180,9 +202,9 @@ export class LocalFrontier implements Frontier {
     this.notify();
   }
 
-  claim(url: string): boolean {
+  claim(url: string, by?: string): boolean {
     if (this.seen.add(url)) {
-      this.journal?.write([{ c: url }]);
+      this.journal?.write([by === undefined ? { c: url } : { c: url, by }]);
       return true;
     }
     this.stats.duplicates++;
@@ -193,9 +215,7 @@ export class LocalFrontier implements Frontier {
     this.closed = true;
     this.journal?.close();
     this.journal = null;
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    this.notify();
   }
 
   /** Seen-set bytes, for the summary and the benchmark. */
@@ -208,6 +228,12 @@ export class LocalFrontier implements Frontier {
     return this.pending;
   }
 
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
   private changed(): Promise<void> {
     return new Promise<void>((resolve) => (this.wake = resolve));
   }
@@ -218,7 +244,7 @@ export class LocalFrontier implements Frontier {
     return -1;
   }
 
-  private queue(depth: number, url: string, referrer: string, scopeBase: string): void {
+  private queue(depth: number, url: string, referrer: unknown, scopeBase: string): void {
     while (this.levels.length <= depth) {
       this.levels.push(new Pending());
       this.heads.push(0);
@@ -227,17 +253,26 @@ export class LocalFrontier implements Frontier {
     this.pending++;
   }
 
-  private seed(value: unknown): FrontierWork | null {
+  private seed(given: unknown): FrontierWork | null {
+    // A `--requests` line: its request object is the seed (a line that holds none is its own error row).
+    const value = given instanceof RequestLine ? given.value : given;
+    if (value instanceof FetchError) return { item: given, entry: null };
     const url = seedUrl(value);
     // Not a URL to crawl: the pipeline gives it its error row (INVALID_URL, UNSUPPORTED_SCHEME, INVALID_REQUEST).
     if (url === null) return { item: value, entry: null };
     const key = canonicalKey(url);
+    // The journal keeps the seed as given (a string as typed, a request object whole), which its row names.
+    const line: JournalLine = { u: key, ...(value === key ? {} : { g: value }), d: 0, r: null, s: url.href };
     if (!this.seen.add(key)) {
-      this.stats.duplicates++;
-      return null;
+      if (this.linksDuringSeeds === null || !this.linksDuringSeeds.delete(key)) {
+        this.stats.duplicates++;
+        return null;
+      }
+      // An earlier seed's page linked to it: it is a seed all the same (depth 0); its link slot is skipped.
+      this.promoted.add(key);
+      line.p = 1;
     }
-    const given = typeof value === 'string' ? value : key;
-    this.journal?.write([given === key ? { u: key, d: 0, r: null, s: url.href } : { u: key, g: given, d: 0, r: null, s: url.href }]);
+    this.journal?.write([line]);
     return this.handOut({ url: key, depth: 0, referrer: null, scopeBase: url.href }, value);
   }
 
@@ -278,11 +313,19 @@ export class LocalFrontier implements Frontier {
         continue;
       }
       this.queue(depth, key, page, entry.scopeBase);
+      if (depth === 1) this.linksDuringSeeds?.add(key);
       if (this.journal !== null) lines.push({ u: key, d: depth, r: page, s: entry.scopeBase });
     }
     // Before the row of this page goes on: a kill after it leaves the links on record.
     this.journal?.write(lines);
   }
+}
+
+/** The URL a row names for what a seed was given as: the string, or a request object's `url`, trimmed. */
+function nameOf(given: unknown): string {
+  if (typeof given === 'string') return given.trim();
+  const url = (given as { url?: unknown } | null)?.url;
+  return typeof url === 'string' ? url.trim() : '';
 }
 
 /**
@@ -292,22 +335,23 @@ export class LocalFrontier implements Frontier {
  */
 class Pending {
   private readonly urls: (string | undefined)[] = [];
-  private readonly referrers: (string | undefined)[] = [];
+  /** The page that found the link; for a seed (depth 0), the seed as given: a string or a request object. */
+  private readonly referrers: unknown[] = [];
   private readonly scopes: (string | undefined)[] = [];
 
   get length(): number {
     return this.urls.length;
   }
 
-  push(url: string, referrer: string, scopeBase: string): void {
+  push(url: string, referrer: unknown, scopeBase: string): void {
     this.urls.push(url);
     this.referrers.push(referrer);
     this.scopes.push(scopeBase);
   }
 
-  /** Entry `i`, handed out: the arrays let go of its strings. */
-  take(i: number, depth: number): CrawlEntry {
-    const entry = { url: this.urls[i] as string, depth, referrer: this.referrers[i] as string, scopeBase: this.scopes[i] as string };
+  /** Entry `i`, handed out: the arrays let go of it. */
+  take(i: number): { url: string; referrer: unknown; scopeBase: string } {
+    const entry = { url: this.urls[i] as string, referrer: this.referrers[i], scopeBase: this.scopes[i] as string };
     this.urls[i] = this.referrers[i] = this.scopes[i] = undefined;
     return entry;
   }

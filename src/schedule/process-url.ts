@@ -91,7 +91,7 @@ export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold)
   // A redirect's next hop is a request of its own, through its own host's robots.txt and gate.
   const first: HopRequest = { method: item.method, headers: mergeHeaders(ctx.client.headers, item.headers), body: item.body };
   const claim = ctx.claim;
-  const admitHop = claim === null ? null : (next: URL) => claim(next.hash === '' ? next.href : next.href.slice(0, next.href.indexOf('#')));
+  const admitHop = claim === null ? null : (next: URL) => claim(next.hash === '' ? next.href : next.href.slice(0, next.href.indexOf('#')), item.input);
   const { outcome, url, redirects, duplicateOf } = await followRedirects(item.url, first, options.maxRedirects, hop, admitHop);
   if (outcome instanceof FetchError) {
     // finalUrl is where the last response came from: set once any response arrived (a status is known), or once

@@ -34,7 +34,7 @@ export interface RunContext {
    * A crawl's frontier, asked before each redirect hop (its URL without the fragment): false when that URL was
    * requested already, and the redirect is not followed. Null outside a crawl.
    */
-  claim: ((key: string) => boolean) | null;
+  claim: ((key: string, by: string) => boolean) | null;
   /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. */
   breaker: HostBreaker;
   /** What `body`, `save` and `warc` keep (keep/keep-stage.ts); null when none is asked for. */
