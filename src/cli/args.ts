@@ -19,6 +19,8 @@ export const EXIT = {
   USAGE: 2,
   /** EX_SOFTWARE: an internal error (a bug); a stack trace goes to stderr. */
   SOFTWARE: 70,
+  /** EX_UNAVAILABLE: the shared queue's Redis cannot be reached (`volley enqueue`, `work`, `queue`). */
+  UNAVAILABLE: 69,
   /** EX_IOERR: the output could not be written (disk full, -o /dev/full); stderr says what and where. */
   IO_ERROR: 74,
   /** EX_TEMPFAIL: another run holds the lock, try again later. */
