@@ -41,10 +41,10 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     if (a._.length > 0) throw new UsageError(`volley queue status takes no words, got ${JSON.stringify(String(a._[0]))}`);
     const queue = await connectQueue(target);
     try {
-      const status = await queue.status();
-      const settings = await queue.settings();
-      if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: settings !== null, ...status })}\n`);
-      else io.stdout.write(`${settings === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued)` : statusText(target.job, status)}\n`);
+      // A job that was never defined (or was dropped) has no counts to give: said, not an error.
+      const status = (await queue.settings()) === null ? null : await queue.status();
+      if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);
+      else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status)}\n`);
       return 0;
     } finally {
       await queue.close().catch(() => {});

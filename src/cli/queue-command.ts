@@ -103,6 +103,10 @@ export async function runQueueCommand(command: 'enqueue' | 'work' | 'queue', arg
       io.stderr.write(`volley: ${err.message}\nRun 'volley ${command} --help' for usage.\n`);
       return EXIT.USAGE;
     }
+    if (err instanceof Error && err.message.startsWith('VOLLEY_NO_JOB')) {
+      io.stderr.write(`volley: the job is gone (dropped while ${command === 'work' ? 'working' : 'in use'})\n`);
+      return EXIT.SOME_FAILED;
+    }
     // A Redis connection lost for good mid-way: said in one line, as unreachable.
     if (err instanceof Error && /ECONNREFUSED|ECONNRESET|Socket closed|ClientClosed|connection/i.test(`${err.name} ${err.message}`)) {
       io.stderr.write(`volley: lost the connection to Redis: ${err.message}\n`);
