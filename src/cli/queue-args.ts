@@ -75,15 +75,15 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): yar
     alias,
     configuration: { 'camel-case-expansion': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': false },
   });
-  if (parsed.error) throw new UsageError(`volley ${command}: ${parsed.error.message}`);
+  if (parsed.error) throw new UsageError(`${command}: ${parsed.error.message}`);
   const known = new Set(['_', ...(spec.boolean ?? []), ...(spec.string ?? []), ...Object.values(spec.alias ?? {})]);
   for (const key of Object.keys(parsed.argv)) {
-    if (!known.has(key)) throw new UsageError(`volley ${command}: unknown flag ${key.length === 1 ? '-' : '--'}${key}`);
+    if (!known.has(key)) throw new UsageError(`${command}: unknown flag ${key.length === 1 ? '-' : '--'}${key}`);
   }
   for (const name of spec.string ?? []) {
     const value = parsed.argv[name] as unknown;
-    if (Array.isArray(value)) throw new UsageError(`volley ${command}: --${name} was given more than once`);
-    if (value !== undefined && String(value).trim() === '') throw new UsageError(`volley ${command}: --${name} expects a value`);
+    if (Array.isArray(value)) throw new UsageError(`${command}: --${name} was given more than once`);
+    if (value !== undefined && String(value).trim() === '') throw new UsageError(`${command}: --${name} expects a value`);
   }
   return parsed.argv;
 }

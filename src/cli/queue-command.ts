@@ -55,11 +55,17 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
   process.on('SIGTERM', onSigterm);
   const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
   try {
-    const settings = await queue.settings();
+    let settings = await queue.settings();
     if (settings === null && !a.wait) {
       if (!quiet) io.stderr.write(`volley: job ${JSON.stringify(target.job)} has nothing to do (nothing enqueued)\n`);
       return EXIT.OK;
     }
+    // --wait on a job not enqueued yet: waits for its first enqueue (a worker fleet started before the list).
+    while (settings === null && !controller.signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      settings = await queue.settings();
+    }
+    if (settings === null) return ending === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
     const { workQueue } = await import('./work-queue.js');
     const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const run = (settings?.run ?? null) as JobRun | null;
