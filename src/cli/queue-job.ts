@@ -35,10 +35,10 @@ export interface JobRun {
 /** The job settings of an `enqueue` command line; a flag that is not a job setting is a usage error. */
 export function jobSettings(config: CliConfig, plainBody: PlainBody | null): { perHost: number; intervalMs: number; run: JobRun } {
   for (const [option, flag] of Object.entries(NOT_JOB_OPTIONS)) {
-    if (config.options[option as keyof VolleyOptions] !== undefined) throw new UsageError(`volley enqueue: ${flag} is not a job setting`);
+    if (config.options[option as keyof VolleyOptions] !== undefined) throw new UsageError(`enqueue: ${flag} is not a job setting`);
   }
   if (config.output !== null || config.resume || config.lock !== null || config.since !== null || config.shard !== null || config.format !== 'jsonl' || config.progress !== undefined) {
-    throw new UsageError('volley enqueue: -o, -f, --resume, --lock, --since, --shard and --progress belong to a run, not a job (`volley queue results -o FILE` writes the rows)');
+    throw new UsageError('enqueue: -o, -f, --resume, --lock, --since, --shard and --progress belong to a run, not a job (`volley queue results -o FILE` writes the rows)');
   }
   const options: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (config.options[name] !== undefined) options[name] = config.options[name];
