@@ -69,6 +69,9 @@ const cli = await esbuild.build({
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
   metafile: true,
+  // The shared queue's client (issue 21) stays in node_modules, imported by its public entry when a queue
+  // subcommand connects: bundled, its CommonJS entry lost `createClient` in esbuild's interop.
+  external: ['redis'],
   plugins: [cliPlugin],
 });
 // The relative paths to dist/parse/ written above hold only from dist/cli/chunks/.

@@ -411,7 +411,7 @@ describe('the flag table', () => {
 
 describe('exit codes', () => {
   it('follow sysexits.h above 2', () => {
-    expect(EXIT).toEqual({ OK: 0, SOME_FAILED: 1, USAGE: 2, SOFTWARE: 70, IO_ERROR: 74, LOCKED: 75, SIGINT: 130, SIGTERM: 143 });
+    expect(EXIT).toEqual({ OK: 0, SOME_FAILED: 1, USAGE: 2, UNAVAILABLE: 69, SOFTWARE: 70, IO_ERROR: 74, LOCKED: 75, SIGINT: 130, SIGTERM: 143 });
   });
 });
 

@@ -19,6 +19,8 @@ export const EXIT = {
   USAGE: 2,
   /** EX_SOFTWARE: an internal error (a bug); a stack trace goes to stderr. */
   SOFTWARE: 70,
+  /** EX_UNAVAILABLE: the shared queue's Redis cannot be reached (`volley enqueue`, `work`, `queue`). */
+  UNAVAILABLE: 69,
   /** EX_IOERR: the output could not be written (disk full, -o /dev/full); stderr says what and where. */
   IO_ERROR: 74,
   /** EX_TEMPFAIL: another run holds the lock, try again later. */
@@ -65,7 +67,9 @@ Ctrl-C once: stop taking URLs, abort what is in flight, write every finished res
 Requests (--requests FILE): one JSON object per line, {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; a line that is not one is an INVALID_REQUEST row. POST and PATCH are retried only when they provably never reached the server (CONNECT: the connection could not be made) or on 429/503 with Retry-After (RFC 9110 §9.2.2); --retry-unsafe retries them like GET (dangerous).
 
 Error codes in results: INVALID_URL UNSUPPORTED_SCHEME INVALID_REQUEST DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
-Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.`;
+Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.
+
+Past one machine, a shared job on Redis: volley enqueue, volley work, volley queue status|results|drop (each with --help; exit 69 when Redis cannot be reached).`;
 
 /** How words become flags, for yargs and for the parse without it (`quickParse`). */
 const PARSER_CONFIGURATION = { 'boolean-negation': true, 'camel-case-expansion': true, 'parse-numbers': false, 'parse-positional-numbers': false } as const;

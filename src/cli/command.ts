@@ -5,3 +5,6 @@ export { EXIT, UsageError, parseCli } from './args.js';
 
 /** The run: the library, undici and the output code, loaded only for a run (not for --help or a usage error). */
 export const loadRun = (): Promise<typeof import('./run.js')> => import('./run.js');
+
+/** The shared queue's subcommands (`enqueue`, `work`, `queue`): loaded only when one is named, with `redis` later still. */
+export const loadQueue = (): Promise<typeof import('./queue-command.js')> => import('./queue-command.js');

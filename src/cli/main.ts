@@ -20,6 +20,11 @@ async function main(argv: string[]): Promise<number> {
   // modules it is made of one by one cost a one-URL run more than the run itself.
   const { parseCli, UsageError, EXIT, loadRun } = await import('./command.js');
   try {
+    if (argv[0] === 'enqueue' || argv[0] === 'work' || argv[0] === 'queue') {
+      const { loadQueue } = await import('./command.js');
+      const { runQueueCommand } = await loadQueue();
+      return await runQueueCommand(argv[0], argv.slice(1), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    }
     const parsed = await parseCli(argv);
     if (parsed.kind === 'info') {
       process.stdout.write(`${parsed.text}\n`);

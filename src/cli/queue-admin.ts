@@ -1,0 +1,96 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { QueueStatus } from '../frontier/redis-queue.js';
+import { connectQueue, parseFlags, takeTarget } from './queue-args.js';
+import type { CliIo } from './run.js';
+import { UsageError } from './usage-error.js';
+
+/** `volley queue status|results|drop`: looking at a job, taking its rows, deleting it. */
+
+const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job NAME]
+
+  status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory
+  results [-o FILE] [--follow]         every final row (JSONL), in completion order; --follow waits for more until Ctrl-C
+          [--after ID]                 rows after stream id ID (printed on stderr at the end: resume from it)
+  drop                                 deletes the job: settings, requests, rows
+
+--redis defaults to REDIS_URL, then redis://127.0.0.1:6379; --job to "volley". Redis unreachable: exit 69.`;
+
+/** Follow mode asks again this often when no new row has come. */
+const FOLLOW_POLL_MS = 250;
+
+function statusText(job: string, s: QueueStatus): string {
+  const age = s.oldestLeaseMs === null ? 'none' : `${(s.oldestLeaseMs / 1000).toFixed(1)} s`;
+  return [
+    `job ${JSON.stringify(job)}: ${s.enqueued} enqueued${s.duplicates > 0 ? ` (${s.duplicates} duplicates dropped)` : ''}`,
+    `  pending ${s.pending}, leased ${s.leased}, done ${s.ok + s.failed} (ok ${s.ok}, failed ${s.failed})`,
+    `  hosts waiting on a limit ${s.hostsWaiting}, oldest lease ${age}, live workers ${s.liveWorkers}`,
+    `  Redis memory used ${(s.redisMemoryBytes / 1024 / 1024).toFixed(1)} MiB (the whole server)`,
+  ].join('\n');
+}
+
+export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>, signal: AbortSignal): Promise<number> {
+  const { target, rest } = takeTarget(argv);
+  const [action, ...flags] = rest;
+  if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
+    io.stdout.write(`${QUEUE_HELP}\n`);
+    return action === undefined ? 2 : 0;
+  }
+  if (action === 'status') {
+    const a = parseFlags('queue status', flags, { boolean: ['json'] });
+    if (a._.length > 0) throw new UsageError(`volley queue status takes no words, got ${JSON.stringify(String(a._[0]))}`);
+    const queue = await connectQueue(target);
+    try {
+      // A job that was never defined (or was dropped) has no counts to give: said, not an error.
+      const status = (await queue.settings()) === null ? null : await queue.status();
+      if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);
+      else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status)}\n`);
+      return 0;
+    } finally {
+      await queue.close().catch(() => {});
+    }
+  }
+  if (action === 'results') {
+    const a = parseFlags('queue results', flags, { boolean: ['follow'], string: ['output', 'after'], alias: { output: 'o' } });
+    if (a._.length > 0) throw new UsageError(`volley queue results takes no words, got ${JSON.stringify(String(a._[0]))}`);
+    const queue = await connectQueue(target);
+    const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
+    let last: string | null = typeof a.after === 'string' ? a.after : null;
+    let rows = 0;
+    try {
+      for (;;) {
+        const batch = await queue.results(last, 1000);
+        for (const r of batch) {
+          if (!out.write(`${r.row}\n`)) await new Promise((resolve) => out.once('drain', resolve));
+          last = r.streamId;
+          rows++;
+        }
+        if (batch.length > 0) continue;
+        if (a.follow !== true || signal.aborted) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, FOLLOW_POLL_MS);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (signal.aborted) break;
+      }
+    } finally {
+      await queue.close().catch(() => {});
+      if (out !== io.stdout) await new Promise<void>((resolve) => out.end(resolve));
+    }
+    io.stderr.write(`volley: ${rows} rows${last === null ? '' : `; the last one's id is ${last} (--after ${last} reads on from there)`}\n`);
+    return signal.aborted ? 130 : 0;
+  }
+  if (action === 'drop') {
+    const a = parseFlags('queue drop', flags, {});
+    if (a._.length > 0) throw new UsageError(`volley queue drop takes no words, got ${JSON.stringify(String(a._[0]))}`);
+    const queue = await connectQueue(target);
+    try {
+      const keys = await queue.drop();
+      io.stderr.write(`volley: job ${JSON.stringify(target.job)} dropped (${keys} keys deleted)\n`);
+      return 0;
+    } finally {
+      await queue.close().catch(() => {});
+    }
+  }
+  throw new UsageError(`volley queue: unknown action ${JSON.stringify(action)}: status, results or drop`);
+}

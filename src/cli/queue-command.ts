@@ -1,0 +1,126 @@
+import { createWriteStream } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import { EXIT } from './args.js';
+import { connectQueue, parseFlags, RedisUnavailableError, takeTarget } from './queue-args.js';
+import { enqueueCommand } from './queue-enqueue.js';
+import { queueCommand } from './queue-admin.js';
+import type { JobRun } from './queue-job.js';
+import type { CliIo } from './run.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The shared queue's subcommands (issue 21), loaded by main.ts only when one is named: `enqueue`, `work` and
+ * `queue status|results|drop`. The `redis` package is loaded later still, when one of them connects.
+ */
+
+const WORK_HELP = `Usage: volley work [--redis URL] [--job NAME] [-c N] [-o FILE] [--wait] [-q]
+
+Takes requests from the job and fetches them with the job's settings until the job has nothing pending or leased
+(--wait: keeps waiting for more). Each final row is written to Redis (\`volley queue results\`) exactly once
+across all workers; this worker's own rows also go to -o FILE (or stdout). Ctrl-C / SIGTERM: in-flight requests
+go back to the job at once. Exit 0 when the job is done, 130/143 on a signal, 69 when Redis cannot be reached.`;
+
+/** Test-only: VOLLEY_TEST_LEASE_MS=N leases for N ms instead of the job's timeout-based lease. Unset in real use. */
+function testLeaseMs(): number | undefined {
+  const n = Number(process.env.VOLLEY_TEST_LEASE_MS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
+  const { target, rest } = takeTarget(argv);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${WORK_HELP}\n`);
+    return 0;
+  }
+  const a = parseFlags('work', rest, { boolean: ['wait', 'quiet'], string: ['concurrency', 'output'], alias: { concurrency: 'c', output: 'o', quiet: 'q' } });
+  if (a._.length > 0) throw new UsageError(`volley work takes its inputs from the job, not from words: got ${JSON.stringify(String(a._[0]))} (\`volley enqueue\` adds them)`);
+  const concurrency = a.concurrency === undefined ? 50 : Number(a.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100_000) throw new UsageError(`-c/--concurrency expects an integer from 1 to 100000, got ${JSON.stringify(String(a.concurrency))}`);
+  const quiet = a.quiet === true;
+
+  const queue = await connectQueue(target);
+  const controller = new AbortController();
+  let ending: 'SIGINT' | 'SIGTERM' | null = null;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (ending !== null) process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+    ending = signal;
+    if (!quiet) io.stderr.write(`volley: ${signal}: putting in-flight requests back in the job\n`);
+    controller.abort();
+  };
+  const onSigint = (): void => onSignal('SIGINT');
+  const onSigterm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
+  try {
+    let settings = await queue.settings();
+    if (settings === null && !a.wait) {
+      if (!quiet) io.stderr.write(`volley: job ${JSON.stringify(target.job)} has nothing to do (nothing enqueued)\n`);
+      return EXIT.OK;
+    }
+    // --wait on a job not enqueued yet: waits for its first enqueue (a worker fleet started before the list).
+    while (settings === null && !controller.signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      settings = await queue.settings();
+    }
+    if (settings === null) return ending === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
+    const { workQueue } = await import('./work-queue.js');
+    const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const run = (settings?.run ?? null) as JobRun | null;
+    const { written, released } = await workQueue(queue, run, {
+      worker,
+      concurrency,
+      wait: a.wait === true,
+      leaseMs: testLeaseMs(),
+      signal: controller.signal,
+      onRow: (row) => void out.write(`${row}\n`),
+      onWarning: quiet ? undefined : (message) => void io.stderr.write(`volley: warning: ${message}\n`),
+    });
+    if (!quiet) io.stderr.write(`volley: worker ${worker}: ${written} rows written${released > 0 ? `, ${released} requests put back in the job` : ''}\n`);
+    if (ending === 'SIGINT') return EXIT.SIGINT;
+    if (ending === 'SIGTERM') return EXIT.SIGTERM;
+    return EXIT.OK;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    if (out !== io.stdout) await new Promise<void>((resolve) => out.end(resolve));
+    await queue.close().catch(() => {});
+  }
+}
+
+/** Runs one subcommand; returns its exit code. Usage errors are exit 2, an unreachable Redis exit 69. */
+export async function runQueueCommand(command: 'enqueue' | 'work' | 'queue', argv: string[], io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  try {
+    if (command === 'enqueue') return await enqueueCommand(argv, io);
+    if (command === 'work') return await workCommand(argv, io);
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    return await queueCommand(argv, io, controller.signal);
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      io.stderr.write(`volley: ${err.message}\n`);
+      return EXIT.UNAVAILABLE;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`volley: ${err.message}\nRun 'volley ${command} --help' for usage.\n`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof Error && err.message.startsWith('VOLLEY_NO_JOB')) {
+      io.stderr.write(`volley: the job is gone (dropped while ${command === 'work' ? 'working' : 'in use'})\n`);
+      return EXIT.SOME_FAILED;
+    }
+    // A Redis connection lost for good mid-way: said in one line, as unreachable.
+    if (err instanceof Error && /ECONNREFUSED|ECONNRESET|Socket closed|ClientClosed|connection/i.test(`${err.name} ${err.message}`)) {
+      io.stderr.write(`volley: lost the connection to Redis: ${err.message}\n`);
+      return EXIT.UNAVAILABLE;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,93 @@
+import { DEFAULTS, type VolleyOptions } from '../options.js';
+import type { BodyOutputMode } from '../keep/body-form.js';
+import type { QueueSettings } from '../frontier/redis-queue.js';
+import type { CliConfig } from './args.js';
+import type { PlainBody } from './run-files.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * A job's settings (issue 21): the run options that must be the same on every worker, taken from the enqueuer's
+ * command line (parsed by the main command's parser, so the flags mean what they mean there), stored with the job
+ * by `define()`, and turned back into library options by each worker.
+ */
+
+/** The library options a job carries: what every worker must run the same way. */
+const JOB_OPTIONS = [
+  'timeoutMs', 'retries', 'perHost', 'perHostRate', 'perHostDelayMs', 'respectRobots', 'userAgent', 'headers', 'accept', 'maxBytes',
+  'extract', 'body', 'responseHeaders', 'method', 'maxRedirects', 'retryUnsafe', 'maxHeaderSize', 'maxHostErrors', 'hostCooldownMs', 'http2',
+] as const satisfies readonly (keyof VolleyOptions)[];
+
+/** Options a job cannot carry (local to one machine, or not done through the queue yet), by the flag that sets them. */
+const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
+  concurrency: '-c (give it to `volley work`)', threads: '--threads', proxy: '--proxy', tls: '-k/--ca/--cert/--key', maxBufferedBytes: '--max-buffered',
+  save: '--save', warc: '--warc', follow: '--follow', sitemaps: '--sitemap', newerThan: '--newer-than',
+};
+
+/** What `run` holds in the job's settings. */
+export interface JobRun {
+  options: Pick<VolleyOptions, (typeof JOB_OPTIONS)[number]>;
+  /** `--body`'s output form, as the main command writes rows. */
+  body: BodyOutputMode | null;
+  /** `-d` / `--json`: the body of every plain URL, base64, with its headers. */
+  plainBody: { base64: string; headers: Record<string, string> } | null;
+}
+
+/** The job settings of an `enqueue` command line; a flag that is not a job setting is a usage error. */
+export function jobSettings(config: CliConfig, plainBody: PlainBody | null): { perHost: number; intervalMs: number; run: JobRun } {
+  for (const [option, flag] of Object.entries(NOT_JOB_OPTIONS)) {
+    if (config.options[option as keyof VolleyOptions] !== undefined) throw new UsageError(`enqueue: ${flag} is not a job setting`);
+  }
+  if (config.output !== null || config.resume || config.lock !== null || config.since !== null || config.shard !== null || config.format !== 'jsonl' || config.progress !== undefined) {
+    throw new UsageError('enqueue: -o, -f, --resume, --lock, --since, --shard and --progress belong to a run, not a job (`volley queue results -o FILE` writes the rows)');
+  }
+  const options: Record<string, unknown> = {};
+  for (const name of JOB_OPTIONS) if (config.options[name] !== undefined) options[name] = config.options[name];
+  const run: JobRun = {
+    options: options as JobRun['options'],
+    body: config.body,
+    plainBody: plainBody === null ? null : { base64: Buffer.from(plainBody.bytes).toString('base64'), headers: plainBody.headers },
+  };
+  const perHost = config.options.perHost ?? DEFAULTS.perHost;
+  const delay = config.options.perHostDelayMs ?? 0;
+  const rate = config.options.perHostRate;
+  const intervalMs = Math.max(delay, rate === undefined ? 0 : Math.ceil(1000 / rate));
+  // As Redis will give it back: JSON, so an absent option and an undefined one are the same.
+  return { perHost, intervalMs, run: JSON.parse(JSON.stringify(run)) as JobRun };
+}
+
+/** JSON with object keys sorted: two settings compare equal whatever order their headers were given in. */
+function stable(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** Flattens settings to `path -> JSON` (options one by one), for naming a difference. */
+function flat(settings: { perHost: number; intervalMs: number; run: unknown }): Map<string, string> {
+  const out = new Map<string, string>([['perHost', String(settings.perHost)], ['intervalMs', String(settings.intervalMs)]]);
+  const run = (settings.run ?? {}) as Partial<JobRun>;
+  for (const [k, v] of Object.entries(run.options ?? {})) out.set(k, stable(v));
+  out.set('body', stable(run.body ?? null));
+  out.set('plainBody', stable(run.plainBody ?? null));
+  return out;
+}
+
+/** The first difference between the job's settings and ours, in words; null when they are the same. */
+export function settingsDifference(job: string, stored: QueueSettings, ours: { perHost: number; intervalMs: number; run: JobRun }): string | null {
+  const a = flat(stored);
+  const b = flat(ours);
+  const diffs: string[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    if (a.get(key) === b.get(key)) continue;
+    diffs.push(`${key} is ${a.get(key) ?? 'unset'} in the job, ${b.get(key) ?? 'unset'} here`);
+  }
+  if (diffs.length === 0) return null;
+  return `job ${JSON.stringify(job)} already has different settings: ${diffs.join('; ')} (give the same job flags, or \`volley queue drop\` it first)`;
+}
+
+/** A worker's library options from the job's settings. */
+export function workerOptions(run: JobRun | null): VolleyOptions {
+  return { ...(run?.options ?? {}) } as VolleyOptions;
+}

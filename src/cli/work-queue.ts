@@ -1,0 +1,178 @@
+import { normalizeOptions } from '../options.js';
+import { runPipeline } from '../pipeline.js';
+import { FetchError } from '../errors.js';
+import { failedResult, type FetchResult } from '../result.js';
+import type { ClaimedRequest, RedisQueue } from '../frontier/redis-queue.js';
+import type { SourceItem } from '../index.js';
+import type { BodyOutputMode } from '../keep/body-form.js';
+import type { JobRun } from './queue-job.js';
+import { workerOptions } from './queue-job.js';
+import { fromPayload } from './queue-payload.js';
+
+/**
+ * The worker loop of `volley work` (issue 21): claims batches from the job, runs them through the library's
+ * pipeline with the job's settings, writes each final row with `completeMany` (the row lives in Redis; only the rows
+ * this worker's completion wrote go to `onRow`), keeps its leases alive, reaps expired ones, and on abort puts what
+ * it holds back at once with `release`.
+ *
+ * The fleet-wide per-host gate is the claim script's; the pipeline keeps the job's per-host limit locally too.
+ * Retry-After: the pipeline honours it for this worker's own retries, but a row does not carry it, so it is not fed
+ * to `hostPause` (other workers do not learn of it) yet.
+ */
+
+export interface WorkOptions {
+  /** This worker's name in the job (leases, live workers). */
+  worker: string;
+  concurrency: number;
+  /** Keep waiting for more work when the job is empty. */
+  wait: boolean;
+  /** Lease length; default from the job's timeout and retries. */
+  leaseMs?: number;
+  signal: AbortSignal;
+  /** A row this worker's completion wrote. */
+  onRow(row: string): void;
+  onWarning?: (message: string) => void;
+}
+
+/** Leases that expired this many times end the request with a LEASE_EXPIRED row. */
+export const MAX_LEASE_EXPIRIES = 3;
+/** How long an idle worker waits before asking again. */
+const POLL_MS = 200;
+/** Added to a lease over the run's own worst case (timeouts, backoff). */
+const LEASE_MARGIN_MS = 30_000;
+
+/** timeout × (retries + 1) + the backoff between tries + a margin. */
+export function leaseFor(run: JobRun | null): number {
+  const o = normalizeOptions(workerOptions(run));
+  const tries = o.retries + 1;
+  const backoff = o.retries * Math.min(o.maxRetryAfterMs, o.retryBaseMs * 2 ** o.retries);
+  return Math.min(2_147_483_647, o.timeoutMs * tries + backoff + LEASE_MARGIN_MS);
+}
+
+/** A one-shot wake-up that many waits can share. */
+class Wakeup {
+  private waiters: (() => void)[] = [];
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.waiters.push(done);
+    });
+  }
+  notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** Runs the worker until the job has nothing pending or leased (or, with `wait`, until aborted). */
+export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: WorkOptions): Promise<{ written: number; released: number }> {
+  const { worker, concurrency, signal } = opts;
+  const leaseMs = opts.leaseMs ?? leaseFor(run);
+  const bodyMode: BodyOutputMode | null = run?.body ?? null;
+  const bodyRow = bodyMode ? (await import('./kept-rows.js')).bodyRow : null;
+  /** Claimed and not yet completed (or released), by id. */
+  const held = new Map<string, ClaimedRequest>();
+  /** The pipeline's index of each item this worker gave it -> the request's id. */
+  const ids = new Map<number, string>();
+  let nextIndex = 0;
+  const freed = new Wakeup();
+  let written = 0;
+  let lastReap = 0;
+
+  // Completions batch themselves: rows that finish while one round trip is out go in the next.
+  let pending: { id: string; row: string; ok: boolean }[] = [];
+  let flushing: Promise<void> | null = null;
+  let flushError: unknown = null;
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      const wrote = await queue.completeMany(worker, batch);
+      batch.forEach((entry, i) => {
+        held.delete(entry.id);
+        if (wrote[i] === true) {
+          written++;
+          opts.onRow(entry.row);
+        }
+      });
+      freed.notify();
+    }
+  };
+  const complete = (id: string, result: FetchResult): void => {
+    const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
+    pending.push({ id, row, ok: result.ok });
+    flushing ??= flush()
+      .catch((err: unknown) => void (flushError ??= err))
+      .finally(() => {
+        flushing = null;
+      });
+  };
+
+  const reap = async (): Promise<void> => {
+    lastReap = Date.now();
+    await queue.reap(MAX_LEASE_EXPIRIES);
+  };
+  // Leases renewed (and the worker seen alive) well before they run out; expired ones reaped now and then.
+  const renewTimer = setInterval(() => {
+    void queue.renew(worker, [...held.keys()], leaseMs).catch(() => {});
+  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const reapTimer = setInterval(() => void reap().catch(() => {}), Math.max(200, Math.min(5_000, Math.floor(leaseMs / 2))));
+
+  async function* source(): AsyncGenerator<SourceItem> {
+    while (!signal.aborted) {
+      if (held.size >= concurrency) {
+        await freed.wait(POLL_MS, signal);
+        continue;
+      }
+      const claimed = await queue.claim(worker, concurrency - held.size, leaseMs);
+      if (claimed.length === 0) {
+        const status = await queue.status();
+        // Leases of our own are finishing here; anyone else's may come back (a dead worker's, after a reap).
+        if (!opts.wait && status.pending === 0 && status.leased <= held.size) return;
+        if (Date.now() - lastReap >= 1_000) await reap().catch(() => {});
+        await freed.wait(POLL_MS, signal);
+        continue;
+      }
+      for (const c of claimed) {
+        held.set(c.id, c);
+        const item = fromPayload(c.payload, run);
+        if (item instanceof FetchError) {
+          complete(c.id, failedResult('', item));
+          continue;
+        }
+        ids.set(nextIndex++, c.id);
+        yield item;
+      }
+    }
+  }
+
+  const options = normalizeOptions({ ...workerOptions(run), concurrency, signal, onWarning: opts.onWarning });
+  try {
+    for await (const { index, result } of runPipeline(source(), options)) {
+      const id = ids.get(index);
+      if (id === undefined) continue;
+      ids.delete(index);
+      // An abort's CANCELLED rows are not final: those requests go back to the queue below.
+      if (signal.aborted && result.error?.code === 'CANCELLED') continue;
+      complete(id, result);
+    }
+    while (flushing !== null) await flushing;
+    if (flushError !== null) throw flushError;
+  } finally {
+    clearInterval(renewTimer);
+    clearInterval(reapTimer);
+  }
+  let released = 0;
+  if (held.size > 0) {
+    released = await queue.release(worker, [...held.keys()]);
+    held.clear();
+  }
+  return { written, released };
+}

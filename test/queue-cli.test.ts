@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closedPort, createTestServer, type TestServer } from './fixtures/server.js';
+import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
+
+/** The shared queue's subcommands (issue 21), through the built CLI, against a real redis-server and a loopback site. */
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const redisBinary = findRedis();
+if (!redisBinary) console.warn(`skipping test/queue-cli.test.ts: ${REDIS_MISSING}`);
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  done: Promise<number | null>;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', REDIS_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, done };
+}
+
+async function volley(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = start(args, env);
+  const code = await run.done;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+const rows = (text: string): { url: string; ok: boolean; error: { code: string } | null }[] =>
+  text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { url: string; ok: boolean; error: { code: string } | null });
+
+/** Polls `check` until it holds (no timing assert: the test's own timeout is the limit). */
+async function until(check: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redis-server', () => {
+  let redis: RedisServer;
+  let server: TestServer;
+  let dir: string;
+  let jobs = 0;
+  const job = (): string => `cli${++jobs}`;
+  const status = async (target: string[]): Promise<Record<string, unknown>> => JSON.parse((await volley(['queue', 'status', ...target, '--json'])).stdout) as Record<string, unknown>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    server = await createTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'volley-queue-cli-'));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function list(name: string, urls: string[]): string {
+    const path = join(dir, name);
+    writeFileSync(path, `${urls.join('\n')}\n`);
+    return path;
+  }
+
+  it('three workers at once: every URL of 300 has exactly one row in `queue results`, and each row came from one worker', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const urls = Array.from({ length: 300 }, (_, i) => `${server.url}/ok?t=${i}`);
+    const enq = await volley(['enqueue', ...target, list('300.txt', urls), '--per-host', '30', '--no-extract']);
+    expect(enq.code).toBe(0);
+    expect(enq.stderr).toContain('300 added');
+    const workers = [0, 1, 2].map(() => start(['work', ...target, '-c', '10']));
+    expect(await Promise.all(workers.map((w) => w.done))).toEqual([0, 0, 0]);
+    const results = await volley(['queue', 'results', ...target]);
+    expect(results.code).toBe(0);
+    const got = rows(results.stdout).map((r) => r.url).sort();
+    expect(got).toEqual([...urls].sort());
+    // The workers' own copies: the same rows, none written twice.
+    const local = workers.flatMap((w) => rows(w.stdout()).map((r) => r.url)).sort();
+    expect(local).toEqual([...urls].sort());
+    expect(await status(target)).toMatchObject({ pending: 0, leased: 0, ok: 300, failed: 0 });
+  });
+
+  it('a worker SIGKILLed mid-run: its leased requests are reaped and finished by the others, one row each', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const urls = Array.from({ length: 120 }, (_, i) => `${server.url}/slow?ms=100&k=${i}`);
+    expect((await volley(['enqueue', ...target, list('kill.txt', urls), '--per-host', '30', '--no-extract'])).code).toBe(0);
+    const env = { VOLLEY_TEST_LEASE_MS: '1500' };
+    const doomed = start(['work', ...target, '-c', '10'], env);
+    await until(async () => ((await status(target)).leased as number) > 0 && rows(doomed.stdout()).length > 0);
+    doomed.child.kill('SIGKILL');
+    await doomed.done;
+    // Its leases outlive it: nobody reaps while no worker runs.
+    expect((await status(target)).leased).toBeGreaterThan(0);
+    const others = [start(['work', ...target, '-c', '10'], env), start(['work', ...target, '-c', '10'], env)];
+    expect(await Promise.all(others.map((w) => w.done))).toEqual([0, 0]);
+    const got = rows((await volley(['queue', 'results', ...target])).stdout);
+    expect(got.map((r) => r.url).sort()).toEqual([...urls].sort());
+    expect(got.every((r) => r.ok)).toBe(true);
+    expect(await status(target)).toMatchObject({ pending: 0, leased: 0, ok: 120 });
+  });
+
+  it('SIGINT puts the in-flight requests back in the job at once (no lease to wait out), exit 130', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const urls = Array.from({ length: 5 }, (_, i) => `${server.url}/hang?k=${i}`);
+    expect((await volley(['enqueue', ...target, list('hang.txt', urls), '--no-extract'])).code).toBe(0);
+    const worker = start(['work', ...target, '-c', '5']);
+    await until(async () => (await status(target)).leased === 5);
+    worker.child.kill('SIGINT');
+    expect(await worker.done).toBe(130);
+    expect(worker.stderr()).toContain('5 requests put back');
+    // No reap has run and the lease (minutes) has not expired: only the release can have put them back.
+    expect(await status(target)).toMatchObject({ pending: 5, leased: 0, ok: 0, failed: 0 });
+    expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
+  });
+
+  it('`queue status --json` gives the job\'s counts', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    expect((await volley(['enqueue', ...target, `${server.url}/ok?s=1`, `${server.url}/ok?s=2`])).code).toBe(0);
+    const s = await status(target);
+    expect(Object.keys(s).sort()).toEqual(
+      ['job', 'defined', 'enqueued', 'pending', 'leased', 'ok', 'failed', 'duplicates', 'hostsWaiting', 'oldestLeaseMs', 'liveWorkers', 'redisMemoryBytes'].sort(),
+    );
+    expect(s).toMatchObject({ defined: true, enqueued: 2, pending: 2, leased: 0, ok: 0, failed: 0, oldestLeaseMs: null });
+    expect(s.redisMemoryBytes).toBeGreaterThan(0);
+    expect((await volley(['queue', 'drop', ...target])).code).toBe(0);
+    expect(await status(target)).toEqual({ job: target[3], defined: false });
+  });
+
+  it('enqueue --dedupe drops requests already in the job; different job flags are exit 2 naming the difference', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const file = list('dup.txt', [`${server.url}/ok?d=1`, `${server.url}/ok?d=2`, `${server.url}/ok?d=1`]);
+    const first = await volley(['enqueue', ...target, file, '-t', '5s', '--dedupe']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('2 added, 1 dropped');
+    const again = await volley(['enqueue', ...target, file, '-t', '5s', '--dedupe']);
+    expect(again.stderr).toContain('0 added, 3 dropped');
+    const other = await volley(['enqueue', ...target, file, '-t', '6s']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('timeoutMs is 5000 in the job, 6000 here');
+  });
+
+  it('a Redis that cannot be reached is one line and exit 69, for every subcommand', async () => {
+    const down = `redis://127.0.0.1:${await closedPort()}`;
+    for (const args of [['enqueue', `${server.url}/ok`], ['work'], ['queue', 'status'], ['queue', 'results'], ['queue', 'drop']]) {
+      const r = await volley([...args, '--redis', down]);
+      expect({ args, code: r.code }).toEqual({ args, code: 69 });
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`cannot reach Redis at ${down}`)]);
+    }
+    // REDIS_URL is the default.
+    const viaEnv = await volley(['queue', 'status'], { REDIS_URL: down });
+    expect(viaEnv.code).toBe(69);
+  });
+});
