@@ -52,6 +52,14 @@ export interface PipelineParts {
    * bug the drain guard reports, not the caller's slow source.
    */
   ownSource?: boolean;
+  /** Told when a host is paused (Retry-After) or slowed (Crawl-delay): a shared queue's worker tells the fleet. */
+  onHostPace?: (host: string, pace: HostPace) => void;
+}
+
+/** A pause (`Retry-After`) or a slower pace (`Crawl-delay`) a host asked for. */
+export interface HostPace {
+  pauseMs?: number;
+  intervalMs?: number;
 }
 
 /**
@@ -161,6 +169,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     parser: () => parts.parser ?? parseStage(),
     robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
     claim: parts.claim ?? null,
+    onHostPace: parts.onHostPace ?? null,
     breaker: new HostBreaker(options.maxHostErrors, { cooldownMs: options.hostCooldownMs }),
     keep,
     signal,

@@ -109,6 +109,34 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
     expect(await status(target)).toMatchObject({ pending: 0, leased: 0, ok: 120 });
   });
 
+  it("a host's Retry-After pauses it for every worker: its other URLs wait in the job while other hosts' finish", async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const other = await createTestServer();
+    try {
+      // 127.0.0.1:A answers 429 with Retry-After: 120 s on its first URL; its other URLs must wait that long in Redis.
+      const urls = [`${server.url}/429?after=120&k=q`, ...[1, 2, 3].map((i) => `${server.url}/ok?paused=${i}`), ...[1, 2, 3, 4, 5].map((i) => `${other.url}/ok?free=${i}`)];
+      expect((await volley(['enqueue', ...target, list('pause.txt', urls), '--per-host', '1', '--retries', '0', '--no-extract'])).code).toBe(0);
+      const worker = start(['work', ...target, '-c', '4']);
+      await until(async () => {
+        const s = await status(target);
+        return s.ok === 5 && s.failed === 1;
+      });
+      // The paused host's three URLs are still pending, and the job says a host waits on its limit.
+      expect(await status(target)).toMatchObject({ pending: 3, leased: 0, ok: 5, failed: 1 });
+      expect(((await status(target)).hostsWaiting as number) >= 1).toBe(true);
+      // A second worker does not take them either: the pause is the job's, not the first worker's.
+      const second = start(['work', ...target, '-c', '4']);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await status(target)).toMatchObject({ pending: 3, leased: 0 });
+      worker.child.kill('SIGINT');
+      second.child.kill('SIGINT');
+      await Promise.all([worker.done, second.done]);
+      expect(server.hits('/ok?paused=1')).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('SIGINT puts the in-flight requests back in the job at once (no lease to wait out), exit 130', async () => {
     const target = ['--redis', redis.url, '--job', job()];
     const urls = Array.from({ length: 5 }, (_, i) => `${server.url}/hang?k=${i}`);

@@ -16,8 +16,9 @@ import { fromPayload } from './queue-payload.js';
  * it holds back at once with `release`.
  *
  * The fleet-wide per-host gate is the claim script's; the pipeline keeps the job's per-host limit locally too.
- * Retry-After: the pipeline honours it for this worker's own retries, but a row does not carry it, so it is not fed
- * to `hostPause` (other workers do not learn of it) yet.
+ * Retry-After and Crawl-delay: the pipeline honours them for this worker, and tells the fleet through `hostPause`
+ * (Redis then holds the host's next start for every worker's claims, on Redis time). A Crawl-delay is sent once per
+ * host and value, not once per URL.
  */
 
 export interface WorkOptions {
@@ -105,6 +106,14 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       freed.notify();
     }
   };
+  const paced = new Map<string, number>();
+  const onHostPace = (host: string, pace: { pauseMs?: number; intervalMs?: number }): void => {
+    const intervalMs = Math.ceil(pace.intervalMs ?? 0);
+    if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
+    paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
+    // Best effort: a pause Redis did not get is still this worker's own.
+    void queue.hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs).catch(() => {});
+  };
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
     pending.push({ id, row, ok: result.ok });
@@ -155,7 +164,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
 
   const options = normalizeOptions({ ...workerOptions(run), concurrency, signal, onWarning: opts.onWarning });
   try {
-    for await (const { index, result } of runPipeline(source(), options)) {
+    for await (const { index, result } of runPipeline(source(), options, { onHostPace })) {
       const id = ids.get(index);
       if (id === undefined) continue;
       ids.delete(index);

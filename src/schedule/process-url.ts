@@ -58,7 +58,10 @@ export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold)
     if (ctx.robots) {
       const verdict = await parking.during(ctx.robots.check(url));
       if (ctx.signal.aborted) return cancelledBefore(attempts);
-      if (verdict.crawlDelayMs !== null) ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
+      if (verdict.crawlDelayMs !== null) {
+        ctx.hosts.get(url.host).slowTo(verdict.crawlDelayMs);
+        ctx.onHostPace?.(url.host, { intervalMs: verdict.crawlDelayMs });
+      }
       if (!verdict.allowed) {
         return new FetchError('ROBOTS_DISALLOWED', `robots.txt disallows ${url.pathname} on ${url.host} for this user agent`);
       }

@@ -35,6 +35,8 @@ export interface RunContext {
    * requested already, and the redirect is not followed. Null outside a crawl.
    */
   claim: ((key: string, by: string) => boolean) | null;
+  /** Told of each pause (Retry-After) and pace (Crawl-delay) a host asks for; null but in a shared queue's worker. */
+  onHostPace: ((host: string, pace: { pauseMs?: number; intervalMs?: number }) => void) | null;
   /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. */
   breaker: HostBreaker;
   /** What `body`, `save` and `warc` keep (keep/keep-stage.ts); null when none is asked for. */
@@ -97,7 +99,11 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
     ctx.breaker.record(url.host, 'response', admission);
     if (res.body !== null) hold?.add(res.body.byteLength);
     // Pause the host before this request gives up its slot, so the next request to it waits too.
-    if (res.retryAfterMs !== null && isRetryableStatus(res.status)) gate.pause(Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs));
+    if (res.retryAfterMs !== null && isRetryableStatus(res.status)) {
+      const pauseMs = Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs);
+      gate.pause(pauseMs);
+      ctx.onHostPace?.(url.host, { pauseMs });
+    }
     return res;
   };
   const throughGate = (unpark: () => void): Promise<HttpResponse> =>
