@@ -196,10 +196,18 @@ describe('crawl (follow)', () => {
         extract: { select: { h: 'title' } },
       });
       expect(rows.map((r) => r.url).sort()).toEqual([1, 2, 3].map((n) => `${site.url}/list?page=${n}`));
+      const { createHash } = await import('node:crypto');
+      // A port is written after '_' in a file name (keep/save-name.ts), as keep-save.test.ts pins.
+      const host = new URL(site.url).host.replace(':', '_');
       for (const r of rows) {
-        expect(r.savedAs).toBeTruthy();
-        expect(typeof r.body).toBe('string');
-        expect(r.data?.h).toBe(new URL(r.url).pathname + new URL(r.url).search);
+        const page = new URL(r.url).searchParams.get('page');
+        // The default name template, and the file holds exactly the body the row carries.
+        expect(r.savedAs).toBe(`${host}/list@page=${page}.html`);
+        const saved = await readFile(join(dir, 'save', r.savedAs!), 'utf8');
+        expect(saved).toBe(r.body);
+        expect(r.sha256).toBe(createHash('sha256').update(saved).digest('hex'));
+        expect(r.body).toContain(`<title>/list?page=${page}</title>`);
+        expect(r.data?.h).toBe(`/list?page=${page}`);
       }
       const warc = await readFile(join(dir, 'crawl.warc'), 'utf8');
       for (const r of rows) expect(warc).toContain(`WARC-Target-URI: ${r.url}`);
