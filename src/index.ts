@@ -1,6 +1,5 @@
-import { normalizeOptions, type VolleyOptions } from './options.js';
+import { normalizeOptions, type NormalizedOptions, type VolleyOptions } from './options.js';
 import { runPipeline, type IndexedResult } from './pipeline.js';
-import type { NormalizedOptions } from './options.js';
 import { VolleyBugError } from './drain-guard.js';
 import type { FetchResult } from './result.js';
 import type { SourceLine } from './source/url-input.js';
@@ -32,8 +31,7 @@ export { OverlongLine, type SourceLine } from './source/url-input.js';
  */
 export { readRequestFile, readRequestLines, RequestLine } from './source/request-lines.js';
 
-export type { FollowOptions } from './crawl/follow-options.js';
-export type { CrawlScope } from './crawl/follow-options.js';
+export type { FollowOptions, CrawlScope } from './crawl/follow-options.js';
 
 /** A list as given, or a crawl that grows from it (`follow`, `sitemaps`). */
 function run(urls: UrlSource, options: NormalizedOptions): AsyncGenerator<IndexedResult> {

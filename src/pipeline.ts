@@ -96,7 +96,8 @@ function withMeta(result: FetchResult, meta: unknown): FetchResult {
   return { url, meta, ...rest };
 }
 
-function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
+/** The iterator of a source as the caller gave it (an Iterable or AsyncIterable, never a string). */
+export function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
   if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
     return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   }
@@ -187,7 +188,8 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   let sourceError: unknown = null;
   let bug = null as { error: unknown } | null;
   let index = 0;
-  // Every URL started and not yet finished, by index: what the drain guard accounts for if a bug strands them.
+  // Every URL started and not yet finished, by index (its size is the run's in-flight count): what the drain guard
+  // accounts for if a bug strands them.
   const owed = new Map<number, Owed>();
   // The run is waiting for its own in-flight work (not suspended in `yield`, waiting for its consumer).
   let waiting = false;
@@ -195,6 +197,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
 
   const report = (): void => {
     if (!options.onProgress) return;
+    progress.inFlight = owed.size;
     progress.pausedHosts = ctx.hosts.pausedCount;
     progress.active = ctx.global.activeCount;
     try {
@@ -210,7 +213,6 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     const entry = owed.get(item.index);
     if (entry === undefined) return;
     owed.delete(item.index);
-    progress.inFlight--;
     complete({ index: item.index, result: item.meta === undefined ? result : withMeta(result, item.meta), hold: entry.hold });
   };
   // The event loop ran dry while this run waited for URLs in flight: nothing can finish them any more (drain-guard.ts).
@@ -251,7 +253,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
-        while ((progress.inFlight + ready.length >= window || progress.inFlight - ctx.parking.count >= maxDemand) && !signal.aborted) {
+        while ((owed.size + ready.length >= window || owed.size - ctx.parking.count >= maxDemand) && !signal.aborted) {
           await roomFreed.wait();
         }
         if (signal.aborted) break;
@@ -271,7 +273,6 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
           seen.add(key);
         }
         progress.started++;
-        progress.inFlight++;
         if (willParse && progress.started === 2) parseStage().startThreads();
         const hold = ctx.budget.hold();
         owed.set(item.index, { item, hold });
@@ -306,7 +307,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         roomFreed.notify();
         yield entry;
       }
-      if (progress.inFlight === 0 && (sourceDone || signal.aborted)) break;
+      if (owed.size === 0 && (sourceDone || signal.aborted)) break;
       waiting = true;
       await wakeup.wait();
       waiting = false;
@@ -320,7 +321,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     roomFreed.notify();
     // In-flight work resolves promptly once aborted; wait for it so no socket or thread outlives the run.
     waiting = true;
-    while (progress.inFlight > 0) await wakeup.wait();
+    while (owed.size > 0) await wakeup.wait();
     waiting = false;
     drain.stop();
     if (sourceDone) await feeding;

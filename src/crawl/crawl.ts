@@ -1,7 +1,7 @@
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from '../parse/spec.js';
 import type { FetchResult } from '../result.js';
-import { runPipeline, type IndexedResult } from '../pipeline.js';
+import { iteratorOf, runPipeline, type IndexedResult } from '../pipeline.js';
 import type { CrawlEntry, Frontier } from '../frontier/frontier.js';
 import { LocalFrontier } from '../frontier/local.js';
 import type { NormalizedFollow } from './follow-options.js';
@@ -14,12 +14,6 @@ import { FetchError } from '../errors.js';
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
 const SITEMAPS_ONLY: NormalizedFollow = { depth: 0, scope: 'host', include: [], exclude: [], select: null, maxPages: Infinity, journal: null, filter: null };
-
-function iteratorOf(source: Source): AsyncIterator<unknown> | Iterator<unknown> {
-  if (source && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return (source as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  if (source && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function' && typeof source !== 'string') return (source as Iterable<unknown>)[Symbol.iterator]();
-  throw new TypeError(`Expected \`urls\` to be an Iterable or AsyncIterable of URL strings or request objects, got \`${String(source)}\` (${typeof source})`);
-}
 
 /** What the crawl itself needs from each page, whatever the user asked to extract. */
 function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): NormalizedOptions {

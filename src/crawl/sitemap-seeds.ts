@@ -107,7 +107,6 @@ export async function* sitemapSeeds(sitemaps: readonly string[], options: Sitema
 
 /** One robots.txt: its `Sitemap:` values, resolved against where it was read from, each read as a level-0 sitemap. */
 async function* fromRobots(run: Run, url: URL): AsyncGenerator<SitemapSeed, void, undefined> {
-  if (run.fetched.has(canonicalKey(url))) return;
   let text: string;
   let base = url;
   const attempt = await start(run, url);
@@ -151,7 +150,6 @@ async function* fromRobots(run: Run, url: URL): AsyncGenerator<SitemapSeed, void
  * its children are read; the order of the seeds is the same as reading the children in place.
  */
 async function* fromSitemap(run: Run, url: URL, level: number): AsyncGenerator<SitemapSeed, void, undefined> {
-  if (run.fetched.has(canonicalKey(url))) return;
   const attempt = await start(run, url);
   if (attempt === null) return;
   if ('failure' in attempt) {
@@ -212,11 +210,13 @@ function admit(loc: string, lastmod: string | null, sitemap: string, finalUrl: U
 type Attempt = { opened: Opened; deadline: AbortSignal } | { failure: SitemapSeed };
 
 /**
- * Marks `url` fetched and opens it under a fresh deadline. Null when there is nothing to report: the run was
- * cancelled, or a redirect led to a sitemap already requested in this call.
+ * Marks `url` fetched and opens it under a fresh deadline. Null when there is nothing to report: it was read in this
+ * call already, the run was cancelled, or a redirect led to a sitemap already requested in this call.
  */
 async function start(run: Run, url: URL): Promise<Attempt | null> {
-  run.fetched.add(canonicalKey(url));
+  const key = canonicalKey(url);
+  if (run.fetched.has(key)) return null;
+  run.fetched.add(key);
   const deadline = AbortSignal.timeout(run.timeoutMs);
   const signal = AbortSignal.any([run.signal, deadline]);
   try {
