@@ -486,9 +486,6 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
   if (o.userAgent !== undefined && (typeof o.userAgent !== 'string' || o.userAgent.trim() === '')) {
     throw optionError(new TypeError(`Expected \`userAgent\` to be a non-empty string, got ${show(o.userAgent)}`), 'userAgent');
   }
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
-    throw optionError(new TypeError(`Expected \`onProgress\` to be a function, got ${show(o.onProgress)}`), 'onProgress');
-  }
   const concurrency = integer('concurrency', o.concurrency, DEFAULTS.concurrency, 1, 100_000);
   let follow: NormalizedFollow | null;
   try {
@@ -537,6 +534,6 @@ export function normalizeOptions(options: VolleyOptions = {}): NormalizedOptions
     body: bodyForm(o.body),
     save: saveOption(o.save),
     warc: warcOption(o.warc),
-    onProgress: o.onProgress,
+    onProgress: callback('onProgress', o.onProgress),
   };
 }

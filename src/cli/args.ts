@@ -312,10 +312,10 @@ export async function parseCli(argv: string[], { stdinPiped = stdinHasData, viaY
     extract: draft.extract.enabled ? { links: draft.extract.links, select: draft.extract.select } : false,
   };
   const { crawl } = draft;
-  // --scope also says which sitemap entries to keep: with --sitemap alone it is a crawl of depth 0 (robots.txt as asked).
-  const sitemapScope = !crawl.follow && options.sitemaps !== undefined && crawl.given.every((f) => f === '--scope');
-  if (sitemapScope && crawl.scope !== undefined) {
-    options.follow = { depth: 0, scope: crawl.scope };
+  // --sitemap alone is a crawl of depth 0 (robots.txt only as asked): its journal makes --resume work, and --scope
+  // says which sitemap entries to keep.
+  if (!crawl.follow && options.sitemaps !== undefined && crawl.given.every((f) => f === '--scope')) {
+    options.follow = crawl.scope === undefined ? { depth: 0 } : { depth: 0, scope: crawl.scope };
     options.respectRobots ??= false;
   } else if (crawl.given.length > 0 && !crawl.follow) throw new UsageError(`${crawl.given[0]} shapes a crawl: add --follow`);
   if (options.newerThan !== undefined && options.sitemaps === undefined) throw new UsageError('--newer-than filters the entries of sitemaps: add --sitemap URL');

@@ -130,11 +130,7 @@ export async function runCli(config: CliConfig, io: CliIo): Promise<number> {
     }
     if (config.since !== null && validators === null) validators = (await readPreviousRun(config.since, { resume: false, since: true })).validators;
     let runOptions = validators && validators.size > 0 ? { ...options, validators } : options;
-    if (config.output && (runOptions.follow !== undefined || runOptions.sitemaps !== undefined)) {
-      // A sitemap run keeps the journal too (a crawl of depth 0): --resume must not fetch its entries again.
-      if (runOptions.follow === undefined) runOptions = { ...runOptions, follow: { depth: 0 }, respectRobots: runOptions.respectRobots ?? false };
-      runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow as FollowOptions | boolean, config.output, skip) };
-    }
+    if (runOptions.follow !== undefined && config.output) runOptions = { ...runOptions, follow: crawlJournal(runOptions.follow, config.output, skip) };
     // --shard splits a crawl by its seeds (the list is filtered below): each seed's crawl stays whole on the machine
     // its host hashes to. Filtering links by their own host lost pages: a seed that redirects to another host, or a
     // link across hosts in scope, belonged to a machine whose crawl never reaches it.
