@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import { FetchError } from '../errors.js';
-import { failedResult } from '../result.js';
 import { describeValue } from '../describe-value.js';
+import { leaseExpiredRow } from './lease-expired.js';
+import { nonNegativeInt, positiveInt, REAPER, sha1, workerName } from './queue-checks.js';
+export { fingerprint } from './fingerprint.js';
+export { LEASE_EXPIRED, leaseExpiredRow } from './lease-expired.js';
 import { CLAIM, COMPLETE, DEFINE, ENQUEUE, PAUSE, REAP, RELEASE, RENEW, SETTINGS, STATUS } from './redis-scripts.js';
 
 /**
@@ -83,76 +84,9 @@ export interface RedisQueueOptions {
   workerTtlMs?: number;
 }
 
-/** The error code of a request whose lease expired more than `maxExpiries` times (a worker died on it each time). */
-export const LEASE_EXPIRED = 'LEASE_EXPIRED';
-
-/** The worker name `reap` completes LEASE_EXPIRED rows as; workers may not take it. */
-const REAPER = 'volley:reaper';
 /** How long the reaper holds a request it is writing the LEASE_EXPIRED row of. */
 const REAPER_LEASE_MS = 60_000;
 const JOB_NAME = /^[A-Za-z0-9._:@-]{1,200}$/;
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** The fingerprint `dedupe` compares: method, URL (without its fragment) and a hash of the body. 22 characters. */
-export function fingerprint(item: { url: string; method?: string; body?: string | Uint8Array | URLSearchParams | null; json?: unknown }): string {
-  let url = item.url.trim();
-  try {
-    const parsed = new URL(url);
-    parsed.hash = '';
-    url = parsed.href;
-  } catch {
-    // not a URL: its text is its key
-  }
-  const body = item.json !== undefined ? JSON.stringify(item.json) : item.body instanceof URLSearchParams ? item.body.toString() : (item.body ?? '');
-  const bodyHash = createHash('sha256').update(body).digest('base64url');
-  return createHash('sha256')
-    .update(`${(item.method ?? 'GET').toUpperCase()}\n${url}\n${bodyHash}`)
-    .digest('base64url')
-    .slice(0, 22);
-}
-
-function sha1(text: string): string {
-  return createHash('sha1').update(text).digest('hex');
-}
-
-function positiveInt(name: string, value: unknown, max = MAX_TIMER_MS): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new TypeError(`Expected \`${name}\` to be an integer from 1 to ${max}, got ${describeValue(value, 100)}`);
-  }
-  return value;
-}
-
-function nonNegativeInt(name: string, value: unknown, max = MAX_TIMER_MS): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new TypeError(`Expected \`${name}\` to be an integer from 0 to ${max}, got ${describeValue(value, 100)}`);
-  }
-  return value;
-}
-
-function workerName(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200 || value === REAPER) {
-    throw new TypeError(`Expected \`worker\` to be a non-empty string of at most 200 characters other than ${REAPER}, got ${describeValue(value, 100)}`);
-  }
-  return value;
-}
-
-/** The row a request gets when its lease expired too often: built from its payload's `url` and `meta`. */
-export function leaseExpiredRow(payload: string, expiries: number): string {
-  let url = '';
-  let extra: { meta?: unknown } = {};
-  try {
-    const request = JSON.parse(payload) as { url?: unknown; meta?: unknown } | string;
-    if (typeof request === 'string') url = request;
-    else if (request !== null && typeof request === 'object') {
-      if (typeof request.url === 'string') url = request.url;
-      if (request.meta !== undefined) extra = { meta: request.meta };
-    }
-  } catch {
-    url = payload;
-  }
-  const error = new FetchError('LEASE_EXPIRED', `its lease expired ${expiries} times: a worker took it and was not heard from again before its lease ran out, each time`);
-  return JSON.stringify(failedResult(url, error, extra));
-}
 
 export class RedisQueue {
   /** `volley:{JOB}:` */
