@@ -66,7 +66,7 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
       settings = await queue.settings();
     }
     if (settings === null) return ending === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
-    const { workQueue } = await import('./work-queue.js');
+    const { workQueue } = await import('../queue/worker.js');
     const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const run = (settings?.run ?? null) as JobRun | null;
     const { written, released } = await workQueue(queue, run, {

@@ -5,9 +5,9 @@ import { failedResult, type FetchResult } from '../result.js';
 import type { ClaimedRequest, RedisQueue } from '../frontier/redis-queue.js';
 import type { SourceItem } from '../index.js';
 import type { BodyOutputMode } from '../keep/body-form.js';
-import type { JobRun } from './queue-job.js';
-import { workerOptions } from './queue-job.js';
-import { fromPayload } from './queue-payload.js';
+import type { JobRun } from '../cli/queue-job.js';
+import { workerOptions } from '../cli/queue-job.js';
+import { fromPayload } from '../cli/queue-payload.js';
 
 /**
  * The worker loop of `volley work` (issue 21): claims batches from the job, runs them through the library's
@@ -77,7 +77,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const { worker, concurrency, signal } = opts;
   const leaseMs = opts.leaseMs ?? leaseFor(run);
   const bodyMode: BodyOutputMode | null = run?.body ?? null;
-  const bodyRow = bodyMode ? (await import('./kept-rows.js')).bodyRow : null;
+  const bodyRow = bodyMode ? (await import('../cli/kept-rows.js')).bodyRow : null;
   /** Claimed and not yet completed (or released), by id. */
   const held = new Map<string, ClaimedRequest>();
   /** The pipeline's index of each item this worker gave it -> the request's id. */
