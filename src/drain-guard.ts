@@ -14,24 +14,40 @@ export interface DrainWatch {
   stop(): void;
 }
 
-const watched = new Set<() => void>();
+// Runs are held weakly: a `fetchEach` iterator its caller dropped without `return()` never reaches its `finally`, and
+// a strong reference here would keep that run's whole state (rows, maps) alive for the life of the process. Each
+// watch holds its callback strongly, and the run holds its watch, so a live run's callback stays.
+const watched = new Set<WeakRef<() => void>>();
+const forgotten = new FinalizationRegistry<WeakRef<() => void>>((ref) => forget(ref));
+
+function forget(ref: WeakRef<() => void>): void {
+  if (watched.delete(ref) && watched.size === 0) process.off('beforeExit', onBeforeExit);
+}
 
 function onBeforeExit(): void {
   // A run woken here schedules work, so Node runs the loop again and asks once more when it is done.
-  for (const drained of [...watched]) drained();
+  for (const ref of [...watched]) {
+    const drained = ref.deref();
+    if (drained === undefined) forget(ref);
+    else drained();
+  }
 }
 
 /**
  * Calls `drained` each time Node's event loop runs dry while the watch is on. The caller decides whether that is a
  * bug: a run waiting for its own in-flight work is; a run suspended in `yield`, waiting for its consumer, is not.
+ * Keep the returned watch for as long as the run lives: it is what keeps `drained` alive.
  */
 export function watchDrain(drained: () => void): DrainWatch {
   if (watched.size === 0) process.on('beforeExit', onBeforeExit);
-  watched.add(drained);
+  const ref = new WeakRef(drained);
+  watched.add(ref);
+  forgotten.register(drained, ref, ref);
   return {
     stop() {
-      if (!watched.delete(drained)) return;
-      if (watched.size === 0) process.off('beforeExit', onBeforeExit);
+      void drained; // held here so that the run holding this watch keeps its callback
+      forgotten.unregister(ref);
+      forget(ref);
     },
   };
 }

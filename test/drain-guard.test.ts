@@ -107,6 +107,28 @@ describe('the drain guard', () => {
     expect(process.listenerCount('beforeExit')).toBe(before);
   });
 
+  it('lets go of a fetchEach iterator its caller dropped without return(): no listener or run state kept for good', async () => {
+    // An abandoned iterator never reaches its finally; the guard holds runs weakly, so once the iterator is garbage
+    // its watch goes, and the last one takes the beforeExit listener with it.
+    const script = `import { fetchEach } from ${JSON.stringify(LIBRARY)};
+      const urls = ${JSON.stringify([`${server.url}/page?x`, `${server.url}/page?y`, `${server.url}/page?z`])};
+      for (let i = 0; i < 3; i++) await fetchEach(urls, { extract: i === 0 ? undefined : false })[Symbol.asyncIterator]().next();
+      const before = process.listenerCount('beforeExit');
+      let after = before;
+      for (let i = 0; i < 200 && after > 0; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        globalThis.gc();
+        after = process.listenerCount('beforeExit');
+      }
+      console.log(JSON.stringify({ before, after }));`;
+    const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ before: 1, after: 0 });
+  });
+
   it('the CLI writes a row for every URL, names the count in the summary, says it is a bug, exits 70', async () => {
     const urls = [`${server.url}/page`, `${server.url}/stall?a`, `${server.url}/page?b`, `${server.url}/stall?c`, `${server.url}/stall?d`];
     const child = spawn(process.execPath, ['--import', HOOK, CLI, ...urls, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
