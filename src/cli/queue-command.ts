@@ -6,7 +6,7 @@ import { EXIT } from './args.js';
 import { connectQueue, parseFlags, RedisUnavailableError, takeTarget } from './queue-args.js';
 import { enqueueCommand } from './queue-enqueue.js';
 import { queueCommand } from './queue-admin.js';
-import type { JobRun } from './queue-job.js';
+import type { JobRun } from '../queue/job.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
 

@@ -3,8 +3,8 @@ import { parseCli } from './args.js';
 import { planInputs, urlsOf } from './inputs.js';
 import { readPlainBody } from './run-files.js';
 import { connectQueue, takeTarget } from './queue-args.js';
-import { jobSettings, settingsDifference } from './queue-job.js';
-import { toQueueRequest } from './queue-payload.js';
+import { jobSettings, settingsDifference } from '../queue/job.js';
+import { toQueueRequest } from '../queue/payload.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
 

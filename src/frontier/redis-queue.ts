@@ -138,8 +138,9 @@ export class RedisQueue {
     return queue;
   }
 
-  /** Runs a script by its SHA1, sending its text only when Redis does not have it (first use, or after a restart). */
-  private async run(script: string, args: ReadonlyArray<string>): Promise<unknown> {
+  /** Runs a script by its SHA1, sending its text only when Redis does not have it (first use, or after a restart).
+   * @internal the fleet-wide host state and the crawl frontier run their own scripts on the same connection. */
+  async run(script: string, args: ReadonlyArray<string>): Promise<unknown> {
     let sha = this.shas.get(script);
     if (sha === undefined) {
       sha = sha1(script);

@@ -5,9 +5,9 @@ import { failedResult, type FetchResult } from '../result.js';
 import type { ClaimedRequest, RedisQueue } from '../frontier/redis-queue.js';
 import type { SourceItem } from '../index.js';
 import type { BodyOutputMode } from '../keep/body-form.js';
-import type { JobRun } from '../cli/queue-job.js';
-import { workerOptions } from '../cli/queue-job.js';
-import { fromPayload } from '../cli/queue-payload.js';
+import type { JobRun } from './job.js';
+import { workerOptions } from './job.js';
+import { fromPayload } from './payload.js';
 
 /**
  * The worker loop of `volley work` (issue 21): claims batches from the job, runs them through the library's

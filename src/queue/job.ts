@@ -1,9 +1,9 @@
 import { DEFAULTS, type VolleyOptions } from '../options.js';
 import type { BodyOutputMode } from '../keep/body-form.js';
 import type { QueueSettings } from '../frontier/redis-queue.js';
-import type { CliConfig } from './args.js';
-import type { PlainBody } from './run-files.js';
-import { UsageError } from './usage-error.js';
+import type { CliConfig } from '../cli/args.js';
+import type { PlainBody } from '../cli/run-files.js';
+import { UsageError } from '../cli/usage-error.js';
 
 /**
  * A job's settings (issue 21): the run options that must be the same on every worker, taken from the enqueuer's

@@ -3,8 +3,8 @@ import { FetchError } from '../errors.js';
 import { RequestLine } from '../source/request-lines.js';
 import { OverlongLine, textOf } from '../source/url-input.js';
 import type { SourceItem } from '../index.js';
-import type { InputItem } from './work.js';
-import type { JobRun } from './queue-job.js';
+import type { InputItem } from '../cli/work.js';
+import type { JobRun } from './job.js';
 
 /**
  * How an input item travels through the queue: its payload is JSON, as `leaseExpiredRow` reads it. A URL line is a
