@@ -1,6 +1,6 @@
 // The second step of `npm run build`, after tsc: what a run loads first is rebuilt as bundles (esbuild), because
 // loading ~150 small ES modules one by one cost a one-URL run more than anything it did (issue 12 §3; figures in
-// the README's "Start-up"):
+// docs/performance.md, "Start-up"):
 //
 //   dist/cli/command.js   the `volley` command (src/cli/command.ts) behind its small entry, dist/cli/main.js: the
 //   dist/cli/chunks/      CLI, the library and their dependencies (yargs-parser, p-limit, …), split into ES module
