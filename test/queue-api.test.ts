@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { dropJob, enqueue, queueResults, queueStatus, trimResults, work, QueueError, type FetchResult, type QueueRow } from '../src/index.js';
 import { closedPort } from './fixtures/server.js';
 import { createEchoServer, type EchoServer } from './fixtures/echo-server.js';
@@ -19,6 +22,29 @@ async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
   for await (const row of rows) out.push(row);
   return out;
 }
+
+const INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+describe('loading the library', () => {
+  it('does not load the `redis` package until a queue function is called', async () => {
+    // In a child, as a user's program would: the files of `redis` and `@redis/*` in the CommonJS cache (which an
+    // ESM import of a CommonJS package fills), before and after the first queue call (to a closed port).
+    const probe = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const redisFiles = () => Object.keys(require.cache).filter((p) => /node_modules[\\\\/](redis|@redis)[\\\\/]/.test(p)).length;
+      const volley = await import(process.argv[1]);
+      await volley.fetchAll([]);
+      const before = redisFiles();
+      const code = await volley.queueStatus({ redis: 'redis://127.0.0.1:' + process.argv[2] }).then(() => 'none', (e) => e.code);
+      console.log(JSON.stringify({ before, code, after: redisFiles() }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe, INDEX, String(await closedPort())], { env: { ...process.env, REDIS_URL: '' } });
+    const seen = JSON.parse(stdout) as { before: number; code: string; after: number };
+    expect(seen).toMatchObject({ before: 0, code: 'REDIS_UNAVAILABLE' });
+    // The check can see it: once a queue function has run, the package is there.
+    expect(seen.after).toBeGreaterThan(0);
+  });
+});
 
 describe.skipIf(!redisBinary)('the shared queue from the library, against a real redis-server', () => {
   let redis: RedisServer;
