@@ -4,6 +4,11 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dropJob, enqueue, queueResults, queueStatus, trimResults, work, QueueError, type FetchResult, type QueueRow } from '../src/index.js';
 import { closedPort } from './fixtures/server.js';
+import { rng as seeded } from './fixtures/rng.mjs';
+import { fromPayload, toQueueItem } from '../src/queue/payload.js';
+import { librarySettings } from '../src/queue/api.js';
+import { FetchError } from '../src/errors.js';
+import { OverlongLine } from '../src/source/url-input.js';
 import { createEchoServer, type EchoServer } from './fixtures/echo-server.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
 
@@ -24,6 +29,54 @@ async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
 }
 
 const INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+describe('a library item through the queue', () => {
+  it('comes back from its payload as it went in, for random items (seeded fuzz); what cannot be fetched is an INVALID_REQUEST', () => {
+    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
+    const random = seeded(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const text = (): string => Array.from({ length: Math.floor(random() * 12) }, () => String.fromCodePoint(pick([0x20, 0x61, 0x3d, 0x26, 0x22, 0x5c, 0xe9, 0x1f600, 0x0a, 0]) + Math.floor(random() * 3))).join('');
+    const run = librarySettings({}).run;
+    try {
+      for (let i = 0; i < 2000; i++) {
+        const url = `http://h${Math.floor(random() * 5)}.test/${encodeURIComponent(text())}`;
+        const kind = Math.floor(random() * 8);
+        const bytes = new Uint8Array(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+        const item: unknown = [
+          url,
+          new OverlongLine(url, 70_000),
+          { url, method: 'POST', body: bytes, meta: { i, t: text() } },
+          { url, method: 'PUT', body: text(), headers: { 'x-t': 'v' } },
+          { url, method: 'POST', body: new URLSearchParams({ [text()]: text() }) },
+          { url, method: 'POST', json: { t: text(), n: random() } },
+          pick([42, null, true, [url], undefined]),
+          { nourl: text() },
+        ][kind];
+        const request = toQueueItem(item as string, run);
+        expect(request.key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+        const back = fromPayload(request.payload, run);
+        if (kind === 6) {
+          expect(back).toBeInstanceOf(FetchError);
+          expect((back as FetchError).code).toBe('INVALID_REQUEST');
+        } else if (kind === 1) {
+          expect(back).toEqual(item);
+        } else if (kind === 2) {
+          const { body, ...rest } = back as { body: Uint8Array };
+          expect([...body]).toEqual([...bytes]);
+          expect(rest).toEqual({ url, method: 'POST', meta: (item as { meta: unknown }).meta });
+        } else if (kind === 4) {
+          expect(back).toMatchObject({ url, body: (item as { body: URLSearchParams }).body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' } });
+        } else {
+          expect(back).toEqual(item);
+        }
+        // The same request again has the same key (what dedupe compares).
+        expect(toQueueItem(item as string, run).key).toBe(request.key);
+      }
+    } catch (err) {
+      throw new Error(`seed ${seed} (FUZZ_SEED=${seed} reproduces): ${(err as Error).message}`);
+    }
+  });
+});
 
 describe('loading the library', () => {
   it('does not load the `redis` package until a queue function is called', async () => {
