@@ -168,6 +168,36 @@ describe.skipIf(!redisBinary)('the shared queue from the library, against a real
     expect(await queueStatus(target)).toBeNull();
   });
 
+  it('an onRow that throws stops the worker: work() rejects with its error, and nothing is lost or written twice', async () => {
+    const target = { redis: redis.url, job: job() };
+    const urls = Array.from({ length: 20 }, (_, i) => `${server.url}/echo?throw=${i}`);
+    await enqueue(urls, { ...target, extract: false, perHost: 2 });
+    const boom = new Error('consumer failed');
+    let seen = 0;
+    await expect(work({ ...target, concurrency: 2, onRow: () => { if (++seen === 3) throw boom; } })).rejects.toBe(boom);
+    // What it held went back; a second worker finishes the rest: one row per URL.
+    expect(await queueStatus(target)).toMatchObject({ leased: 0 });
+    await work({ ...target, concurrency: 4 });
+    const rows = await collect(queueResults(target));
+    expect(rows.map((r) => r.result.url).sort()).toEqual([...urls].sort());
+  });
+
+  it('enqueue stops reading its source when its signal aborts; what was sent stays in the job', async () => {
+    const target = { redis: redis.url, job: job() };
+    const controller = new AbortController();
+    let read = 0;
+    function* endless(): Generator<string> {
+      for (;;) {
+        if (++read === 1200) controller.abort();
+        yield `${server.url}/echo?n=${read}`;
+      }
+    }
+    const { added } = await enqueue(endless(), { ...target, signal: controller.signal });
+    expect(added).toBe(1199);
+    expect(await queueStatus(target)).toMatchObject({ enqueued: 1199, pending: 1199 });
+    await dropJob(target);
+  });
+
   it('a Redis that cannot be reached is a QueueError REDIS_UNAVAILABLE from every function, never a hang', async () => {
     const down = { redis: `redis://127.0.0.1:${await closedPort()}`, job: 'down' };
     const calls: [string, () => Promise<unknown>][] = [

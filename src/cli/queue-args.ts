@@ -1,6 +1,6 @@
 import yargsParser from 'yargs-parser';
 import { redactUrl } from '../errors.js';
-import { connectJob, DEFAULT_JOB, DEFAULT_REDIS_URL, type ConnectedQueue } from '../queue/connect.js';
+import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from '../queue/connect.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -43,8 +43,13 @@ export function takeTarget(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (found[name] !== undefined) throw new UsageError(`--${name} was given more than once`);
     found[name] = value;
   }
-  const redis = found.redis ?? (env.REDIS_URL?.trim() || DEFAULT_REDIS_URL);
-  if (!/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(redis))}`);
+  let redis: string;
+  try {
+    redis = redisUrl(found.redis, env);
+  } catch {
+    const given = found.redis ?? env.REDIS_URL ?? '';
+    throw new UsageError(`--redis expects a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(given.trim()))}`);
+  }
   return { target: { redis, job: found.job ?? DEFAULT_JOB }, rest };
 }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { normalizeOptions, type VolleyOptions } from '../options.js';
+import { describeValue } from '../describe-value.js';
 import type { FetchResult } from '../result.js';
 import type { QueueRequest, QueueStatus } from '../frontier/redis-queue.js';
 import type { SourceItem, UrlSource } from '../index.js';
@@ -30,6 +31,8 @@ export type JobOptions = Pick<VolleyOptions, (typeof JOB_OPTIONS)[number]>;
 export interface EnqueueOptions extends QueueTarget, JobOptions {
   /** Drop a request the job already has (enqueued with `dedupe` too): method, URL and body compared exactly. @default false */
   dedupe?: boolean;
+  /** Stops reading `source`: what was sent so far stays in the job, and `enqueue` resolves with its counts. */
+  signal?: AbortSignal;
 }
 
 export interface EnqueueSummary {
@@ -90,7 +93,7 @@ const TARGET_KEYS = new Set(['redis', 'job']);
 
 function objectOf(name: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`Expected \`${name}\` options to be an object, got ${value === null ? 'null' : typeof value}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`Expected \`${name}\` options to be an object, got ${describeValue(value, 100)}`);
   return value as Record<string, unknown>;
 }
 
@@ -103,18 +106,18 @@ function checkKeys(name: string, options: Record<string, unknown>, allowed: Read
 }
 
 function boolean(name: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${typeof value}`);
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describeValue(value, 100)}`);
   return value === true;
 }
 
 function signalOf(value: unknown): AbortSignal | undefined {
-  if (value !== undefined && !(value instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${typeof value}`);
+  if (value !== undefined && !(value instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(value, 100)}`);
   return value;
 }
 
 function targetOf(options: Record<string, unknown>): { redis: string; job: string } {
   const job = options.job ?? DEFAULT_JOB;
-  if (typeof job !== 'string') throw new TypeError(`Expected \`job\` to be a string, got ${typeof job}`);
+  if (typeof job !== 'string') throw new TypeError(`Expected \`job\` to be a string, got ${describeValue(job, 100)}`);
   return { redis: redisUrl(options.redis), job };
 }
 
@@ -175,17 +178,21 @@ export async function enqueueOn(queue: ConnectedQueue, settings: JobSettings, it
  */
 export async function enqueue(source: UrlSource, options?: EnqueueOptions): Promise<EnqueueSummary> {
   const o = objectOf('enqueue', options);
-  checkKeys('enqueue', o, new Set([...TARGET_KEYS, 'dedupe', ...JOB_OPTIONS]));
+  checkKeys('enqueue', o, new Set([...TARGET_KEYS, 'dedupe', 'signal', ...JOB_OPTIONS]));
   const dedupe = boolean('dedupe', o.dedupe);
+  const signal = signalOf(o.signal);
   const target = targetOf(o);
   const settings = librarySettings(o);
   const iterable = source as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
   if (iterable === null || typeof iterable !== 'object' || (typeof iterable[Symbol.iterator] !== 'function' && typeof iterable[Symbol.asyncIterator] !== 'function')) {
-    throw new TypeError(`Expected \`source\` to be an iterable or async iterable of URLs and requests, got ${source === null ? 'null' : typeof source}`);
+    throw new TypeError(`Expected \`source\` to be an iterable or async iterable of URLs and requests, got ${describeValue(source, 100)}`);
   }
   const run = settings.run;
   async function* requests(): AsyncGenerator<QueueRequest> {
-    for await (const item of source as AsyncIterable<SourceItem>) yield toQueueItem(item, run);
+    for await (const item of source as AsyncIterable<SourceItem>) {
+      if (signal?.aborted) return;
+      yield toQueueItem(item, run);
+    }
   }
   return withQueue(target, (queue) => enqueueOn(queue, settings, requests(), dedupe));
 }
@@ -257,21 +264,36 @@ export async function work(options?: WorkOptions): Promise<WorkSummary> {
   checkKeys('work', o, new Set([...TARGET_KEYS, 'concurrency', 'wait', 'signal', 'onRow', 'onWarning', 'worker']));
   const concurrency = o.concurrency ?? 50;
   if (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100_000) {
-    throw new RangeError(`Expected \`concurrency\` to be an integer from 1 to 100000, got ${typeof concurrency === 'number' ? concurrency : typeof concurrency}`);
+    throw new RangeError(`Expected \`concurrency\` to be an integer from 1 to 100000, got ${describeValue(concurrency, 100)}`);
   }
   for (const name of ['onRow', 'onWarning'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function, got ${typeof o[name]}`);
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw new TypeError(`Expected \`${name}\` to be a function, got ${describeValue(o[name], 100)}`);
   }
-  if (o.worker !== undefined && typeof o.worker !== 'string') throw new TypeError(`Expected \`worker\` to be a string, got ${typeof o.worker}`);
+  if (o.worker !== undefined && typeof o.worker !== 'string') throw new TypeError(`Expected \`worker\` to be a string, got ${describeValue(o.worker, 100)}`);
   const wait = boolean('wait', o.wait);
-  const signal = signalOf(o.signal) ?? new AbortController().signal;
+  const given = signalOf(o.signal);
   const onRow = o.onRow as WorkOptions['onRow'];
   const target = targetOf(o);
+  // A throwing `onRow` stops the worker as an abort does (what it holds goes back), then `work` rejects with it.
+  // Its row is in Redis already: written before `onRow` saw it.
+  const stop = new AbortController();
+  const signal = given === undefined ? stop.signal : AbortSignal.any([given, stop.signal]);
+  let thrown: { error: unknown } | null = null;
+  const deliver = onRow && ((row: string): void => {
+    if (thrown !== null) return;
+    try {
+      onRow(parseRow(row));
+    } catch (error) {
+      thrown = { error };
+      stop.abort();
+    }
+  });
   const summary = await withQueue(target, (queue) =>
-    workOn(queue, { worker: o.worker as string | undefined, concurrency, wait, signal, onRow: onRow && ((row) => onRow(parseRow(row))), onWarning: o.onWarning as WorkOptions['onWarning'] }),
+    workOn(queue, { worker: o.worker as string | undefined, concurrency, wait, signal, onRow: deliver, onWarning: o.onWarning as WorkOptions['onWarning'] }),
   );
+  if (thrown !== null) throw (thrown as { error: unknown }).error;
   const { defined: _defined, ...rest } = summary;
-  return rest;
+  return { ...rest, aborted: given?.aborted === true };
 }
 
 /**
@@ -281,7 +303,13 @@ export async function work(options?: WorkOptions): Promise<WorkSummary> {
 export async function queueStatus(options?: QueueTarget): Promise<QueueStatus | null> {
   const o = objectOf('queueStatus', options);
   checkKeys('queueStatus', o, TARGET_KEYS);
-  return withQueue(targetOf(o), async (queue) => ((await queue.settings()) === null ? null : queue.status()));
+  return withQueue(targetOf(o), statusOn);
+}
+
+/** A job's counts on a queue the caller connected (the CLI's `queue status`); null for no such job. */
+export async function statusOn(queue: ConnectedQueue): Promise<QueueStatus | null> {
+  // A job never defined (or dropped) has no counts to give: said, not an error.
+  return (await queue.settings()) === null ? null : queue.status();
 }
 
 /** The job's final rows after `after`, as Redis holds them; with `follow`, waits for more until `signal` aborts. */
@@ -313,7 +341,7 @@ export function queueResults(options?: ResultsOptions): AsyncIterable<QueueRow> 
   const o = objectOf('queueResults', options);
   checkKeys('queueResults', o, new Set([...TARGET_KEYS, 'after', 'follow', 'signal']));
   if (o.after !== undefined && (typeof o.after !== 'string' || !STREAM_ID.test(o.after))) {
-    throw new TypeError(`Expected \`after\` to be a row id like "1733389200000-0", got ${JSON.stringify(o.after)}`);
+    throw new TypeError(`Expected \`after\` to be a row id like "1733389200000-0", got ${describeValue(o.after, 100)}`);
   }
   const follow = boolean('follow', o.follow);
   const signal = signalOf(o.signal);
@@ -339,7 +367,7 @@ export function queueResults(options?: ResultsOptions): AsyncIterable<QueueRow> 
 export async function trimResults(options: QueueTarget & { through: string }): Promise<number> {
   const o = objectOf('trimResults', options);
   checkKeys('trimResults', o, new Set([...TARGET_KEYS, 'through']));
-  if (typeof o.through !== 'string' || !STREAM_ID.test(o.through)) throw new TypeError(`Expected \`through\` to be a row id like "1733389200000-0", got ${JSON.stringify(o.through)}`);
+  if (typeof o.through !== 'string' || !STREAM_ID.test(o.through)) throw new TypeError(`Expected \`through\` to be a row id like "1733389200000-0", got ${describeValue(o.through, 100)}`);
   const through = o.through;
   return withQueue(targetOf(o), (queue) => queue.trimResults(through));
 }
