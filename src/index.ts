@@ -117,3 +117,67 @@ export async function fetchAll<const O extends VolleyOptions = VolleyOptions>(ur
   }
   return results;
 }
+
+// The shared queue on Redis (issue 21). Each function loads the queue's code (and it the `redis` package) on its
+// first call, so that a plain `fetchAll` never pays for them at start-up (test/queue-api.test.ts checks).
+export { QueueError, QUEUE_ERROR_CODES, type QueueErrorCode } from './queue/errors.js';
+export type { QueueTarget, JobOptions, EnqueueOptions, EnqueueSummary, WorkOptions, WorkSummary, ResultsOptions, QueueRow } from './queue/api.js';
+export type { QueueStatus } from './frontier/redis-queue.js';
+type QueueApi = typeof import('./queue/api.js');
+const queueApi = (): Promise<QueueApi> => import('./queue/api.js');
+
+/**
+ * Adds URLs and requests to a shared job on Redis, read from `source` as {@link fetchAll} reads it (streamed in
+ * batches, never held whole). The job options (`timeoutMs`, `retries`, `perHost`, `perHostRate`, `headers`,
+ * `extract`, `body`, …) are stored with the job by its first enqueue, so every worker runs it the same way; a later
+ * enqueue with others rejects with a {@link QueueError} `JOB_SETTINGS_DIFFER`. `dedupe` drops requests already in the job.
+ *
+ * @example
+ * await enqueue(urls, { redis: 'redis://queue:6379', job: 'shop', perHost: 2, timeoutMs: 10_000, dedupe: true });
+ */
+export async function enqueue(source: UrlSource, options?: import('./queue/api.js').EnqueueOptions): ReturnType<QueueApi['enqueue']> {
+  return (await queueApi()).enqueue(source, options);
+}
+
+/**
+ * Works on a job: takes its requests, fetches them with the job's settings, and writes each final row to Redis,
+ * exactly once across every worker (`onRow` sees this worker's). Resolves with a summary when the job has nothing
+ * pending or leased, or (with `wait`, only then) when `signal` aborts: what it held goes back to the job at once.
+ *
+ * @example
+ * const controller = new AbortController();
+ * const { written } = await work({ job: 'shop', concurrency: 20, signal: controller.signal, onRow: (r) => console.log(r.url, r.status) });
+ */
+export async function work(options?: import('./queue/api.js').WorkOptions): ReturnType<QueueApi['work']> {
+  return (await queueApi()).work(options);
+}
+
+/** The job's counts (pending, leased, ok, failed, hosts waiting, live workers, Redis memory); null for no such job. */
+export async function queueStatus(options?: import('./queue/api.js').QueueTarget): ReturnType<QueueApi['queueStatus']> {
+  return (await queueApi()).queueStatus(options);
+}
+
+/**
+ * Every final row of a job as `{ id, result }`, in completion order. Resume with `after: id`; `follow` waits for
+ * more until `signal` aborts or the loop is left. Bad options reject the first `next()`.
+ *
+ * @example
+ * for await (const { id, result } of queueResults({ job: 'shop', after: saved })) { save(result); saved = id; }
+ */
+export function queueResults(options?: import('./queue/api.js').ResultsOptions): ReturnType<QueueApi['queueResults']> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* (await queueApi()).queueResults(options);
+    },
+  };
+}
+
+/** Deletes a job's final rows up to and including `through` (a row's `id`), once they are kept elsewhere. Resolves with how many. */
+export async function trimResults(options: import('./queue/api.js').QueueTarget & { through: string }): ReturnType<QueueApi['trimResults']> {
+  return (await queueApi()).trimResults(options);
+}
+
+/** Deletes a job: its settings, requests and rows. Resolves with how many Redis keys it deleted. */
+export async function dropJob(options?: import('./queue/api.js').QueueTarget): ReturnType<QueueApi['dropJob']> {
+  return (await queueApi()).dropJob(options);
+}

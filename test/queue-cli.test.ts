@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -187,5 +188,92 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
     // REDIS_URL is the default.
     const viaEnv = await volley(['queue', 'status'], { REDIS_URL: down });
     expect(viaEnv.code).toBe(69);
+  });
+
+  it('`queue results -f csv|json` writes the rows as the main command does: the job\'s extraction columns, formula escape unless --csv-raw', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const titles = ['plain', '=1+2', 'comma, "quoted"'];
+    const urls = titles.map((t) => `${server.url}/ok?t=${encodeURIComponent(t)}`);
+    expect((await volley(['enqueue', ...target, ...urls, '-s', 'heading=h1', '--links'])).code).toBe(0);
+    expect((await volley(['work', ...target, '-c', '3', '-q'])).code).toBe(0);
+
+    const csv = await volley(['queue', 'results', ...target, '-f', 'csv']);
+    expect(csv.code).toBe(0);
+    const records = parseCsv(csv.stdout, { columns: true }) as Record<string, string>[];
+    expect(records).toHaveLength(3);
+    expect(Object.keys(records[0]!)).toEqual(expect.arrayContaining(['url', 'meta', 'ok', 'status', 'title', 'links', 'data.heading']));
+    const byUrl = new Map(records.map((r) => [r.url, r]));
+    expect(byUrl.get(urls[0]!)).toMatchObject({ ok: 'true', status: '200', title: 'plain', 'data.heading': 'plain' });
+    // A cell from someone else's server that a spreadsheet would run is escaped, as in the main command.
+    expect(byUrl.get(urls[1]!)).toMatchObject({ title: "'=1+2" });
+    expect(byUrl.get(urls[2]!)).toMatchObject({ title: 'comma, "quoted"' });
+    const raw = parseCsv((await volley(['queue', 'results', ...target, '-f', 'csv', '--csv-raw'])).stdout, { columns: true }) as Record<string, string>[];
+    expect(raw.find((r) => r.url === urls[1])).toMatchObject({ title: '=1+2' });
+
+    const out = join(dir, 'results.json');
+    const json = await volley(['queue', 'results', ...target, '-f', 'json', '-o', out]);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(readFileSync(out, 'utf8')) as { url: string; ok: boolean; data: Record<string, string> }[];
+    expect(parsed.map((r) => r.url).sort()).toEqual([...urls].sort());
+    expect(parsed.find((r) => r.url === urls[0])?.data).toEqual({ heading: 'plain' });
+    // The same rows as JSONL, in the same (completion) order.
+    expect(rows((await volley(['queue', 'results', ...target])).stdout).map((r) => r.url)).toEqual(parsed.map((r) => r.url));
+
+    for (const bad of [['-f', 'xml'], ['-f', 'json', '--csv-raw'], ['--after', 'yesterday']]) {
+      const r = await volley(['queue', 'results', ...target, ...bad]);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+    }
+  });
+
+  it('`queue results --trim` deletes from Redis the rows it wrote, and reads on with --after; a failed write trims nothing', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const urls = Array.from({ length: 30 }, (_, i) => `${server.url}/ok?trim=${i}`);
+    expect((await volley(['enqueue', ...target, list('trim.txt', urls), '--per-host', '30', '--no-extract'])).code).toBe(0);
+    expect((await volley(['work', ...target, '-c', '10', '-q'])).code).toBe(0);
+
+    // The output cannot be written: exit 74, and every row is still in Redis.
+    const full = await volley(['queue', 'results', ...target, '--trim', '-o', '/dev/full']);
+    expect(full.code).toBe(74);
+    expect(rows((await volley(['queue', 'results', ...target])).stdout)).toHaveLength(30);
+
+    const out = join(dir, 'trim.jsonl');
+    const first = await volley(['queue', 'results', ...target, '--trim', '-o', out]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('30 rows, 30 trimmed from Redis');
+    expect(rows(readFileSync(out, 'utf8')).map((r) => r.url).sort()).toEqual([...urls].sort());
+    const last = /--after (\S+) reads on/.exec(first.stderr)?.[1];
+    expect(last).toMatch(/^\d+-\d+$/);
+    // Gone from the stream; the job's counts stay.
+    expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
+    expect(await status(target)).toMatchObject({ ok: 30, pending: 0, leased: 0 });
+
+    // More work later: --after the last id reads (and trims) only the new rows.
+    const more = [`${server.url}/ok?trim=late1`, `${server.url}/ok?trim=late2`];
+    expect((await volley(['enqueue', ...target, ...more, '--per-host', '30', '--no-extract'])).code).toBe(0);
+    expect((await volley(['work', ...target, '-q'])).code).toBe(0);
+    const second = await volley(['queue', 'results', ...target, '--trim', '--after', last!, '-f', 'csv']);
+    expect(second.code).toBe(0);
+    expect((parseCsv(second.stdout, { columns: true }) as { url: string }[]).map((r) => r.url).sort()).toEqual(more);
+    expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
+  });
+
+  it('`queue results --follow --trim`: Ctrl-C ends it, and the rows written by then are trimmed', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    const urls = Array.from({ length: 3 }, (_, i) => `${server.url}/ok?follow=${i}`);
+    expect((await volley(['enqueue', ...target, ...urls, '--no-extract'])).code).toBe(0);
+    const out = join(dir, 'follow.jsonl');
+    const follower = start(['queue', 'results', ...target, '--follow', '--trim', '-o', out]);
+    expect((await volley(['work', ...target, '-q'])).code).toBe(0);
+    await until(() => {
+      try {
+        return rows(readFileSync(out, 'utf8')).length === 3;
+      } catch {
+        return false;
+      }
+    });
+    follower.child.kill('SIGINT');
+    expect(await follower.done).toBe(130);
+    expect(follower.stderr()).toContain('3 rows, 3 trimmed from Redis');
+    expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
   });
 });

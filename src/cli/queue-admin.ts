@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { QueueStatus } from '../frontier/redis-queue.js';
 import { connectQueue, parseFlags, takeTarget } from './queue-args.js';
 import type { CliIo } from './run.js';
@@ -10,14 +8,14 @@ import { UsageError } from './usage-error.js';
 const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job NAME]
 
   status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory
-  results [-o FILE] [--follow]         every final row (JSONL), in completion order; --follow waits for more until Ctrl-C
-          [--after ID]                 rows after stream id ID (printed on stderr at the end: resume from it)
+  results [-o FILE] [--follow]         every final row, in completion order; --follow waits for more until Ctrl-C
+          [-f jsonl|csv|json]          the main command's formats (and --csv-raw); jsonl by default
+          [--after ID]                 rows after id ID (printed on stderr at the end: resume from it)
+          [--trim]                     deletes from Redis the rows written once the output has them (bounded
+                                       memory; at-least-once: a crash before the trim exports them again)
   drop                                 deletes the job: settings, requests, rows
 
 --redis defaults to REDIS_URL, then redis://127.0.0.1:6379; --job to "volley". Redis unreachable: exit 69.`;
-
-/** Follow mode asks again this often when no new row has come. */
-const FOLLOW_POLL_MS = 250;
 
 function statusText(job: string, s: QueueStatus): string {
   const age = s.oldestLeaseMs === null ? 'none' : `${(s.oldestLeaseMs / 1000).toFixed(1)} s`;
@@ -41,8 +39,8 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     if (a._.length > 0) throw new UsageError(`volley queue status takes no words, got ${JSON.stringify(String(a._[0]))}`);
     const queue = await connectQueue(target);
     try {
-      // A job that was never defined (or was dropped) has no counts to give: said, not an error.
-      const status = (await queue.settings()) === null ? null : await queue.status();
+      const { statusOn } = await import('../queue/api.js');
+      const status = await statusOn(queue);
       if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);
       else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status)}\n`);
       return 0;
@@ -51,34 +49,8 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     }
   }
   if (action === 'results') {
-    const a = parseFlags('queue results', flags, { boolean: ['follow'], string: ['output', 'after'], alias: { output: 'o' } });
-    if (a._.length > 0) throw new UsageError(`volley queue results takes no words, got ${JSON.stringify(String(a._[0]))}`);
-    const queue = await connectQueue(target);
-    const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
-    let last: string | null = typeof a.after === 'string' ? a.after : null;
-    let rows = 0;
-    try {
-      for (;;) {
-        const batch = await queue.results(last, 1000);
-        for (const r of batch) {
-          if (!out.write(`${r.row}\n`)) await new Promise((resolve) => out.once('drain', resolve));
-          last = r.streamId;
-          rows++;
-        }
-        if (batch.length > 0) continue;
-        if (a.follow !== true || signal.aborted) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, FOLLOW_POLL_MS);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
-        if (signal.aborted) break;
-      }
-    } finally {
-      await queue.close().catch(() => {});
-      if (out !== io.stdout) await new Promise<void>((resolve) => out.end(resolve));
-    }
-    io.stderr.write(`volley: ${rows} rows${last === null ? '' : `; the last one's id is ${last} (--after ${last} reads on from there)`}\n`);
-    return signal.aborted ? 130 : 0;
+    const { resultsCommand } = await import('./queue-results.js');
+    return resultsCommand(() => connectQueue(target), flags, io, signal);
   }
   if (action === 'drop') {
     const a = parseFlags('queue drop', flags, {});

@@ -1,6 +1,6 @@
 import yargsParser from 'yargs-parser';
 import { redactUrl } from '../errors.js';
-import type { RedisQueue } from '../frontier/redis-queue.js';
+import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from '../queue/connect.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -8,22 +8,11 @@ import { UsageError } from './usage-error.js';
  * `--job`), the parse of their own few flags, and the connection, whose failure is exit 69 (EX_UNAVAILABLE).
  */
 
-/** `--redis` when neither the flag nor REDIS_URL says otherwise. */
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-/** `--job` when not given. */
-export const DEFAULT_JOB = 'volley';
+export { DEFAULT_JOB, DEFAULT_REDIS_URL } from '../queue/connect.js';
 
 export interface QueueTarget {
   redis: string;
   job: string;
-}
-
-/** Redis could not be reached: a one-line message, exit 69. */
-export class RedisUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RedisUnavailableError';
-  }
 }
 
 /**
@@ -54,8 +43,13 @@ export function takeTarget(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (found[name] !== undefined) throw new UsageError(`--${name} was given more than once`);
     found[name] = value;
   }
-  const redis = found.redis ?? (env.REDIS_URL?.trim() || DEFAULT_REDIS_URL);
-  if (!/^rediss?:\/\//.test(redis)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(redis))}`);
+  let redis: string;
+  try {
+    redis = redisUrl(found.redis, env);
+  } catch {
+    const given = found.redis ?? env.REDIS_URL ?? '';
+    throw new UsageError(`--redis expects a redis:// or rediss:// URL, got ${JSON.stringify(redactUrl(given.trim()))}`);
+  }
   return { target: { redis, job: found.job ?? DEFAULT_JOB }, rest };
 }
 
@@ -88,22 +82,12 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): yar
   return parsed.argv;
 }
 
-/** Connects to the job's Redis; a Redis that cannot be reached is a {@link RedisUnavailableError}. */
-export async function connectQueue(target: QueueTarget): Promise<RedisQueue & { close(): Promise<void> }> {
-  const { RedisQueue } = await import('../frontier/redis-queue.js');
+/** Connects to the job's Redis; a Redis that cannot be reached is a QueueError REDIS_UNAVAILABLE (exit 69). */
+export async function connectQueue(target: QueueTarget): Promise<ConnectedQueue> {
   try {
-    // The name checked before connecting (the constructor's own check, on a client that is never used).
-    void new RedisQueue({ sendCommand: () => Promise.reject(new Error('unused')) }, target.job);
+    return await connectJob(target.redis, target.job);
   } catch (err) {
-    throw new UsageError(`--job: ${(err as Error).message.replace('`job`', 'a job name')}`);
-  }
-  try {
-    return await RedisQueue.connect(target.redis, target.job);
-  } catch (err) {
-    // A mistake of ours (a bad call) is a bug, not an unreachable server.
-    if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) throw err;
-    const e = err as NodeJS.ErrnoException;
-    const why = e?.code && !String(e.message).includes(e.code) ? `${e.message} (${e.code})` : String(e?.message ?? err);
-    throw new RedisUnavailableError(`cannot reach Redis at ${redactUrl(target.redis)}: ${why || 'connection failed'}`);
+    if (err instanceof TypeError && err.message.includes('`job`')) throw new UsageError(`--job: ${err.message.replace('`job`', 'a job name')}`);
+    throw err;
   }
 }

@@ -1,12 +1,10 @@
 import { createWriteStream } from 'node:fs';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { EXIT } from './args.js';
-import { connectQueue, parseFlags, RedisUnavailableError, takeTarget } from './queue-args.js';
+import { connectQueue, parseFlags, takeTarget } from './queue-args.js';
+import { QueueError, queueErrorOf } from '../queue/errors.js';
 import { enqueueCommand } from './queue-enqueue.js';
 import { queueCommand } from './queue-admin.js';
-import type { JobRun } from '../queue/job.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
 
@@ -55,22 +53,8 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
   process.on('SIGTERM', onSigterm);
   const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
   try {
-    let settings = await queue.settings();
-    if (settings === null && !a.wait) {
-      if (!quiet) io.stderr.write(`volley: job ${JSON.stringify(target.job)} has nothing to do (nothing enqueued)\n`);
-      return EXIT.OK;
-    }
-    // --wait on a job not enqueued yet: waits for its first enqueue (a worker fleet started before the list).
-    while (settings === null && !controller.signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      settings = await queue.settings();
-    }
-    if (settings === null) return ending === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
-    const { workQueue } = await import('../queue/worker.js');
-    const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const run = (settings?.run ?? null) as JobRun | null;
-    const { written, released } = await workQueue(queue, run, {
-      worker,
+    const { workOn } = await import('../queue/api.js');
+    const { worker, written, released, defined } = await workOn(queue, {
       concurrency,
       wait: a.wait === true,
       leaseMs: testLeaseMs(),
@@ -78,7 +62,11 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
       onRow: (row) => void out.write(`${row}\n`),
       onWarning: quiet ? undefined : (message) => void io.stderr.write(`volley: warning: ${message}\n`),
     });
-    if (!quiet) io.stderr.write(`volley: worker ${worker}: ${written} rows written${released > 0 ? `, ${released} requests put back in the job` : ''}\n`);
+    if (!defined && ending === null) {
+      if (!quiet) io.stderr.write(`volley: job ${JSON.stringify(target.job)} has nothing to do (nothing enqueued)\n`);
+      return EXIT.OK;
+    }
+    if (!quiet && defined) io.stderr.write(`volley: worker ${worker}: ${written} rows written${released > 0 ? `, ${released} requests put back in the job` : ''}\n`);
     if (ending === 'SIGINT') return EXIT.SIGINT;
     if (ending === 'SIGTERM') return EXIT.SIGTERM;
     return EXIT.OK;
@@ -101,22 +89,18 @@ export async function runQueueCommand(command: 'enqueue' | 'work' | 'queue', arg
     process.on('SIGTERM', onSigint);
     return await queueCommand(argv, io, controller.signal);
   } catch (err) {
-    if (err instanceof RedisUnavailableError) {
-      io.stderr.write(`volley: ${err.message}\n`);
-      return EXIT.UNAVAILABLE;
-    }
     if (err instanceof UsageError) {
       io.stderr.write(`volley: ${err.message}\nRun 'volley ${command} --help' for usage.\n`);
       return EXIT.USAGE;
     }
-    if (err instanceof Error && err.message.startsWith('VOLLEY_NO_JOB')) {
+    const named = queueErrorOf(err, '');
+    if (named instanceof QueueError && (named.code === 'REDIS_UNAVAILABLE' || named.code === 'REDIS_LOST')) {
+      io.stderr.write(`volley: ${named.message}\n`);
+      return EXIT.UNAVAILABLE;
+    }
+    if (named instanceof QueueError && named.code === 'JOB_GONE') {
       io.stderr.write(`volley: the job is gone (dropped while ${command === 'work' ? 'working' : 'in use'})\n`);
       return EXIT.SOME_FAILED;
-    }
-    // A Redis connection lost for good mid-way: said in one line, as unreachable.
-    if (err instanceof Error && /ECONNREFUSED|ECONNRESET|Socket closed|ClientClosed|connection/i.test(`${err.name} ${err.message}`)) {
-      io.stderr.write(`volley: lost the connection to Redis: ${err.message}\n`);
-      return EXIT.UNAVAILABLE;
     }
     throw err;
   } finally {

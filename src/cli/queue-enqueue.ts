@@ -3,13 +3,12 @@ import { parseCli } from './args.js';
 import { planInputs, urlsOf } from './inputs.js';
 import { readPlainBody } from './run-files.js';
 import { connectQueue, takeTarget } from './queue-args.js';
-import { jobSettings, settingsDifference } from '../queue/job.js';
+import { jobSettings } from '../queue/job.js';
+import { enqueueOn } from '../queue/api.js';
+import { QueueError } from '../queue/errors.js';
 import { toQueueRequest } from '../queue/payload.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
-
-/** Requests per enqueue round trip: the list is read and sent this many at a time, never whole. */
-const BATCH = 500;
 
 /**
  * `volley enqueue --redis URL --job NAME [inputs] [job flags] [--dedupe]`: the inputs read as the main command
@@ -36,25 +35,16 @@ export async function enqueueCommand(argv: string[], io: Pick<CliIo, 'stdin' | '
 
   const queue = await connectQueue(target);
   try {
-    const stored = await queue.define(settings);
-    const difference = settingsDifference(target.job, stored, settings);
-    if (difference !== null) throw new UsageError(difference);
-    let added = 0;
-    let dropped = 0;
-    let batch: QueueRequest[] = [];
-    const flush = async (): Promise<void> => {
-      const r = await queue.enqueue(batch, { dedupe });
-      added += r.added;
-      dropped += r.dropped;
-      batch = [];
-    };
-    for await (const item of urlsOf(plan, io.stdin)) {
-      batch.push(toQueueRequest(item, settings.run));
-      if (batch.length >= BATCH) await flush();
+    async function* requests(): AsyncGenerator<QueueRequest> {
+      for await (const item of urlsOf(plan, io.stdin)) yield toQueueRequest(item, settings.run);
     }
-    if (batch.length > 0) await flush();
+    const { added, dropped } = await enqueueOn(queue, settings, requests(), dedupe);
     io.stderr.write(`volley: job ${JSON.stringify(target.job)}: ${added} added${dedupe ? `, ${dropped} dropped as already in the job` : ''}\n`);
     return 0;
+  } catch (err) {
+    // A job enqueued with other flags: the user's to fix, exit 2.
+    if (err instanceof QueueError && err.code === 'JOB_SETTINGS_DIFFER') throw new UsageError(err.message);
+    throw err;
   } finally {
     await queue.close().catch(() => {});
   }

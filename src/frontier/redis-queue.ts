@@ -297,6 +297,18 @@ export class RedisQueue {
     });
   }
 
+  /**
+   * Deletes the final rows up to and including `throughId` (a `streamId`), exactly (XTRIM MINID without `~`), once
+   * they are exported, so the results stream stays bounded. Returns how many it deleted.
+   */
+  async trimResults(throughId: string): Promise<number> {
+    const m = /^(\d+)-(\d+)$/.exec(throughId);
+    if (m === null) throw new TypeError(`Expected a stream id like "1733389200000-0", got ${describeValue(throughId, 100)}`);
+    // MINID keeps ids >= its argument: the id just after `throughId`.
+    const next = `${m[1]}-${BigInt(m[2] as string) + 1n}`;
+    return Number(await this.client.sendCommand(['XTRIM', `${this.prefix}results`, 'MINID', next]));
+  }
+
   /** Deletes every key of the job (settings, queues, leases, results). Returns how many keys it deleted. */
   async drop(): Promise<number> {
     const pattern = `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;

@@ -12,13 +12,13 @@ import { UsageError } from '../cli/usage-error.js';
  */
 
 /** The library options a job carries: what every worker must run the same way. */
-const JOB_OPTIONS = [
+export const JOB_OPTIONS = [
   'timeoutMs', 'retries', 'perHost', 'perHostRate', 'perHostDelayMs', 'respectRobots', 'userAgent', 'headers', 'accept', 'maxBytes',
   'extract', 'body', 'responseHeaders', 'method', 'maxRedirects', 'retryUnsafe', 'maxHeaderSize', 'maxHostErrors', 'hostCooldownMs', 'http2',
 ] as const satisfies readonly (keyof VolleyOptions)[];
 
 /** Options a job cannot carry (local to one machine, or not done through the queue yet), by the flag that sets them. */
-const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
+export const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
   concurrency: '-c (give it to `volley work`)', threads: '--threads', proxy: '--proxy', tls: '-k/--ca/--cert/--key', maxBufferedBytes: '--max-buffered',
   save: '--save', warc: '--warc', follow: '--follow', sitemaps: '--sitemap', newerThan: '--newer-than',
 };
@@ -32,8 +32,15 @@ export interface JobRun {
   plainBody: { base64: string; headers: Record<string, string> } | null;
 }
 
+/** What `define()` stores: the fleet-wide gate and the run. */
+export interface JobSettings {
+  perHost: number;
+  intervalMs: number;
+  run: JobRun;
+}
+
 /** The job settings of an `enqueue` command line; a flag that is not a job setting is a usage error. */
-export function jobSettings(config: CliConfig, plainBody: PlainBody | null): { perHost: number; intervalMs: number; run: JobRun } {
+export function jobSettings(config: CliConfig, plainBody: PlainBody | null): JobSettings {
   for (const [option, flag] of Object.entries(NOT_JOB_OPTIONS)) {
     if (config.options[option as keyof VolleyOptions] !== undefined) throw new UsageError(`enqueue: ${flag} is not a job setting`);
   }
@@ -42,14 +49,19 @@ export function jobSettings(config: CliConfig, plainBody: PlainBody | null): { p
   }
   const options: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (config.options[name] !== undefined) options[name] = config.options[name];
+  return settingsOf(options as JobRun['options'], config.body, plainBody);
+}
+
+/** A job's settings from its library options (the CLI's and `enqueue()`'s one path). */
+export function settingsOf(options: JobRun['options'], body: BodyOutputMode | null, plainBody: PlainBody | null): JobSettings {
   const run: JobRun = {
-    options: options as JobRun['options'],
-    body: config.body,
+    options,
+    body,
     plainBody: plainBody === null ? null : { base64: Buffer.from(plainBody.bytes).toString('base64'), headers: plainBody.headers },
   };
-  const perHost = config.options.perHost ?? DEFAULTS.perHost;
-  const delay = config.options.perHostDelayMs ?? 0;
-  const rate = config.options.perHostRate;
+  const perHost = options.perHost ?? DEFAULTS.perHost;
+  const delay = options.perHostDelayMs ?? 0;
+  const rate = options.perHostRate;
   const intervalMs = Math.max(delay, rate === undefined ? 0 : Math.ceil(1000 / rate));
   // As Redis will give it back: JSON, so an absent option and an undefined one are the same.
   return { perHost, intervalMs, run: JSON.parse(JSON.stringify(run)) as JobRun };

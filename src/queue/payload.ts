@@ -5,6 +5,8 @@ import { OverlongLine, textOf } from '../source/url-input.js';
 import type { SourceItem } from '../index.js';
 import type { InputItem } from '../cli/work.js';
 import type { JobRun } from './job.js';
+import { describeValue } from '../describe-value.js';
+import { FORM_CONTENT_TYPE } from '../source/requests.js';
 
 /**
  * How an input item travels through the queue: its payload is JSON, as `leaseExpiredRow` reads it. A URL line is a
@@ -15,6 +17,9 @@ import type { JobRun } from './job.js';
 interface Marked {
   $overlong?: { head: string; bytes: number };
   $invalid?: string;
+  /** A library request's `body` given as bytes (JSON has no bytes): the request, and its body in base64. */
+  $request?: Record<string, unknown>;
+  $body64?: string;
 }
 
 /** Host of a URL for its per-host queue; unparseable URLs share one queue (they end at once, as INVALID_URL). */
@@ -43,6 +48,34 @@ export function toQueueRequest(item: InputItem, run: JobRun): QueueRequest {
   return { key: fingerprint({ url, method, body }), host: hostOf(url), payload: JSON.stringify(url) };
 }
 
+/**
+ * A library source item (`enqueue()`'s: what `fetchAll` takes) as the queue takes it. A request object's body
+ * travels as JSON can carry it: a URLSearchParams as its form text (with its content type unless the request sets
+ * one), bytes in base64. An item that is neither a line nor an object ends as an INVALID_REQUEST row, as in a run.
+ */
+export function toQueueItem(item: SourceItem, run: JobRun): QueueRequest {
+  if (typeof item === 'string' || item instanceof OverlongLine || item instanceof RequestLine) return toQueueRequest(item, run);
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+    return marked({ $invalid: `expected a URL string or a request object, got ${describeValue(item, 100)}` }, `invalid:${String(item)}`);
+  }
+  const value = { ...(item as unknown as Record<string, unknown>) };
+  const url = typeof value.url === 'string' ? value.url : '';
+  const method = typeof value.method === 'string' ? value.method : run.options.method;
+  const body = value.body;
+  if (body instanceof URLSearchParams) {
+    value.body = body.toString();
+    const headers = (value.headers ?? {}) as Record<string, string>;
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) value.headers = { ...headers, 'content-type': FORM_CONTENT_TYPE };
+  }
+  const key = fingerprint({ url, method, body: body as string | Uint8Array | URLSearchParams | undefined, json: value.json });
+  if (body instanceof Uint8Array) {
+    const { body: _bytes, ...rest } = value;
+    const payload: Marked = { $request: rest, $body64: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') };
+    return { key, host: hostOf(url), payload: JSON.stringify(payload) };
+  }
+  return { key, host: hostOf(url), payload: JSON.stringify(value) };
+}
+
 function marked(value: Marked, keyText: string): QueueRequest {
   return { key: fingerprint({ url: keyText }), host: '(invalid)', payload: JSON.stringify(value) };
 }
@@ -62,5 +95,6 @@ export function fromPayload(payload: string, run: JobRun | null): SourceItem | F
   const m = value as Marked;
   if (m !== null && typeof m === 'object' && m.$overlong !== undefined) return new OverlongLine(m.$overlong.head, m.$overlong.bytes);
   if (m !== null && typeof m === 'object' && typeof m.$invalid === 'string') return new FetchError('INVALID_REQUEST', m.$invalid);
+  if (m !== null && typeof m === 'object' && typeof m.$body64 === 'string') return { ...m.$request, body: Buffer.from(m.$body64, 'base64') } as unknown as SourceItem;
   return value as SourceItem;
 }
