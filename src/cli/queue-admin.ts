@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { QueueStatus } from '../frontier/redis-queue.js';
+import type { CrawlStatus } from '../frontier/redis-crawl.js';
 import { connectQueue, parseFlags, takeTarget } from './queue-args.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
@@ -19,13 +20,21 @@ const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job
 /** Follow mode asks again this often when no new row has come. */
 const FOLLOW_POLL_MS = 250;
 
-function statusText(job: string, s: QueueStatus): string {
+function statusText(job: string, s: QueueStatus, crawl: CrawlStatus | null): string {
   const age = s.oldestLeaseMs === null ? 'none' : `${(s.oldestLeaseMs / 1000).toFixed(1)} s`;
   return [
     `job ${JSON.stringify(job)}: ${s.enqueued} enqueued${s.duplicates > 0 ? ` (${s.duplicates} duplicates dropped)` : ''}`,
     `  pending ${s.pending}, leased ${s.leased}, done ${s.ok + s.failed} (ok ${s.ok}, failed ${s.failed})`,
     `  hosts waiting on a limit ${s.hostsWaiting}, oldest lease ${age}, live workers ${s.liveWorkers}`,
     `  Redis memory used ${(s.redisMemoryBytes / 1024 / 1024).toFixed(1)} MiB (the whole server)`,
+    ...(crawl === null ? [] : [crawlText(crawl)]),
+  ].join('\n');
+}
+
+function crawlText(c: CrawlStatus): string {
+  return [
+    `  crawl: depth ${c.depth} (deepest queued ${c.deepest}), seen ${c.seen}, staged for the next level ${c.staged}`,
+    `  crawl: ${c.admitted} requested${c.maxPages === null ? '' : ` of --max-pages ${c.maxPages}`}, ${c.overMaxPages} over max pages, ${c.duplicates} duplicates, ${c.outOfScope} out of scope, ${c.filtered} filtered`,
   ].join('\n');
 }
 
@@ -43,8 +52,10 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     try {
       // A job that was never defined (or was dropped) has no counts to give: said, not an error.
       const status = (await queue.settings()) === null ? null : await queue.status();
-      if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);
-      else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status)}\n`);
+      // A crawl's figures (seen set, level, max pages), loaded only for a job that is one.
+      const crawl = status === null ? null : await new (await import('../frontier/redis-crawl.js')).RedisCrawl(queue).status();
+      if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status, ...(crawl === null ? {} : { crawl }) })}\n`);
+      else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status, crawl)}\n`);
       return 0;
     } finally {
       await queue.close().catch(() => {});
