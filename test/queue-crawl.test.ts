@@ -128,6 +128,7 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
     depths(queue);
     expect(difference(local, queue)).toEqual([]);
     expect(queue.length).toBe(local.length);
+    expect(queue.length).toBeGreaterThan(30);
     // The breadth-first answer computed from the graph itself.
     const reference = site.reference({ depth: 3, robots: true });
     for (const [url, depth] of reference) expect(queue.find((r) => r.url === url)?.depth, url).toBe(depth);
@@ -146,6 +147,7 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
 
   it('random link graphs (seeded): the queue crawl with 3 workers gives the local crawl rows', async () => {
     const base = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
+    console.info(`queue crawl fuzz: FUZZ_SEED=${base}`);
     for (let i = 0; i < 3; i++) {
       const seed = base + i;
       const graph = await createCrawlSite(seed, -10);
@@ -181,12 +183,15 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
       const env = { VOLLEY_TEST_LEASE_MS: '1500' };
       const doomed = start(['work', ...t, '-c', '4'], env);
       running.add(doomed.child);
-      // Killed once it has written rows and holds leases: some pages fetched, their completions not yet sent.
-      await until(() => rowsOf(doomed.stdout()).length >= 8);
-      const others = Promise.all([volley(['work', ...t, '-c', '4', '-q'], env), volley(['work', ...t, '-c', '4', '-q'], env)]);
+      // Killed once it has written rows and holds leases (pages fetched or being fetched, their rows not yet written):
+      // the others start after, so those leases can only be finished by them, after a reap.
+      const leased = async (): Promise<number> => (JSON.parse((await volley(['queue', 'status', ...t, '--json'])).stdout) as { leased: number }).leased;
+      await until(async () => rowsOf(doomed.stdout()).length >= 8 && (await leased()) > 0);
       doomed.child.kill('SIGKILL');
       await doomed.done;
       running.delete(doomed.child);
+      expect(await leased()).toBeGreaterThan(0);
+      const others = Promise.all([volley(['work', ...t, '-c', '4', '-q'], env), volley(['work', ...t, '-c', '4', '-q'], env)]);
       for (const w of await others) expect(w.code, w.stderr).toBe(0);
       const queue = rowsOf((await volley(['queue', 'results', ...t])).stdout);
       depths(queue);
