@@ -1,4 +1,6 @@
 import type { QueueStatus } from '../frontier/redis-queue.js';
+import type { CrawlStatus } from '../frontier/redis-crawl.js';
+import type { JobStatus } from '../queue/api.js';
 import { connectQueue, parseFlags, takeTarget } from './queue-args.js';
 import type { CliIo } from './run.js';
 import { UsageError } from './usage-error.js';
@@ -17,13 +19,22 @@ const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job
 
 --redis defaults to REDIS_URL, then redis://127.0.0.1:6379; --job to "volley". Redis unreachable: exit 69.`;
 
-function statusText(job: string, s: QueueStatus): string {
+function statusText(job: string, s: JobStatus): string {
+  const crawl = s.crawl ?? null;
   const age = s.oldestLeaseMs === null ? 'none' : `${(s.oldestLeaseMs / 1000).toFixed(1)} s`;
   return [
     `job ${JSON.stringify(job)}: ${s.enqueued} enqueued${s.duplicates > 0 ? ` (${s.duplicates} duplicates dropped)` : ''}`,
     `  pending ${s.pending}, leased ${s.leased}, done ${s.ok + s.failed} (ok ${s.ok}, failed ${s.failed})`,
     `  hosts waiting on a limit ${s.hostsWaiting}, oldest lease ${age}, live workers ${s.liveWorkers}`,
     `  Redis memory used ${(s.redisMemoryBytes / 1024 / 1024).toFixed(1)} MiB (the whole server)`,
+    ...(crawl === null ? [] : [crawlText(crawl)]),
+  ].join('\n');
+}
+
+function crawlText(c: CrawlStatus): string {
+  return [
+    `  crawl: depth ${c.depth} (deepest queued ${c.deepest}), seen ${c.seen}, staged for the next level ${c.staged}`,
+    `  crawl: ${c.admitted} requested${c.maxPages === null ? '' : ` of --max-pages ${c.maxPages}`}, ${c.overMaxPages} over max pages, ${c.duplicates} duplicates, ${c.outOfScope} out of scope, ${c.filtered} filtered`,
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@ import { normalizeOptions, type VolleyOptions } from '../options.js';
 import { describeValue } from '../describe-value.js';
 import type { FetchResult } from '../result.js';
 import type { QueueRequest, QueueStatus } from '../frontier/redis-queue.js';
+import type { CrawlStatus } from '../frontier/redis-crawl.js';
 import type { SourceItem, UrlSource } from '../index.js';
 import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from './connect.js';
 import { QueueError, queueErrorOf } from './errors.js';
@@ -148,10 +149,15 @@ export function librarySettings(options: Record<string, unknown>): JobSettings {
 }
 
 /** Defines the job (or checks ours against its settings) and streams `items` into it. The CLI's path too. */
-export async function enqueueOn(queue: ConnectedQueue, settings: JobSettings, items: AsyncIterable<QueueRequest> | Iterable<QueueRequest>, dedupe: boolean): Promise<EnqueueSummary> {
+/** Stores the job's settings, or checks ours against those it has: JOB_SETTINGS_DIFFER names each difference. */
+export async function defineJob(queue: ConnectedQueue, settings: JobSettings): Promise<void> {
   const stored = await queue.define(settings);
   const difference = settingsDifference(queue.job, stored, settings);
   if (difference !== null) throw new QueueError('JOB_SETTINGS_DIFFER', difference);
+}
+
+export async function enqueueOn(queue: ConnectedQueue, settings: JobSettings, items: AsyncIterable<QueueRequest> | Iterable<QueueRequest>, dedupe: boolean): Promise<EnqueueSummary> {
+  await defineJob(queue, settings);
   const summary: EnqueueSummary = { added: 0, dropped: 0 };
   let batch: QueueRequest[] = [];
   const flush = async (): Promise<void> => {
@@ -300,16 +306,25 @@ export async function work(options?: WorkOptions): Promise<WorkSummary> {
  * The job's counts: pending, leased, done (ok / failed), hosts waiting, the oldest lease, live workers, Redis memory.
  * Null for a job that does not exist (never enqueued, or dropped).
  */
-export async function queueStatus(options?: QueueTarget): Promise<QueueStatus | null> {
+export async function queueStatus(options?: QueueTarget): Promise<JobStatus | null> {
   const o = objectOf('queueStatus', options);
   checkKeys('queueStatus', o, TARGET_KEYS);
   return withQueue(targetOf(o), statusOn);
 }
 
+/** A job's counts, and a crawl's figures (seen set, level, max pages) when the job is one. */
+export type JobStatus = QueueStatus & { crawl?: CrawlStatus };
+
 /** A job's counts on a queue the caller connected (the CLI's `queue status`); null for no such job. */
-export async function statusOn(queue: ConnectedQueue): Promise<QueueStatus | null> {
+export async function statusOn(queue: ConnectedQueue): Promise<JobStatus | null> {
   // A job never defined (or dropped) has no counts to give: said, not an error.
-  return (await queue.settings()) === null ? null : queue.status();
+  if ((await queue.settings()) === null) return null;
+  const status: JobStatus = await queue.status();
+  // The crawl's script runs only for a job that is one (it answers null otherwise); its module is loaded here, by
+  // the status command, never by a plain run.
+  const crawl = await new (await import('../frontier/redis-crawl.js')).RedisCrawl(queue).status();
+  if (crawl !== null) status.crawl = crawl;
+  return status;
 }
 
 /** The job's final rows after `after`, as Redis holds them; with `follow`, waits for more until `signal` aborts. */

@@ -4,6 +4,7 @@ import type { QueueSettings } from '../frontier/redis-queue.js';
 import type { CliConfig } from '../cli/args.js';
 import type { PlainBody } from '../cli/run-files.js';
 import { UsageError } from '../cli/usage-error.js';
+import { FOLLOW_DEFAULTS, type CrawlScope } from '../crawl/follow-options.js';
 
 /**
  * A job's settings (issue 21): the run options that must be the same on every worker, taken from the enqueuer's
@@ -20,8 +21,13 @@ export const JOB_OPTIONS = [
 /** Options a job cannot carry (local to one machine, or not done through the queue yet), by the flag that sets them. */
 export const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
   concurrency: '-c (give it to `volley work`)', threads: '--threads', proxy: '--proxy', tls: '-k/--ca/--cert/--key', maxBufferedBytes: '--max-buffered',
-  save: '--save', warc: '--warc', follow: '--follow', sitemaps: '--sitemap', newerThan: '--newer-than',
+  save: '--save', warc: '--warc',
 };
+
+/** A crawl's rules, as a job stores them (JSON: patterns as their source text, no maxPages as null). */
+export interface JobCrawl {
+  follow: { depth: number; scope: string; include: string[]; exclude: string[]; select: string | null; maxPages: number | null };
+}
 
 /** What `run` holds in the job's settings. */
 export interface JobRun {
@@ -30,6 +36,11 @@ export interface JobRun {
   body: BodyOutputMode | null;
   /** `-d` / `--json`: the body of every plain URL, base64, with its headers. */
   plainBody: { base64: string; headers: Record<string, string> } | null;
+  /**
+   * `--follow` / `--sitemap`: the job is a crawl, and every worker follows links by these rules. The sitemaps
+   * themselves are read by the enqueuer (their entries are the seeds), so they are not part of the job.
+   */
+  crawl?: JobCrawl;
 }
 
 /** What `define()` stores: the fleet-wide gate and the run. */
@@ -49,16 +60,40 @@ export function jobSettings(config: CliConfig, plainBody: PlainBody | null): Job
   }
   const options: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (config.options[name] !== undefined) options[name] = config.options[name];
-  return settingsOf(options as JobRun['options'], config.body, plainBody);
+  return settingsOf(options as JobRun['options'], config.body, plainBody, config.options.follow);
+}
+
+/** `--follow`'s rules as a job stores them; null when the job is not a crawl. */
+function crawlOf(follow: VolleyOptions['follow']): JobCrawl | null {
+  if (follow === undefined || follow === false) return null;
+  const f = follow === true ? {} : follow;
+  const source = (p: RegExp | string): string => (typeof p === 'string' ? p : p.source);
+  return {
+    follow: {
+      depth: f.depth ?? FOLLOW_DEFAULTS.depth,
+      scope: f.scope ?? FOLLOW_DEFAULTS.scope,
+      include: (f.include ?? []).map(source),
+      exclude: (f.exclude ?? []).map(source),
+      select: f.select ?? null,
+      maxPages: f.maxPages === undefined || f.maxPages === Infinity ? null : f.maxPages,
+    },
+  };
 }
 
 /** A job's settings from its library options (the CLI's and `enqueue()`'s one path). */
-export function settingsOf(options: JobRun['options'], body: BodyOutputMode | null, plainBody: PlainBody | null): JobSettings {
+export function settingsOf(
+  options: JobRun['options'],
+  body: BodyOutputMode | null,
+  plainBody: PlainBody | null,
+  follow?: VolleyOptions['follow'],
+): JobSettings {
   const run: JobRun = {
     options,
     body,
     plainBody: plainBody === null ? null : { base64: Buffer.from(plainBody.bytes).toString('base64'), headers: plainBody.headers },
   };
+  const crawl = crawlOf(follow);
+  if (crawl !== null) run.crawl = crawl;
   const perHost = options.perHost ?? DEFAULTS.perHost;
   const delay = options.perHostDelayMs ?? 0;
   const rate = options.perHostRate;
@@ -83,6 +118,7 @@ function flat(settings: { perHost: number; intervalMs: number; run: unknown }): 
   for (const [k, v] of Object.entries(run.options ?? {})) out.set(k, stable(v));
   out.set('body', stable(run.body ?? null));
   out.set('plainBody', stable(run.plainBody ?? null));
+  out.set('crawl', stable(run.crawl ?? null));
   return out;
 }
 
@@ -99,7 +135,10 @@ export function settingsDifference(job: string, stored: QueueSettings, ours: { p
   return `job ${JSON.stringify(job)} already has different settings: ${diffs.join('; ')} (give the same job flags, or \`volley queue drop\` it first)`;
 }
 
-/** A worker's library options from the job's settings. */
+/** A worker's library options from the job's settings (a crawl's rules included). */
 export function workerOptions(run: JobRun | null): VolleyOptions {
-  return { ...(run?.options ?? {}) } as VolleyOptions;
+  const options = { ...(run?.options ?? {}) } as VolleyOptions;
+  const follow = run?.crawl?.follow;
+  if (follow !== undefined) options.follow = { ...follow, scope: follow.scope as CrawlScope, select: follow.select ?? undefined, maxPages: follow.maxPages ?? undefined };
+  return options;
 }

@@ -73,8 +73,30 @@ class Wakeup {
   }
 }
 
+/** Tells the fleet of a host's pause (Retry-After) or pace (Crawl-delay); a Crawl-delay once per host and value. */
+export function hostPaceReporter(
+  queue: RedisQueue,
+  pausing?: Set<Promise<void>>,
+): (host: string, pace: { pauseMs?: number; intervalMs?: number }) => void {
+  const paced = new Map<string, number>();
+  return (host, pace) => {
+    const intervalMs = Math.ceil(pace.intervalMs ?? 0);
+    if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
+    paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
+    // Best effort: a pause Redis did not get is still this worker's own. Kept in `pausing` until Redis has it, so a
+    // caller can hold the rows that would free the host's next claim until then.
+    const sent: Promise<void> = queue
+      .hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs)
+      .catch(() => {})
+      .finally(() => pausing?.delete(sent));
+    pausing?.add(sent);
+  };
+}
+
 /** Runs the worker until the job has nothing pending or leased (or, with `wait`, until aborted). */
 export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: WorkOptions): Promise<{ written: number; released: number }> {
+  // A crawl's worker pulls from the job's frontier in Redis (crawl-worker.ts).
+  if (run?.crawl !== undefined) return (await import('./crawl-worker.js')).workCrawl(queue, run, opts);
   const { worker, concurrency, signal } = opts;
   const leaseMs = opts.leaseMs ?? leaseFor(run);
   const bodyMode: BodyOutputMode | null = run?.body ?? null;
@@ -112,18 +134,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       freed.notify();
     }
   };
-  const paced = new Map<string, number>();
-  const onHostPace = (host: string, pace: { pauseMs?: number; intervalMs?: number }): void => {
-    const intervalMs = Math.ceil(pace.intervalMs ?? 0);
-    if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
-    paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
-    // Best effort: a pause Redis did not get is still this worker's own.
-    const sent: Promise<void> = queue
-      .hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs)
-      .catch(() => {})
-      .finally(() => pausing.delete(sent));
-    pausing.add(sent);
-  };
+  const onHostPace = hostPaceReporter(queue, pausing);
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
     pending.push({ id, row, ok: result.ok });
