@@ -148,7 +148,7 @@ if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's 
 // The build's cache is V8's format for one V8 version: on a Node whose V8 made it, worker.js compiles the parser
 // with it (node:vm); on any other, vm.Script would read it only to have it refused and then compile the whole
 // bundle on every load, so the parser is a plain require() instead, which Node's own compile cache covers where
-// it is on (22.1+: the CLI turns it on, src/cli/main.ts; worker threads inherit it).
+// it is on (22.1+: the CLI turns it on, src/cli/main.ts, and the parse pool in its threads, src/parse/pool.ts).
 writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
 // V8 code cache the build made of it when this Node's V8 is the one that made it, else required (Node's own
 // compile cache, where it is on, then covers it).
