@@ -39,8 +39,8 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     if (a._.length > 0) throw new UsageError(`volley queue status takes no words, got ${JSON.stringify(String(a._[0]))}`);
     const queue = await connectQueue(target);
     try {
-      const { statusOn } = await import('../queue/api.js');
-      const status = await statusOn(queue);
+      // A job that was never defined (or was dropped) has no counts to give: said, not an error.
+      const status = (await queue.settings()) === null ? null : await queue.status();
       if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);
       else io.stdout.write(`${status === null ? `job ${JSON.stringify(target.job)}: no such job (nothing enqueued, or dropped)` : statusText(target.job, status)}\n`);
       return 0;

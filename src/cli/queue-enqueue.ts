@@ -4,7 +4,7 @@ import { planInputs, urlsOf } from './inputs.js';
 import { readPlainBody } from './run-files.js';
 import { connectQueue, takeTarget } from './queue-args.js';
 import { jobSettings } from '../queue/job.js';
-import { enqueueOn } from '../queue/api.js';
+import { defineJob, enqueueOn } from '../queue/api.js';
 import { QueueError } from '../queue/errors.js';
 import { toQueueRequest } from '../queue/payload.js';
 import type { CliIo } from './run.js';
@@ -35,10 +35,11 @@ export async function enqueueCommand(argv: string[], io: Pick<CliIo, 'stdin' | '
 
   const queue = await connectQueue(target);
   try {
+    await defineJob(queue, settings);
     async function* requests(): AsyncGenerator<QueueRequest> {
       for await (const item of urlsOf(plan, io.stdin)) yield toQueueRequest(item, settings.run);
     }
-    const { added, dropped } = await enqueueOn(queue, settings, requests(), dedupe);
+    const { added, dropped } = await enqueueOn(queue, requests(), dedupe);
     io.stderr.write(`volley: job ${JSON.stringify(target.job)}: ${added} added${dedupe ? `, ${dropped} dropped as already in the job` : ''}\n`);
     return 0;
   } catch (err) {

@@ -18,7 +18,7 @@ export const JOB_OPTIONS = [
 ] as const satisfies readonly (keyof VolleyOptions)[];
 
 /** Options a job cannot carry (local to one machine, or not done through the queue yet), by the flag that sets them. */
-export const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
+const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
   concurrency: '-c (give it to `volley work`)', threads: '--threads', proxy: '--proxy', tls: '-k/--ca/--cert/--key', maxBufferedBytes: '--max-buffered',
   save: '--save', warc: '--warc', follow: '--follow', sitemaps: '--sitemap', newerThan: '--newer-than',
 };
@@ -32,15 +32,8 @@ export interface JobRun {
   plainBody: { base64: string; headers: Record<string, string> } | null;
 }
 
-/** What `define()` stores: the fleet-wide gate and the run. */
-export interface JobSettings {
-  perHost: number;
-  intervalMs: number;
-  run: JobRun;
-}
-
 /** The job settings of an `enqueue` command line; a flag that is not a job setting is a usage error. */
-export function jobSettings(config: CliConfig, plainBody: PlainBody | null): JobSettings {
+export function jobSettings(config: CliConfig, plainBody: PlainBody | null): { perHost: number; intervalMs: number; run: JobRun } {
   for (const [option, flag] of Object.entries(NOT_JOB_OPTIONS)) {
     if (config.options[option as keyof VolleyOptions] !== undefined) throw new UsageError(`enqueue: ${flag} is not a job setting`);
   }
@@ -49,22 +42,41 @@ export function jobSettings(config: CliConfig, plainBody: PlainBody | null): Job
   }
   const options: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (config.options[name] !== undefined) options[name] = config.options[name];
-  return settingsOf(options as JobRun['options'], config.body, plainBody);
-}
-
-/** A job's settings from its library options (the CLI's and `enqueue()`'s one path). */
-export function settingsOf(options: JobRun['options'], body: BodyOutputMode | null, plainBody: PlainBody | null): JobSettings {
   const run: JobRun = {
-    options,
-    body,
+    options: options as JobRun['options'],
+    body: config.body,
     plainBody: plainBody === null ? null : { base64: Buffer.from(plainBody.bytes).toString('base64'), headers: plainBody.headers },
   };
-  const perHost = options.perHost ?? DEFAULTS.perHost;
-  const delay = options.perHostDelayMs ?? 0;
-  const rate = options.perHostRate;
+  const perHost = config.options.perHost ?? DEFAULTS.perHost;
+  const delay = config.options.perHostDelayMs ?? 0;
+  const rate = config.options.perHostRate;
   const intervalMs = Math.max(delay, rate === undefined ? 0 : Math.ceil(1000 / rate));
   // As Redis will give it back: JSON, so an absent option and an undefined one are the same.
   return { perHost, intervalMs, run: JSON.parse(JSON.stringify(run)) as JobRun };
+}
+
+/** What `define()` stores for a job: the fleet-wide gate and the run. */
+export interface JobSettings {
+  perHost: number;
+  intervalMs: number;
+  run: JobRun;
+}
+
+/** The flag of an option a job cannot carry, and where it goes instead; undefined for any other option. */
+export function notJobOption(name: string): string | undefined {
+  return NOT_JOB_OPTIONS[name as keyof VolleyOptions];
+}
+
+/**
+ * A job's settings from library options (`enqueue()`'s), as `jobSettings` makes them from a command line. `bytes`
+ * bodies travel as the CLI's `--body base64` rows do (JSON has no bytes); `text` and `json` bodies as they are.
+ */
+export function settingsOf(options: JobRun['options']): JobSettings {
+  const run: JobRun = { options, body: options.body === 'bytes' ? 'base64' : null, plainBody: null };
+  const rate = options.perHostRate;
+  const intervalMs = Math.max(options.perHostDelayMs ?? 0, rate === undefined ? 0 : Math.ceil(1000 / rate));
+  // As Redis will give it back: JSON, so an absent option and an undefined one are the same.
+  return { perHost: options.perHost ?? DEFAULTS.perHost, intervalMs, run: JSON.parse(JSON.stringify(run)) as JobRun };
 }
 
 /** JSON with object keys sorted: two settings compare equal whatever order their headers were given in. */
