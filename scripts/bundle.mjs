@@ -1,6 +1,6 @@
 // The second step of `npm run build`, after tsc: what a run loads first is rebuilt as bundles (esbuild), because
 // loading ~150 small ES modules one by one cost a one-URL run more than anything it did (issue 12 §3; figures in
-// the README's "Start-up"):
+// docs/performance.md, "Start-up"):
 //
 //   dist/cli/command.js   the `volley` command (src/cli/command.ts) behind its small entry, dist/cli/main.js: the
 //   dist/cli/chunks/      CLI, the library and their dependencies (yargs-parser, p-limit, …), split into ES module
@@ -146,15 +146,24 @@ const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
   writeFileSync(${JSON.stringify(join(parseDir, cacheName))}, cache);
 `], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's code cache:\n${made.stderr}`);
+// The build's cache is V8's format for one V8 version: on a Node whose V8 made it, worker.js compiles the parser
+// with it (node:vm); on any other, vm.Script would read it only to have it refused and then compile the whole
+// bundle on every load, so the parser is a plain require() instead, which Node's own compile cache covers where
+// it is on (22.1+: the CLI turns it on, src/cli/main.ts; worker threads inherit it).
 writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
-// V8 code cache the build made of it when this Node's V8 takes it.
+// V8 code cache the build made of it when this Node's V8 is the one that made it, else required (Node's own
+// compile cache, where it is on, then covers it).
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { requireWithCodeCache } from './code-cache.js';
 
-const { exports: parser } = requireWithCodeCache(
-  fileURLToPath(new URL('./parser.cjs', import.meta.url)),
-  fileURLToPath(new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url)),
-);
+const madeBy = ${JSON.stringify(process.versions.v8)};
+const parserFile = fileURLToPath(new URL('./parser.cjs', import.meta.url));
+const parser = process.versions.v8 === madeBy
+  ? requireWithCodeCache(parserFile, fileURLToPath(new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url))).exports
+  : createRequire(import.meta.url)(parserFile);
+/** How this process loaded the parser: with the build's V8 code cache, or by require() (for tests). */
+export const loadedWith = process.versions.v8 === madeBy ? 'code-cache' : 'require';
 export default parser.default;
 export const parseInline = parser.parseInline;
 `);

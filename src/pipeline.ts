@@ -12,9 +12,9 @@ import { HostGates } from './schedule/host-gate.js';
 import { processUrl } from './schedule/process-url.js';
 import { fetchRobotsTxt, type RunContext } from './schedule/request.js';
 import { Parking } from './schedule/parking.js';
-import { HostBreaker } from './schedule/breaker.js';
+import { HostBreaker, type Breaker } from './schedule/breaker.js';
 import { ByteBudget, type Hold } from './schedule/byte-budget.js';
-import { RobotsRules } from './robots/robots-rules.js';
+import { RobotsRules, type RobotsStore } from './robots/robots-rules.js';
 import { createParseStage, type ParseStage } from './parse/stage.js';
 import type { PageParser } from './parse/types.js';
 import type { KeepStage } from './keep/keep-stage.js';
@@ -54,6 +54,10 @@ export interface PipelineParts {
   ownSource?: boolean;
   /** Told when a host is paused (Retry-After) or slowed (Crawl-delay): a shared queue's worker tells the fleet. */
   onHostPace?: (host: string, pace: HostPace) => void;
+  /** Replaces the run's own breaker: a shared queue's workers share one per job (frontier/redis-breaker.ts). */
+  breaker?: Breaker;
+  /** Where robots.txt files are shared between runs: a shared queue's job fetches each once (frontier/redis-robots.ts). */
+  robotsStore?: RobotsStore;
 }
 
 /** A pause (`Retry-After`) or a slower pace (`Crawl-delay`) a host asked for. */
@@ -168,10 +172,10 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     // A URL that parks lowers the demand: the feeder may take another.
     parking: new Parking(() => roomFreed.notify()),
     parser: () => parts.parser ?? parseStage(),
-    robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl)) : null,
+    robots: options.respectRobots ? new RobotsRules(options.userAgent, (robotsUrl) => fetchRobotsTxt(ctx, robotsUrl), parts.robotsStore) : null,
     claim: parts.claim ?? null,
     onHostPace: parts.onHostPace ?? null,
-    breaker: new HostBreaker(options.maxHostErrors, { cooldownMs: options.hostCooldownMs }),
+    breaker: parts.breaker ?? new HostBreaker(options.maxHostErrors, { cooldownMs: options.hostCooldownMs }),
     keep,
     signal,
   };

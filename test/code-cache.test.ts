@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -87,10 +88,55 @@ describe("the build's parser cache (dist/parse/)", () => {
     expect(JSON.parse(child.stdout)).toEqual({ cache: madeBy === process.versions.v8 ? 'accepted' : 'rejected', title: 'T' });
   });
 
-  it('loads through dist/parse/worker.js, as the CLI and the parse threads load it', () => {
-    const script = `const m = await import(${url('worker.js')}); console.log(typeof m.default, typeof m.parseInline);`;
+  // On a Node whose V8 did not make the cache, vm.Script would read it only to have it refused and compile the whole
+  // bundle: worker.js then require()s the parser, which Node's own compile cache (22.1+) covers where it is on.
+  it('loads through dist/parse/worker.js, as the CLI and the parse threads load it: with the cache only on the V8 that made it', () => {
+    const madeBy = /-v8-(.+)\.v8cache$/.exec(readdirSync(parseDir).find((f) => f.endsWith('.v8cache'))!)![1];
+    const script = `const m = await import(${url('worker.js')}); console.log(typeof m.default, typeof m.parseInline, m.loadedWith);`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
-    expect(child.stdout.trim()).toBe('function function');
+    expect(child.stdout.trim()).toBe(`function function ${madeBy === process.versions.v8 ? 'code-cache' : 'require'}`);
+  });
+});
+
+// Worker threads do not inherit Node's compile cache: the parse pool tells its threads the directory when the
+// process has the cache on (the CLI turns it on), and they turn it on before loading the parser; a process that
+// did not (a library user's) gets none in its threads either. Seen through Node's own debug output of the cache.
+describe.skipIf(typeof (nodeModule as { getCompileCacheDir?: unknown }).getCompileCacheDir !== 'function')("the parse threads and Node's compile cache (22.8+)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'volley-compile-cache-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const parseInThread = (enable: boolean) => {
+    const script = `
+      import { enableCompileCache } from 'node:module';
+      ${enable ? `enableCompileCache(${JSON.stringify(dir)});` : ''}
+      const { ParsePool } = await import(${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/parse/pool.js', import.meta.url))).href)});
+      const { normalizeExtract } = await import(${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/parse/spec.js', import.meta.url))).href)});
+      const pool = new ParsePool(normalizeExtract(undefined), 1, 10000);
+      const fields = await pool.parse({ url: 'http://a.test/', body: new TextEncoder().encode('<title>T</title>'), contentType: 'text/html' }, new AbortController().signal);
+      await pool.destroy();
+      console.log(fields.title, [...pool.threadIds].length);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined },
+    });
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim().split('\n').at(-1)).toBe('T 1');
+    return child.stderr + child.stdout;
+  };
+
+  it('a thread compiles the parser through the cache of the process that started it', () => {
+    const log = parseInThread(true);
+    expect(log).toMatch(/compile cache.*parser\.cjs/);
+    // The threads share the main thread's directory: no second one nested in it.
+    expect(log).not.toMatch(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/v[^/\\s]+/v`));
+  });
+
+  it('a process without the cache starts threads without it', () => {
+    expect(parseInThread(false)).not.toMatch(/parser\.cjs/);
   });
 });

@@ -18,8 +18,11 @@ const robotsRoute = (body: string, status = 200) => ({
 
 // Pacing is asserted on the span the server saw, with a lower bound only: a scheduler can delay a request but
 // never send it early, and one late arrival (a noisy machine) shortens the span by its own delay alone, where it
-// would shrink a single gap between two neighbours below the bound.
+// would shrink a single gap between two neighbours below the bound. A late *first* arrival (a slow connect under
+// load) shortens it by the same amount, and 690 ms was seen for an ideal 800: so the bound is half the ideal span,
+// which still tells paced (hundreds of ms) from unpaced (a few ms) and does not measure the machine.
 const span = (times: number[]) => Math.max(...times) - Math.min(...times);
+const paced = (idealMs: number) => idealMs / 2;
 
 type Routes = Parameters<typeof createTestServer>[0];
 /** Two loopback servers (two hosts to volley: different ports), closed whatever the test does. */
@@ -41,7 +44,7 @@ describe('per-host pacing', () => {
       const results = await fetchAll(urls, { perHostRate: 5, extract: false });
       expect(results.every((r) => r.ok)).toBe(true);
       expect(s.log.requests).toHaveLength(5);
-      expect(span(s.log.requests.map((r) => r.at))).toBeGreaterThanOrEqual(4 * 200 - 100);
+      expect(span(s.log.requests.map((r) => r.at))).toBeGreaterThanOrEqual(paced(4 * 200));
     } finally {
       await s.close();
     }
@@ -52,7 +55,7 @@ describe('per-host pacing', () => {
     try {
       await fetchAll([1, 2, 3].map((i) => `${s.url}/ok?delay=${i}`), { perHostDelayMs: 300, extract: false });
       expect(s.log.requests).toHaveLength(3);
-      expect(span(s.log.requests.map((r) => r.at))).toBeGreaterThanOrEqual(2 * 300 - 100);
+      expect(span(s.log.requests.map((r) => r.at))).toBeGreaterThanOrEqual(paced(2 * 300));
     } finally {
       await s.close();
     }
@@ -74,8 +77,8 @@ describe('per-host pacing', () => {
       expect(results.every((r) => r.ok)).toBe(true);
       const first429 = a.log.requests[0]!.at;
       const aNext = a.log.requests.find((r) => r.path === '/ok?t=a-next')!.at;
-      // Host a waited out the pause; host b did not.
-      expect(aNext - first429).toBeGreaterThanOrEqual(800);
+      // Host a waited out the 1 s pause (never early; the bound is loose for a late first arrival); host b did not.
+      expect(aNext - first429).toBeGreaterThanOrEqual(paced(1000));
       for (const r of b.log.requests) expect(r.at).toBeLessThan(aNext);
     });
   });
@@ -151,7 +154,7 @@ describe('robots.txt (RFC 9309)', () => {
       expect(results.every((r) => r.ok)).toBe(true);
       const times = t.log.requests.filter((q) => q.path.startsWith('/ok')).map((q) => q.at);
       expect(times).toHaveLength(3);
-      expect(span(times)).toBeGreaterThanOrEqual(2 * 500 - 100);
+      expect(span(times)).toBeGreaterThanOrEqual(paced(2 * 500));
     } finally {
       await t.close();
     }

@@ -9,8 +9,6 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  // llhttp's WebAssembly tiering budget (v8-flags.ts), set before the bundle loads undici.
-  (await import('./v8-flags.js')).setRunFlags(await import('node:v8'));
   // Node 22.1+ keeps a compile cache of the modules a process loads (in the OS temp dir by default; off with
   // NODE_DISABLE_COMPILE_CACHE, failures are Node's to swallow): the command and undici, which Node 20 compiles
   // on every run. Absent on Node 20, where only the parser has a code cache (src/parse/code-cache.ts).
@@ -23,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'enqueue' || argv[0] === 'work' || argv[0] === 'queue') {
       const { loadQueue } = await import('./command.js');
       const { runQueueCommand } = await loadQueue();
+      await setRunFlags();
       return await runQueueCommand(argv[0], argv.slice(1), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
     }
     const parsed = await parseCli(argv);
@@ -31,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     }
     const { runCli } = await loadRun();
+    await setRunFlags();
     return await runCli(parsed.config, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   } catch (err) {
     if (err instanceof UsageError) {
@@ -45,6 +45,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`volley: internal error (a bug; please report it): ${(err as Error)?.stack ?? String(err)}\n`);
     return EXIT.SOFTWARE;
   }
+}
+
+/**
+ * llhttp's WebAssembly tiering budget (v8-flags.ts), on the Node lines that need it: after the run's code, undici
+ * and the built-ins they require have loaded (a V8 flag set earlier would have Node's own code cache for those
+ * built-ins refused), and before the first connection compiles llhttp. node:v8 is not even loaded elsewhere.
+ */
+async function setRunFlags(): Promise<void> {
+  const flags = await import('./v8-flags.js');
+  if (flags.NEEDS_RUN_FLAGS) flags.setRunFlags(await import('node:v8'));
 }
 
 main(process.argv.slice(2)).then(

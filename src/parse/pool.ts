@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
-import { unpackFields, type WorkerReply, type WorkerTask } from './protocol.js';
+import { unpackFields, type ParseThreadData, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
  * Pages below this size may travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
@@ -69,6 +71,19 @@ interface Entry {
  * The compiled worker entry beside this module (CommonJS, see worker-entry.cts); when running from TypeScript
  * sources (tests), the build's copy.
  */
+/**
+ * The directory of Node's compile cache when this process has it on (the CLI turns it on, src/cli/main.ts; a
+ * library user may have too), else undefined. Worker threads do not inherit it, so the parse threads are told,
+ * and turn it on for themselves (worker-entry.cts): the parser bundle is then compiled once per Node and install,
+ * not in every thread of every run. A process that did not turn it on gets none in its threads either.
+ */
+function compileCacheDir(): string | undefined {
+  const dir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.();
+  // getCompileCacheDir() names the subdirectory of one Node version and V8 flags that enableCompileCache(dir)
+  // makes inside `dir`: the threads are given its parent, so that they share the main thread's entries.
+  return dir === undefined ? undefined : dirname(dir);
+}
+
 function workerFilename(): string {
   const beside = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
   if (existsSync(beside)) return beside;
@@ -118,6 +133,7 @@ export class ParsePool implements PageParser {
       // V8's default young generation (16 MiB here) only held garbage longer: with 4 MiB each thread's heap
       // peaked at ~13 MB instead of ~26 on W3, peak RSS 265 -> 232 MB, CPU and wall time unchanged (3 runs each).
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      workerData: { compileCacheDir: compileCacheDir() } satisfies ParseThreadData,
     });
     // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
     // Worker") on the pool, which would crash the process. The task itself has already been settled as CANCELLED.

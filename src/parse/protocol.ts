@@ -53,3 +53,9 @@ export interface WorkerReply {
   outcomes: WorkerOutcome[];
 }
 
+
+/** What each parse thread is started with (piscina's `workerData`, the thread's `worker_threads.workerData`). */
+export interface ParseThreadData {
+  /** Node's compile cache directory of the process that started the thread, when it has one on (pool.ts). */
+  compileCacheDir: string | undefined;
+}

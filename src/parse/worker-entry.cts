@@ -5,7 +5,15 @@
  * raced (piscina's preload and the first task). A CommonJS entry is required the old way; the ES module behind
  * it is reached with import(), which handles concurrent loads.
  */
-import type { WorkerReply, WorkerTask } from './protocol.js';
+import type { ParseThreadData, WorkerReply, WorkerTask } from './protocol.js';
+
+// Node's compile cache, on in this thread when the process that started it has it on (pool.ts): before the parser
+// is loaded, so that its bundle (a plain require() on a Node whose V8 did not make the build's code cache,
+// worker.js) is compiled from the cache. Worker threads do not inherit it.
+const { compileCacheDir } = (require('node:worker_threads').workerData ?? {}) as Partial<ParseThreadData>;
+if (typeof compileCacheDir === 'string') {
+  (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCacheDir);
+}
 
 // Inlined rather than imported: this CommonJS entry must not require() the ES-module protocol file (see above).
 function markStarted(task: WorkerTask): void {

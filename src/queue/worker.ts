@@ -8,6 +8,7 @@ import type { BodyOutputMode } from '../keep/body-form.js';
 import type { JobRun } from './job.js';
 import { workerOptions } from './job.js';
 import { fromPayload } from './payload.js';
+import { fleetParts } from './fleet-parts.js';
 
 /**
  * The worker loop of `volley work` (issue 21): claims batches from the job, runs them through the library's
@@ -91,8 +92,13 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   let pending: { id: string; row: string; ok: boolean }[] = [];
   let flushing: Promise<void> | null = null;
   let flushError: unknown = null;
+  /** hostPause calls on their way to Redis: a row waits for them (see flush). */
+  const pausing = new Set<Promise<void>>();
   const flush = async (): Promise<void> => {
     while (pending.length > 0) {
+      // A completion frees its host's slot in Redis: the pause that request's response asked for must be there
+      // first, or another worker could claim the host's next request in between.
+      if (pausing.size > 0) await Promise.all([...pausing]);
       const batch = pending;
       pending = [];
       const wrote = await queue.completeMany(worker, batch);
@@ -112,7 +118,11 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
     if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
     paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
     // Best effort: a pause Redis did not get is still this worker's own.
-    void queue.hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs).catch(() => {});
+    const sent: Promise<void> = queue
+      .hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs)
+      .catch(() => {})
+      .finally(() => pausing.delete(sent));
+    pausing.add(sent);
   };
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
@@ -149,8 +159,10 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
         await freed.wait(POLL_MS, signal);
         continue;
       }
+      // The whole batch is held (renewed, released on abort) before any of it is handed on: the generator may be
+      // left at any yield.
+      for (const c of claimed) held.set(c.id, c);
       for (const c of claimed) {
-        held.set(c.id, c);
         const item = fromPayload(c.payload, run);
         if (item instanceof FetchError) {
           complete(c.id, failedResult('', item));
@@ -164,7 +176,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
 
   const options = normalizeOptions({ ...workerOptions(run), concurrency, signal, onWarning: opts.onWarning });
   try {
-    for await (const { index, result } of runPipeline(source(), options, { onHostPace })) {
+    for await (const { index, result } of runPipeline(source(), options, { onHostPace, ...fleetParts(queue, options, signal) })) {
       const id = ids.get(index);
       if (id === undefined) continue;
       ids.delete(index);

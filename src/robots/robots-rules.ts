@@ -39,6 +39,18 @@ export function compileRobots(robotsUrl: string, text: string): Robot {
 
 type Rules = { kind: 'parsed'; robots: Robot } | { kind: 'allow-all' } | { kind: 'disallow-all' };
 
+/** What fetching a robots.txt came to, as plain data a store can keep: its text (2xx), or a verdict on the origin. */
+export type RobotsFile = { kind: 'text'; text: string } | { kind: 'allow-all' } | { kind: 'disallow-all' };
+
+/**
+ * Where robots.txt files are shared beyond one run: a shared queue's job keeps each origin's file so that the fleet
+ * fetches it once (frontier/redis-robots.ts). `get` returns the stored file, or calls `fetch` (at most one caller
+ * across the fleet at a time) and stores what it returns. A store that fails makes the run fetch the file itself.
+ */
+export interface RobotsStore {
+  get(origin: string, fetch: () => Promise<RobotsFile>): Promise<RobotsFile>;
+}
+
 /** RFC 9309 §2.5: crawlers must read at least 500 KiB of a robots.txt; more is not needed. */
 export const ROBOTS_MAX_BYTES = 512 * 1024;
 /** RFC 9309 §2.3.1.2: at least five consecutive redirects are followed; more means unavailable. */
@@ -68,6 +80,7 @@ export class RobotsRules {
   constructor(
     private readonly userAgent: string,
     private readonly fetchRobots: RobotsFetcher,
+    private readonly store?: RobotsStore,
   ) {}
 
   async check(url: URL): Promise<RobotsVerdict> {
@@ -90,6 +103,15 @@ export class RobotsRules {
   }
 
   private async load(origin: string): Promise<Rules> {
+    const fetch = (): Promise<RobotsFile> => this.fetchFile(origin);
+    // A store that cannot answer costs the sharing, never the rules: the file is fetched here.
+    const file = this.store ? await this.store.get(origin, fetch).catch(fetch) : await fetch();
+    if (file.kind !== 'text') return file;
+    // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
+    return { kind: 'parsed', robots: compileRobots(new URL('/robots.txt', origin).href, file.text) };
+  }
+
+  private async fetchFile(origin: string): Promise<RobotsFile> {
     const robotsUrl = new URL('/robots.txt', origin);
     let res: HttpResponse | FetchError;
     try {
@@ -98,11 +120,7 @@ export class RobotsRules {
       return { kind: 'disallow-all' };
     }
     if (res instanceof FetchError) return { kind: REDIRECT_FAILURES.has(res.code) ? 'allow-all' : 'disallow-all' };
-    if (res.status >= 200 && res.status < 300) {
-      // Rules fetched through a redirect still govern the origin that was asked (RFC 9309 §2.3.1.2).
-      const text = new TextDecoder('utf-8').decode(res.body ?? new Uint8Array());
-      return { kind: 'parsed', robots: compileRobots(robotsUrl.href, text) };
-    }
+    if (res.status >= 200 && res.status < 300) return { kind: 'text', text: new TextDecoder('utf-8').decode(res.body ?? new Uint8Array()) };
     if (res.status >= 400 && res.status < 500 && res.status !== 429) return { kind: 'allow-all' };
     return { kind: 'disallow-all' };
   }

@@ -37,6 +37,22 @@ interface OpenHost extends HostTrip {
  */
 export type Admission = 'closed' | 'probe' | HostTrip;
 
+/**
+ * The breaker as the request path uses it (schedule/request.ts): the run's own {@link HostBreaker} by default, or
+ * one that a shared queue's workers share (frontier/redis-breaker.ts), passed as `PipelineParts.breaker`.
+ */
+export interface Breaker {
+  /** A look that changes nothing, before a request waits for its turn: the trip while the host is open, else null. */
+  skipped(host: string): HostTrip | null;
+  /**
+   * Asked the moment before a request goes out; binding. A shared breaker may answer with a Promise (it asks Redis);
+   * the caller awaits only then, so the local breaker's hot path stays synchronous.
+   */
+  admit(host: string): Admission | Promise<Admission>;
+  /** How a request ended: `'response'` when any response head arrived, else its error code (see HostBreaker.record). */
+  record(host: string, outcome: ErrorCode | 'response', admission?: 'closed' | 'probe'): unknown;
+}
+
 export interface BreakerOptions {
   /** The first cool-down after a trip (`hostCooldownMs`); doubled by each failed probe, up to MAX_COOLDOWN_MS. @default 30000 */
   cooldownMs?: number;
@@ -62,7 +78,7 @@ export interface BreakerOptions {
  * Hosts are whatever keys the caller passes; use the key the host gates use (`url.host`, i.e. `hostname:port`).
  * Memory: only hosts with a failure streak or an open breaker are stored, so millions of healthy hosts cost none.
  */
-export class HostBreaker {
+export class HostBreaker implements Breaker {
   /** Closed hosts with a failure streak that has not tripped yet. */
   private readonly counting = new Map<string, HostTrip>();
   /** Open and half-open hosts, in the order they tripped. */

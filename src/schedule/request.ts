@@ -13,7 +13,7 @@ import type { HostGates } from './host-gate.js';
 import type { Parking } from './parking.js';
 import { followRedirects } from './redirect-chain.js';
 import { isRetryableStatus } from './retry-policy.js';
-import { hostSkippedError, type HostBreaker } from './breaker.js';
+import { hostSkippedError, type Breaker } from './breaker.js';
 
 /** Everything a URL's processing needs from its run; built once per run. */
 export interface RunContext {
@@ -37,8 +37,9 @@ export interface RunContext {
   claim: ((key: string, by: string) => boolean) | null;
   /** Told of each pause (Retry-After) and pace (Crawl-delay) a host asks for; null but in a shared queue's worker. */
   onHostPace: ((host: string, pace: { pauseMs?: number; intervalMs?: number }) => void) | null;
-  /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. */
-  breaker: HostBreaker;
+  /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. The run's own, or a
+   * shared queue's (every worker of the job sees the same hosts skipped). */
+  breaker: Breaker;
   /** What `body`, `save` and `warc` keep (keep/keep-stage.ts); null when none is asked for. */
   keep: KeepStage | null;
   signal: AbortSignal;
@@ -85,7 +86,9 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
     // The host may have been found dead while this request waited for its turn: it is not sent. Or its cool-down
     // is over and this request is its one probe: recorded however it ends (fetchOnce always settles), with nothing
     // awaited in between, so the host cannot stay half-open.
-    const admission = ctx.breaker.admit(url.host);
+    // A shared breaker answers with a Promise (it asks Redis); the local one does not, and is not awaited.
+    let admission = ctx.breaker.admit(url.host);
+    if (admission instanceof Promise) admission = await admission;
     if (typeof admission === 'object') throw hostSkippedError(url.host, admission);
     let res: HttpResponse;
     try {
