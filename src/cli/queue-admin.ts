@@ -50,6 +50,7 @@ export async function queueCommand(argv: string[], io: Pick<CliIo, 'stdout' | 's
     if (a._.length > 0) throw new UsageError(`volley queue status takes no words, got ${JSON.stringify(String(a._[0]))}`);
     const queue = await connectQueue(target);
     try {
+      // A job that was never defined (or was dropped) has no counts to give: said, not an error.
       const { statusOn } = await import('../queue/api.js');
       const status = await statusOn(queue);
       if (a.json === true) io.stdout.write(`${JSON.stringify({ job: target.job, defined: status !== null, ...status })}\n`);

@@ -38,15 +38,15 @@ export async function enqueueCommand(argv: string[], io: Pick<CliIo, 'stdin' | '
 
   const queue = await connectQueue(target);
   try {
+    await defineJob(queue, settings);
     if (settings.run.crawl !== undefined) {
-      await defineJob(queue, settings);
       const { enqueueCrawl } = await import('./queue-enqueue-crawl.js');
       return await enqueueCrawl(queue, target.job, config, settings.run, plan, io);
     }
     async function* requests(): AsyncGenerator<QueueRequest> {
       for await (const item of urlsOf(plan, io.stdin)) yield toQueueRequest(item, settings.run);
     }
-    const { added, dropped } = await enqueueOn(queue, settings, requests(), dedupe);
+    const { added, dropped } = await enqueueOn(queue, requests(), dedupe);
     io.stderr.write(`volley: job ${JSON.stringify(target.job)}: ${added} added${dedupe ? `, ${dropped} dropped as already in the job` : ''}\n`);
     return 0;
   } catch (err) {

@@ -8,7 +8,7 @@ import type { CrawlStatus } from '../frontier/redis-crawl.js';
 import type { SourceItem, UrlSource } from '../index.js';
 import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from './connect.js';
 import { QueueError, queueErrorOf } from './errors.js';
-import { JOB_OPTIONS, NOT_JOB_OPTIONS, settingsDifference, settingsOf, type JobRun, type JobSettings } from './job.js';
+import { JOB_OPTIONS, notJobOption, settingsDifference, settingsOf, type JobRun, type JobSettings } from './job.js';
 import { toQueueItem } from './payload.js';
 
 /**
@@ -101,7 +101,7 @@ function objectOf(name: string, value: unknown): Record<string, unknown> {
 function checkKeys(name: string, options: Record<string, unknown>, allowed: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
     if (allowed.has(key) || options[key] === undefined) continue;
-    const flag = NOT_JOB_OPTIONS[key as keyof VolleyOptions];
+    const flag = notJobOption(key);
     throw new TypeError(`${name}: unknown option \`${key}\`${flag === undefined ? '' : ` (not a job setting: ${flag.replace(/ \(give it to `volley work`\)$/, '; give it to work()')})`}`);
   }
 }
@@ -142,22 +142,25 @@ async function withQueue<T>(target: { redis: string; job: string }, fn: (queue: 
 export function librarySettings(options: Record<string, unknown>): JobSettings {
   const jobOptions: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (options[name] !== undefined) jobOptions[name] = options[name];
-  const settings = settingsOf(jobOptions as JobOptions, options.body === 'bytes' ? 'base64' : null, null);
+  // `bytes` bodies travel as the CLI's `--body base64` rows do (JSON has no bytes); `text` and `json` as they are.
+  const settings = settingsOf(jobOptions as JobOptions, jobOptions.body === 'bytes' ? 'base64' : null, null);
   normalizeOptions(jobOptions as VolleyOptions);
   normalizeOptions(settings.run.options as VolleyOptions);
   return settings;
 }
 
-/** Defines the job (or checks ours against its settings) and streams `items` into it. The CLI's path too. */
-/** Stores the job's settings, or checks ours against those it has: JOB_SETTINGS_DIFFER names each difference. */
+/**
+ * Defines the job with `settings`, or checks them against the job's own (the first definer's): a difference is a
+ * QueueError JOB_SETTINGS_DIFFER naming each. The CLI's `enqueue` and `enqueue()` alike.
+ */
 export async function defineJob(queue: ConnectedQueue, settings: JobSettings): Promise<void> {
   const stored = await queue.define(settings);
   const difference = settingsDifference(queue.job, stored, settings);
   if (difference !== null) throw new QueueError('JOB_SETTINGS_DIFFER', difference);
 }
 
-export async function enqueueOn(queue: ConnectedQueue, settings: JobSettings, items: AsyncIterable<QueueRequest> | Iterable<QueueRequest>, dedupe: boolean): Promise<EnqueueSummary> {
-  await defineJob(queue, settings);
+/** Streams `items` into a defined job, {@link BATCH} per round trip. The CLI's `enqueue` and `enqueue()` alike. */
+export async function enqueueOn(queue: ConnectedQueue, items: AsyncIterable<QueueRequest> | Iterable<QueueRequest>, dedupe: boolean): Promise<EnqueueSummary> {
   const summary: EnqueueSummary = { added: 0, dropped: 0 };
   let batch: QueueRequest[] = [];
   const flush = async (): Promise<void> => {
@@ -200,7 +203,10 @@ export async function enqueue(source: UrlSource, options?: EnqueueOptions): Prom
       yield toQueueItem(item, run);
     }
   }
-  return withQueue(target, (queue) => enqueueOn(queue, settings, requests(), dedupe));
+  return withQueue(target, async (queue) => {
+    await defineJob(queue, settings);
+    return enqueueOn(queue, requests(), dedupe);
+  });
 }
 
 /** A row as Redis holds it (JSON) as a FetchResult: a body sent as base64 (`body: 'bytes'`) is bytes again. */

@@ -24,6 +24,11 @@ export const NOT_JOB_OPTIONS: Partial<Record<keyof VolleyOptions, string>> = {
   save: '--save', warc: '--warc',
 };
 
+/** The flag of an option a job cannot carry, and where it goes instead; undefined for any other option. */
+export function notJobOption(name: string): string | undefined {
+  return NOT_JOB_OPTIONS[name as keyof VolleyOptions];
+}
+
 /** A crawl's rules, as a job stores them (JSON: patterns as their source text, no maxPages as null). */
 export interface JobCrawl {
   follow: { depth: number; scope: string; include: string[]; exclude: string[]; select: string | null; maxPages: number | null };
