@@ -28,6 +28,12 @@ function testLeaseMs(): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
+/** Test-only: VOLLEY_TEST_REDIS_GIVE_UP_MS=N gives up on a lost Redis after N ms instead of 60 s. Unset in real use. */
+function testGiveUpMs(): number | undefined {
+  const n = Number(process.env.VOLLEY_TEST_REDIS_GIVE_UP_MS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>): Promise<number> {
   const { target, rest } = takeTarget(argv);
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -67,9 +73,19 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
     }
     if (settings === null) return ending === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
     const { workQueue } = await import('../queue/worker.js');
+    // The worker's commands ride out a Redis restart; 60 s without Redis ends it (exit 69).
+    const { retryingQueue } = await import('../queue/redis-retry.js');
+    let warned = false;
+    const retried = retryingQueue(queue, {
+      giveUpMs: testGiveUpMs(),
+      onRetry: (error) => {
+        if (!quiet && !warned) io.stderr.write(`volley: warning: Redis connection lost (${error.message}); retrying for up to 60 s\n`);
+        warned = true;
+      },
+    });
     const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const run = (settings?.run ?? null) as JobRun | null;
-    const { written, released } = await workQueue(queue, run, {
+    const { written, released } = await workQueue(retried, run, {
       worker,
       concurrency,
       wait: a.wait === true,
@@ -105,6 +121,11 @@ export async function runQueueCommand(command: 'enqueue' | 'work' | 'queue', arg
       io.stderr.write(`volley: ${err.message}\n`);
       return EXIT.UNAVAILABLE;
     }
+    // A worker's Redis gone for the whole retry window (queue/redis-retry.ts): said in one line.
+    if (err instanceof Error && (err as { code?: unknown }).code === 'REDIS_UNAVAILABLE') {
+      io.stderr.write(`volley: ${err.message}\n`);
+      return EXIT.UNAVAILABLE;
+    }
     if (err instanceof UsageError) {
       io.stderr.write(`volley: ${err.message}\nRun 'volley ${command} --help' for usage.\n`);
       return EXIT.USAGE;
@@ -114,7 +135,7 @@ export async function runQueueCommand(command: 'enqueue' | 'work' | 'queue', arg
       return EXIT.SOME_FAILED;
     }
     // A Redis connection lost for good mid-way: said in one line, as unreachable.
-    if (err instanceof Error && /ECONNREFUSED|ECONNRESET|Socket closed|ClientClosed|connection/i.test(`${err.name} ${err.message}`)) {
+    if (err instanceof Error && /ECONNREFUSED|ECONNRESET|Socket closed|ClientClosed|client is offline|connection/i.test(`${err.name} ${err.message}`)) {
       io.stderr.write(`volley: lost the connection to Redis: ${err.message}\n`);
       return EXIT.UNAVAILABLE;
     }
