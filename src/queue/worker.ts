@@ -156,6 +156,8 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   }
   async function* claims(): AsyncGenerator<SourceItem> {
     while (!signal.aborted) {
+      // Completions that failed for good keep their requests held: waiting for room would wait forever.
+      if (flushError !== null) throw flushError;
       if (held.size >= concurrency) {
         await freed.wait(POLL_MS, signal);
         continue;
