@@ -20,7 +20,8 @@ const WORK_HELP = `Usage: volley work [--redis URL] [--job NAME] [-c N] [-o FILE
 Takes requests from the job and fetches them with the job's settings until the job has nothing pending or leased
 (--wait: keeps waiting for more). Each final row is written to Redis (\`volley queue results\`) exactly once
 across all workers; this worker's own rows also go to -o FILE (or stdout). Ctrl-C / SIGTERM: in-flight requests
-go back to the job at once. Exit 0 when the job is done, 130/143 on a signal, 69 when Redis cannot be reached.`;
+go back to the job at once. Exit 0 when the job is done, 130/143 on a signal, 69 when Redis cannot be reached (at the start, or for 60 s
+in the middle of a run: a restart is waited for).`;
 
 /** Test-only: VOLLEY_TEST_LEASE_MS=N leases for N ms instead of the job's timeout-based lease. Unset in real use. */
 function testLeaseMs(): number | undefined {
