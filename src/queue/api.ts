@@ -10,6 +10,7 @@ import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from './connec
 import { QueueError, queueErrorOf } from './errors.js';
 import { JOB_OPTIONS, notJobOption, settingsDifference, settingsOf, type JobRun, type JobSettings } from './job.js';
 import { toQueueItem } from './payload.js';
+import type { RetryOptions } from './redis-retry.js';
 
 /**
  * The shared queue from the library (issue 21): `enqueue`, `work`, `queueStatus`, `queueResults`, `trimResults`,
@@ -235,7 +236,17 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** The worker on a queue the caller connected: the CLI's `volley work` and `work()`. Rows come as Redis holds them. */
 export async function workOn(
   queue: ConnectedQueue,
-  options: { worker?: string; concurrency: number; wait: boolean; signal: AbortSignal; leaseMs?: number; onRow?: (row: string) => void; onWarning?: (message: string) => void },
+  options: {
+    worker?: string;
+    concurrency: number;
+    wait: boolean;
+    signal: AbortSignal;
+    leaseMs?: number;
+    onRow?: (row: string) => void;
+    onWarning?: (message: string) => void;
+    /** How the worker's commands ride out a Redis restart (queue/redis-retry.ts; 60 s, then REDIS_LOST). */
+    retry?: RetryOptions;
+  },
 ): Promise<WorkSummary & { defined: boolean }> {
   const worker = options.worker ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { signal } = options;
@@ -250,7 +261,9 @@ export async function workOn(
   }
   if (settings === null) return { ...idle, aborted: true, defined: false };
   const { workQueue } = await import('./worker.js');
-  const { written, released } = await workQueue(queue, (settings.run ?? null) as JobRun | null, {
+  // The worker's commands ride out a Redis restart; `retry.giveUpMs` (60 s) without Redis ends it with REDIS_LOST.
+  const { retryingQueue } = await import('./redis-retry.js');
+  const { written, released } = await workQueue(retryingQueue(queue, options.retry), (settings.run ?? null) as JobRun | null, {
     worker,
     concurrency: options.concurrency,
     wait: options.wait,

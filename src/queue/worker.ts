@@ -109,6 +109,8 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const freed = new Wakeup();
   let written = 0;
   let lastReap = 0;
+  /** Claiming failed for good (Redis gone): the run is cancelled, and its CANCELLED rows are not final. */
+  let lost = false;
 
   // Completions batch themselves: rows that finish while one round trip is out go in the next.
   let pending: { id: string; row: string; ok: boolean }[] = [];
@@ -156,7 +158,17 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const reapTimer = setInterval(() => void reap().catch(() => {}), Math.max(200, Math.min(5_000, Math.floor(leaseMs / 2))));
 
   async function* source(): AsyncGenerator<SourceItem> {
+    try {
+      yield* claims();
+    } catch (err) {
+      lost = true;
+      throw err;
+    }
+  }
+  async function* claims(): AsyncGenerator<SourceItem> {
     while (!signal.aborted) {
+      // Completions that failed for good keep their requests held: waiting for room would wait forever.
+      if (flushError !== null) throw flushError;
       if (held.size >= concurrency) {
         await freed.wait(POLL_MS, signal);
         continue;
@@ -191,8 +203,9 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       const id = ids.get(index);
       if (id === undefined) continue;
       ids.delete(index);
-      // An abort's CANCELLED rows are not final: those requests go back to the queue below.
-      if (signal.aborted && result.error?.code === 'CANCELLED') continue;
+      // An abort's CANCELLED rows are not final: those requests go back to the queue below (or, when the run
+      // stopped because Redis is gone, to the fleet once their leases run out).
+      if ((signal.aborted || lost) && result.error?.code === 'CANCELLED') continue;
       complete(id, result);
     }
     while (flushing !== null) await flushing;
