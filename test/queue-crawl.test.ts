@@ -201,6 +201,33 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
     }
   }, 120_000);
 
+  it('a worker stopped with SIGINT mid-crawl puts what it holds back at once (nothing leased after), exits 130; another finishes the crawl', async () => {
+    // Each page takes a second: with -c 2 the worker holds leases for most of the crawl.
+    const slow = await createCrawlSite(20, 1000);
+    try {
+      const flags = ['--follow', '--depth', '2'];
+      const local = await localCrawl([`${slow.url}/`], flags);
+      const t = target();
+      expect((await volley(['enqueue', ...t, `${slow.url}/`, ...flags])).code).toBe(0);
+      const status = async (): Promise<{ leased: number; pending: number }> => JSON.parse((await volley(['queue', 'status', ...t, '--json'])).stdout) as { leased: number; pending: number };
+      const stopped = start(['work', ...t, '-c', '2']);
+      running.add(stopped.child);
+      await until(async () => rowsOf(stopped.stdout()).length >= 2 && (await status()).leased > 0);
+      stopped.child.kill('SIGINT');
+      expect(await stopped.done).toBe(130);
+      running.delete(stopped.child);
+      // No lease left to expire: the requests it held are pending again, for anyone.
+      expect((await status()).leased).toBe(0);
+      const rest = await volley(['work', ...t, '-c', '4', '-q']);
+      expect(rest.code, rest.stderr).toBe(0);
+      const queue = rowsOf((await volley(['queue', 'results', ...t])).stdout);
+      depths(queue);
+      expect(difference(local, queue)).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  }, 120_000);
+
   it('sitemaps are read by the enqueuer: the rows of a local --sitemap run (lastmod, the broken sitemap row), each once', async () => {
     const flags = ['--sitemap', `${site.url}/sitemap-index.xml`, '--sitemap', `${site.url}/sitemap.txt`, '--sitemap', `${site.url}/broken.xml`];
     const local = await localCrawl([], flags);

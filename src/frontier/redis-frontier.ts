@@ -57,8 +57,9 @@ export class RedisFrontier implements Frontier {
   /** Claimed, not yet handed out. */
   private readonly ready: FrontierWork[] = [];
   private readonly idOf = new Map<FrontierWork, string>();
-  /** The id of each request in flight, by the URL its row names (a redirect's `by`). */
+  /** The id of each request in flight, by the URL its row names (a redirect's `by`), and back. */
   private readonly byName = new Map<string, string>();
+  private readonly nameOfId = new Map<string, string>();
   /** URLs each request's redirects claimed. */
   private readonly claims = new Map<string, string[]>();
   private completions: CrawlCompletion[] = [];
@@ -186,7 +187,10 @@ export class RedisFrontier implements Frontier {
     const work = workOf(c.payload, this.options.run);
     this.idOf.set(work, c.id);
     const name = nameOf(work.item);
-    if (name !== null) this.byName.set(name, c.id);
+    if (name !== null) {
+      this.byName.set(name, c.id);
+      this.nameOfId.set(c.id, name);
+    }
     this.ready.push(work);
   }
 
@@ -196,12 +200,10 @@ export class RedisFrontier implements Frontier {
       this.completions = [];
       const wrote = await this.crawl.complete(this.options.worker, batch);
       batch.forEach((page, i) => {
-        const claimed = this.held.get(page.id);
         this.held.delete(page.id);
-        if (claimed !== undefined) {
-          const name = nameOf(workOf(claimed.payload, this.options.run).item);
-          if (name !== null && this.byName.get(name) === page.id) this.byName.delete(name);
-        }
+        const name = this.nameOfId.get(page.id);
+        this.nameOfId.delete(page.id);
+        if (name !== undefined && this.byName.get(name) === page.id) this.byName.delete(name);
         if (wrote[i] === true) {
           this.written++;
           this.options.onRow(page.row);
