@@ -135,11 +135,21 @@ export class RedisFrontier implements Frontier {
     const claims = this.claims.get(id) ?? [];
     this.claims.delete(id);
     this.completions.push({ id, row: this.options.rowText(row), ok: row.ok, depth: (entry?.depth ?? 0) + 1, links, claims, ...counts });
-    this.flushing ??= this.flush()
+    this.kick();
+  }
+
+  /**
+   * Starts a flush unless one is running. Again once it ends: a completion that came after the flush's last look and
+   * before its end would otherwise wait for one more page, and the last page of a crawl has none after it.
+   */
+  private kick(): void {
+    if (this.flushing !== null || this.completions.length === 0 || this.flushError !== null) return;
+    this.flushing = this.flush()
       .catch((err: unknown) => void (this.flushError ??= err))
       .finally(() => {
         this.flushing = null;
         this.notify();
+        this.kick();
       });
   }
 
