@@ -251,6 +251,17 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
     expect(again.stderr).toContain('0 added (a crawl), 4 already seen');
   });
 
+  it('enqueueing into a crawl job with other crawl rules (or as a plain list) is exit 2, naming the difference', async () => {
+    const t = target();
+    expect((await volley(['enqueue', ...t, `${site.url}/`, '--follow', '--depth', '2'])).code).toBe(0);
+    const deeper = await volley(['enqueue', ...t, `${site.url}/p/3`, '--follow', '--depth', '4']);
+    expect(deeper.code).toBe(2);
+    expect(deeper.stderr).toMatch(/crawl is .*"depth":2.* in the job, .*"depth":4.* here/);
+    const plain = await volley(['enqueue', ...t, `${site.url}/p/3`]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/crawl is .* in the job, unset here/);
+  });
+
   it('--dedupe with a crawl is a usage error that says why', async () => {
     const run = await volley(['enqueue', ...target(), `${site.url}/`, '--follow', '--dedupe']);
     expect(run.code).toBe(2);

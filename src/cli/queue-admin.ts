@@ -10,7 +10,8 @@ import { UsageError } from './usage-error.js';
 
 const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job NAME]
 
-  status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory
+  status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory;
+                                       for a crawl, its level, URLs seen, links staged, pages over --max-pages
   results [-o FILE] [--follow]         every final row (JSONL), in completion order; --follow waits for more until Ctrl-C
           [--after ID]                 rows after stream id ID (printed on stderr at the end: resume from it)
   drop                                 deletes the job: settings, requests, rows
