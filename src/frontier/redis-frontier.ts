@@ -1,14 +1,19 @@
 import type { FetchResult } from '../result.js';
-import { failedResult } from '../result.js';
-import { FetchError } from '../errors.js';
 import type { NormalizedFollow } from '../crawl/follow-options.js';
 import { linksToFollow, pageOf } from '../crawl/follow-links.js';
 import type { Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
 import type { ClaimedRequest, RedisQueue } from './redis-queue.js';
-import { RedisCrawl, type CrawlCompletion } from './redis-crawl.js';
-import { crawlRowFields, linkRequest, workOf } from '../queue/crawl-payload.js';
-import type { JobRun } from '../queue/job.js';
-import { LEASE_EXPIRED } from './lease-expired.js';
+import { RedisCrawl, type CrawlCompletion, type CrawlRequest } from './redis-crawl.js';
+
+/** How the job's payloads read and are written (queue/crawl-payload.ts: the job's settings decide the items). */
+export interface CrawlCodec {
+  /** A claimed payload as the work the pipeline gets. */
+  work(payload: string): FrontierWork;
+  /** A link found on `page`, offered at `depth`. */
+  link(key: string, depth: number, page: string, scopeBase: string): CrawlRequest;
+  /** The LEASE_EXPIRED row of a payload whose lease expired too often. */
+  expiredRow(payload: string, expiries: number): string;
+}
 
 /**
  * One worker's window onto a crawl whose frontier lives in Redis (DESIGN.md "Third round": one interface, two
@@ -37,7 +42,7 @@ export interface RedisFrontierOptions {
   wait: boolean;
   signal: AbortSignal;
   follow: NormalizedFollow;
-  run: JobRun | null;
+  codec: CrawlCodec;
   /** A row as the results stream stores it (JSON; `--body`'s form). */
   rowText(row: FetchResult): string;
   /** A row this worker's completion wrote. */
@@ -128,7 +133,7 @@ export class RedisFrontier implements Frontier {
     const links = [];
     if (entry !== null) {
       const page = pageOf(entry, found);
-      for (const key of linksToFollow(entry, found, this.options.follow, counts)) links.push(linkRequest(key, entry.depth + 1, page, entry.scopeBase));
+      for (const key of linksToFollow(entry, found, this.options.follow, counts)) links.push(this.options.codec.link(key, entry.depth + 1, page, entry.scopeBase));
       this.stats.outOfScope += counts.outOfScope;
       this.stats.filtered += counts.filtered;
     }
@@ -194,7 +199,7 @@ export class RedisFrontier implements Frontier {
 
   private take(c: ClaimedRequest): void {
     this.held.set(c.id, c);
-    const work = workOf(c.payload, this.options.run);
+    const work = this.options.codec.work(c.payload);
     this.idOf.set(work, c.id);
     const name = nameOf(work.item);
     if (name !== null) {
@@ -225,7 +230,7 @@ export class RedisFrontier implements Frontier {
 
   private async reap(): Promise<void> {
     this.lastReap = Date.now();
-    await this.queue.reap(this.options.maxLeaseExpiries, { rowFor: leaseExpiredCrawlRow });
+    await this.queue.reap(this.options.maxLeaseExpiries, { rowFor: this.options.codec.expiredRow });
   }
 
   private notify(): void {
@@ -255,19 +260,4 @@ function nameOf(item: unknown): string | null {
   if (typeof item === 'string') return item;
   const url = (item as { url?: unknown } | null)?.url;
   return typeof url === 'string' ? url : null;
-}
-
-/** A crawl request's LEASE_EXPIRED row: as the plain queue's, with the depth and referrer a crawl's row has. */
-function leaseExpiredCrawlRow(payload: string, expiries: number): string {
-  let value: unknown = null;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    // not JSON: named as it is
-  }
-  const fields = crawlRowFields(value);
-  const error = new FetchError(LEASE_EXPIRED as 'LEASE_EXPIRED', `its lease expired ${expiries} times: a worker took it and was not heard from again before its lease ran out, each time`);
-  if (fields === null) return JSON.stringify(failedResult(typeof value === 'string' ? value : payload, error));
-  const { url, ...rest } = fields;
-  return JSON.stringify(failedResult(url, error, rest));
 }
