@@ -174,25 +174,53 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
   }, 60_000);
 
   it('a worker SIGKILLed mid-crawl: the others finish it, nothing lost, each URL once', async () => {
-    const slow = await createCrawlSite(20, 250);
+    // Each page takes a second: with -c 2 the doomed worker holds leases for most of the crawl.
+    const slow = await createCrawlSite(20, 1000);
     try {
       const flags = ['--follow', '--depth', '3'];
       const local = await localCrawl([`${slow.url}/`], flags);
       const t = target();
       expect((await volley(['enqueue', ...t, `${slow.url}/`, ...flags])).code).toBe(0);
       const env = { VOLLEY_TEST_LEASE_MS: '1500' };
-      const doomed = start(['work', ...t, '-c', '4'], env);
+      const doomed = start(['work', ...t, '-c', '2'], env);
       running.add(doomed.child);
       // Killed once it has written rows and holds leases (pages fetched or being fetched, their rows not yet written):
       // the others start after, so those leases can only be finished by them, after a reap.
       const leased = async (): Promise<number> => (JSON.parse((await volley(['queue', 'status', ...t, '--json'])).stdout) as { leased: number }).leased;
-      await until(async () => rowsOf(doomed.stdout()).length >= 5 && (await leased()) > 0);
+      await until(async () => rowsOf(doomed.stdout()).length >= 3 && (await leased()) > 0);
       doomed.child.kill('SIGKILL');
       await doomed.done;
       running.delete(doomed.child);
       expect(await leased()).toBeGreaterThan(0);
       const others = Promise.all([volley(['work', ...t, '-c', '4', '-q'], env), volley(['work', ...t, '-c', '4', '-q'], env)]);
       for (const w of await others) expect(w.code, w.stderr).toBe(0);
+      const queue = rowsOf((await volley(['queue', 'results', ...t])).stdout);
+      depths(queue);
+      expect(difference(local, queue)).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  }, 120_000);
+
+  it('a worker stopped with SIGINT mid-crawl puts what it holds back at once (nothing leased after), exits 130; another finishes the crawl', async () => {
+    // Each page takes a second: with -c 2 the worker holds leases for most of the crawl.
+    const slow = await createCrawlSite(20, 1000);
+    try {
+      const flags = ['--follow', '--depth', '2'];
+      const local = await localCrawl([`${slow.url}/`], flags);
+      const t = target();
+      expect((await volley(['enqueue', ...t, `${slow.url}/`, ...flags])).code).toBe(0);
+      const status = async (): Promise<{ leased: number; pending: number }> => JSON.parse((await volley(['queue', 'status', ...t, '--json'])).stdout) as { leased: number; pending: number };
+      const stopped = start(['work', ...t, '-c', '2']);
+      running.add(stopped.child);
+      await until(async () => rowsOf(stopped.stdout()).length >= 2 && (await status()).leased > 0);
+      stopped.child.kill('SIGINT');
+      expect(await stopped.done).toBe(130);
+      running.delete(stopped.child);
+      // No lease left to expire: the requests it held are pending again, for anyone.
+      expect((await status()).leased).toBe(0);
+      const rest = await volley(['work', ...t, '-c', '4', '-q']);
+      expect(rest.code, rest.stderr).toBe(0);
       const queue = rowsOf((await volley(['queue', 'results', ...t])).stdout);
       depths(queue);
       expect(difference(local, queue)).toEqual([]);
@@ -222,6 +250,17 @@ describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue 
     expect(first.stderr).toContain('3 added');
     const again = await volley(['enqueue', ...t, `${site.url}/`, `${site.url}/p/30`, ...flags]);
     expect(again.stderr).toContain('0 added (a crawl), 4 already seen');
+  });
+
+  it('enqueueing into a crawl job with other crawl rules (or as a plain list) is exit 2, naming the difference', async () => {
+    const t = target();
+    expect((await volley(['enqueue', ...t, `${site.url}/`, '--follow', '--depth', '2'])).code).toBe(0);
+    const deeper = await volley(['enqueue', ...t, `${site.url}/p/3`, '--follow', '--depth', '4']);
+    expect(deeper.code).toBe(2);
+    expect(deeper.stderr).toMatch(/crawl is .*"depth":2.* in the job, .*"depth":4.* here/);
+    const plain = await volley(['enqueue', ...t, `${site.url}/p/3`]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/crawl is .* in the job, unset here/);
   });
 
   it('--dedupe with a crawl is a usage error that says why', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisQueue } from '../src/frontier/redis-queue.js';
 import { RedisCrawl, type CrawlCompletion, type CrawlRequest } from '../src/frontier/redis-crawl.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
+import { rng } from './fixtures/rng.mjs';
 
 /** The crawl scripts' edge cases (redis-crawl-scripts.ts), one script call at a time, against a real redis-server. */
 
@@ -106,6 +107,62 @@ describe.skipIf(!redisBinary)('the crawl scripts against a real redis-server', (
     expect((await crawl.status())!.staged).toBe(0);
     expect((await queue.status()).pending).toBe(1);
   });
+
+  it('fuzz: simulated workers on random graphs, finishing in random order and dying mid-page, give each reachable page one row at its breadth-first depth', async () => {
+    const base = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 1e9));
+    console.info(`crawl scripts fuzz: FUZZ_SEED=${base}`);
+    for (let round = 0; round < 6; round++) {
+      const seedValue = base + round;
+      const random = rng(seedValue);
+      const nodes = 40 + Math.floor(random() * 80);
+      const maxDepth = 1 + Math.floor(random() * 5);
+      const edges = Array.from({ length: nodes }, () => Array.from({ length: Math.floor(random() * 5) }, () => Math.floor(random() * nodes)));
+      const url = (n: number): string => `http://h${n % 4}.test/${n}`;
+      // The answer: breadth-first depths from node 0, up to maxDepth.
+      const expected = new Map<string, number>([[url(0), 0]]);
+      for (let d = 0, level = [0]; d < maxDepth; d++) {
+        const next: number[] = [];
+        for (const n of level) for (const m of edges[n]!) if (!expected.has(url(m))) (expected.set(url(m), d + 1), next.push(m));
+        level = next;
+      }
+      const { queue, crawl } = await job();
+      await crawl.seed([seed(url(0))]);
+      const workers = ['w1', 'w2', 'w3'];
+      const held = new Map<string, { id: string; node: number; depth: number }[]>(workers.map((w) => [w, []]));
+      for (let steps = 0; ; steps++) {
+        expect(steps, `FUZZ_SEED=${seedValue}: the crawl does not end`).toBeLessThan(20_000);
+        const w = workers[Math.floor(random() * workers.length)]!;
+        const mine = held.get(w)!;
+        const action = random();
+        if (action < 0.4) {
+          for (const c of await queue.claim(w, 1 + Math.floor(random() * 4), 40)) {
+            const { $crawl } = JSON.parse(c.payload) as { $crawl: { u: string; d: number } };
+            mine.push({ id: c.id, node: Number(new URL($crawl.u).pathname.slice(1)), depth: $crawl.d });
+          }
+        } else if (action < 0.85 && mine.length > 0) {
+          // Pages finish in any order, a few at a time.
+          const done = mine.splice(Math.floor(random() * mine.length), 1 + Math.floor(random() * 2));
+          const links = (p: { node: number; depth: number }): CrawlRequest[] => (p.depth < maxDepth ? edges[p.node]!.map((m) => link(url(m), p.depth + 1)) : []);
+          await crawl.complete(w, done.map((p) => ({ ...page(p.id, p.depth + 1, links(p)), row: JSON.stringify({ url: url(p.node), depth: p.depth }) })));
+        } else if (action < 0.88 && mine.length > 0) {
+          // The worker dies: what it held comes back once its lease (40 ms) runs out and someone reaps.
+          mine.length = 0;
+        } else {
+          await queue.reap(1000);
+          const level = await crawl.promote(1 + Math.floor(random() * 5));
+          if (level.moved === 0 && level.left === 0 && [...held.values()].every((h) => h.length === 0)) break;
+          if (level.left > 0 && level.moved === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+      const rows = (await queue.results(null, 100_000)).map((r) => JSON.parse(r.row) as { url: string; depth: number });
+      const got = new Map(rows.map((r) => [r.url, r.depth]));
+      expect(got.size, `FUZZ_SEED=${seedValue}: one row per URL`).toBe(rows.length);
+      expect(got, `FUZZ_SEED=${seedValue}: the breadth-first depths`).toEqual(expected);
+      const status = (await crawl.status())!;
+      expect(status.admitted, `FUZZ_SEED=${seedValue}`).toBe(expected.size);
+      expect(status.deepest, `FUZZ_SEED=${seedValue}`).toBe(Math.max(...expected.values()));
+    }
+  }, 120_000);
 
   it('the crawl scripts refuse a job that is not a crawl, by a stable code', async () => {
     const queue = await RedisQueue.connect(server.url, `c${++jobs}`);

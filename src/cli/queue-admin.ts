@@ -9,10 +9,11 @@ import { UsageError } from './usage-error.js';
 
 const QUEUE_HELP = `Usage: volley queue status|results|drop [--redis URL] [--job NAME]
 
-  status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory
+  status [--json]                      pending, leased, done (ok / failed), hosts waiting, oldest lease, live workers, Redis memory;
+                                       for a crawl, its level, URLs seen, links staged, pages over --max-pages
   results [-o FILE] [--follow]         every final row, in completion order; --follow waits for more until Ctrl-C
           [-f jsonl|csv|json]          the main command's formats (and --csv-raw); jsonl by default
-          [--after ID]                 rows after id ID (printed on stderr at the end: resume from it)
+          [--after ID]                 rows after stream id ID (printed on stderr at the end: resume from it)
           [--trim]                     deletes from Redis the rows written once the output has them (bounded
                                        memory; at-least-once: a crash before the trim exports them again)
   drop                                 deletes the job: settings, requests, rows

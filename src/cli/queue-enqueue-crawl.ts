@@ -10,7 +10,7 @@ import type { CliIo } from './run.js';
 
 /**
  * `volley enqueue --follow …` / `--sitemap URL`: the job becomes a crawl (its `maxPages` stored with it), its inputs
- * and the entries of its sitemaps go in as seeds at depth 0 (redis-seed-sink.ts), through the job's seen set.
+ * and the entries of its sitemaps go in as seeds at depth 0 (queue/crawl-seeds.ts), through the job's seen set.
  */
 export async function enqueueCrawl(queue: RedisQueue, job: string, config: CliConfig, run: JobRun, plan: Input[], io: Pick<CliIo, 'stdin' | 'stderr'>): Promise<number> {
   const crawl = new RedisCrawl(queue);

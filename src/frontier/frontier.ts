@@ -85,7 +85,7 @@ export interface Frontier {
 
 /**
  * Where seeds that arrive on their own (a sitemap being read) go: the local frontier itself, or, for a crawl through
- * the queue, the enqueuer's sink into the job (redis-seed-sink.ts): sitemaps are read once, by `volley enqueue`,
+ * the queue, the enqueuer's sink into the job (queue/crawl-seeds.ts): sitemaps are read once, by `volley enqueue`,
  * never by each worker. A promise returned is waited for before the next seed (backpressure on a long sitemap).
  */
 export interface SeedSink {

@@ -10,7 +10,11 @@ import { FINAL_ROW, PRELUDE } from './redis-scripts.js';
  *   P crawl            hash    maxPages (-1: none), depth (the level being crawled), admitted (seeds and links
  *                              queued or staged: what maxPages counts), deepest, duplicates, overMaxPages,
  *                              outOfScope, filtered
- *   P crawl:seen       set     16-byte SHA-1 prefixes of every URL key seeded, offered or claimed by a redirect
+ *   P crawl:seen:XXXX  hash    the seen set, in 65,536 buckets: a URL key's SHA-1 starts with the bucket's 4 hex
+ *                              digits (2 bytes), and the next 14 bytes are its field (value ''). Small hashes are
+ *                              listpacks, ~18 B an entry: from ~1M URLs on, about 20-25 B a URL, not the ~80 B of
+ *                              one big set's entries (and their 16-byte members); a bucket past 128 entries (about
+ *                              8M URLs) becomes a hash table, still exact. `seen` in P crawl counts them.
  *   P crawl:stage:D    list    links found for depth D (host "\n" payload), not yet requests: a level is promoted
  *                              into the host queues only once the level before it has nothing pending or leased
  *   P crawl:claims     hash    URL -> the request whose redirect claimed it, until that request's row is final
@@ -21,15 +25,32 @@ import { FINAL_ROW, PRELUDE } from './redis-scripts.js';
  * no script holds Redis for the length of a whole level.
  */
 const CRAWL_PRELUDE = `
-local K_CRAWL, K_CSEEN, K_CLAIMS = P .. 'crawl', P .. 'crawl:seen', P .. 'crawl:claims'
+local K_CRAWL, K_CLAIMS = P .. 'crawl', P .. 'crawl:claims'
 local function stage_key(d) return P .. 'crawl:stage:' .. d end
--- The seen set's member for a URL: the first 16 bytes of its SHA-1, as bytes (a 40-character hex digest would be
--- 2.5 times the size). Exact for any crawl: a collision among 2^64 URLs is as likely as not.
-local function seen_member(url)
+-- A URL's place in the seen set: the first 16 bytes of its SHA-1, 2 for the bucket and 14, as bytes, for the field.
+-- Exact for any crawl: a collision among 2^64 URLs is as likely as not.
+local function seen_slot(url)
   local hex = redis.sha1hex(url)
   local b = {}
-  for i = 1, 32, 2 do b[#b + 1] = tonumber(string.sub(hex, i, i + 1), 16) end
-  return string.char(unpack(b))
+  for i = 5, 32, 2 do b[#b + 1] = tonumber(string.sub(hex, i, i + 1), 16) end
+  return P .. 'crawl:seen:' .. string.sub(hex, 1, 4), string.char(unpack(b))
+end
+local newlySeen = 0
+-- true when url was not seen (it is now).
+local function seen_add(url)
+  local key, field = seen_slot(url)
+  if redis.call('HSETNX', key, field, '') == 1 then
+    newlySeen = newlySeen + 1
+    return true
+  end
+  return false
+end
+local function seen_has(url)
+  local key, field = seen_slot(url)
+  return redis.call('HEXISTS', key, field) == 1
+end
+local function seen_done()
+  if newlySeen > 0 then redis.call('HINCRBY', K_CRAWL, 'seen', newlySeen) end
 end
 local crawlConf = redis.call('HMGET', K_CRAWL, 'maxPages', 'admitted', 'depth')
 if not crawlConf[1] then return redis.error_reply('VOLLEY_NO_CRAWL the job is not a crawl: enqueue it with --follow or --sitemap') end
@@ -75,19 +96,19 @@ for i = 2, #ARGV, 3 do
   if url == '' then
     add_request(host, payload)
   else
-    local m = seen_member(url)
-    if redis.call('SISMEMBER', K_CSEEN, m) == 1 then
+    if seen_has(url) then
       dups = dups + 1
     elseif not room() then
       over = over + 1
     else
-      redis.call('SADD', K_CSEEN, m)
+      seen_add(url)
       admitted = admitted + 1
       add_request(host, payload)
     end
   end
 end
 added_done(now)
+seen_done()
 redis.call('HSET', K_CRAWL, 'admitted', admitted)
 if dups > 0 then redis.call('HINCRBY', K_CRAWL, 'duplicates', dups) end
 if over > 0 then redis.call('HINCRBY', K_CRAWL, 'overMaxPages', over) end
@@ -121,10 +142,9 @@ while i <= #ARGV do
     outOfScope = outOfScope + tonumber(ARGV[i + 6])
     filtered = filtered + tonumber(ARGV[i + 7])
     for j = firstLink, firstClaim - 1, 3 do
-      local m = seen_member(ARGV[j])
       if not room() then
-        if redis.call('SISMEMBER', K_CSEEN, m) == 0 then over = over + 1 end
-      elseif redis.call('SADD', K_CSEEN, m) == 0 then
+        if not seen_has(ARGV[j]) then over = over + 1 end
+      elseif not seen_add(ARGV[j]) then
         dups = dups + 1
       else
         admitted = admitted + 1
@@ -142,6 +162,7 @@ while i <= #ARGV do
 end
 -- The pages' hosts, and the hosts of links queued at once.
 added_done(now)
+seen_done()
 if ok > 0 then redis.call('HINCRBY', K_STATS, 'ok', ok) end
 if failed > 0 then redis.call('HINCRBY', K_STATS, 'failed', failed) end
 redis.call('HSET', K_CRAWL, 'admitted', admitted)
@@ -160,7 +181,8 @@ return out
  */
 export const CRAWL_CLAIM = `${PRELUDE}${CRAWL_PRELUDE}
 local url, id = ARGV[2], ARGV[3]
-if redis.call('SADD', K_CSEEN, seen_member(url)) == 1 then
+if seen_add(url) then
+  seen_done()
   if id ~= '' then redis.call('HSET', K_CLAIMS, url, id) end
   return 1
 end
@@ -198,7 +220,7 @@ return {level, moved, busy + moved + redis.call('LLEN', stage_key(level)) + redi
 
 /** ARGV: P. {maxPages, level, admitted, seen, staged, deepest, duplicates, overMaxPages, outOfScope, filtered}. */
 export const CRAWL_STATUS = `${PRELUDE}${CRAWL_PRELUDE}
-local c = redis.call('HMGET', K_CRAWL, 'deepest', 'duplicates', 'overMaxPages', 'outOfScope', 'filtered')
+local c = redis.call('HMGET', K_CRAWL, 'deepest', 'duplicates', 'overMaxPages', 'outOfScope', 'filtered', 'seen')
 local staged = redis.call('LLEN', stage_key(level)) + redis.call('LLEN', stage_key(level + 1))
-return {maxPages, level, admitted, redis.call('SCARD', K_CSEEN), staged, num(c[1]), num(c[2]), num(c[3]), num(c[4]), num(c[5])}
+return {maxPages, level, admitted, num(c[6]), staged, num(c[1]), num(c[2]), num(c[3]), num(c[4]), num(c[5])}
 `;

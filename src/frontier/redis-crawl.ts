@@ -6,7 +6,7 @@ import { CRAWL_CLAIM, CRAWL_COMPLETE, CRAWL_DEFINE, CRAWL_PROMOTE, CRAWL_SEED, C
  * A crawl's state in a job on the shared queue (issue 21, DESIGN.md "Third round": the frontier's Redis home): the
  * seen set, the links staged per depth, `maxPages` counted fleet-wide. Each method is one Lua script
  * (redis-crawl-scripts.ts), atomic in Redis, on the queue's connection and under the job's `{JOB}` hash tag. The
- * enqueuer seeds it (redis-seed-sink.ts); each worker's RedisFrontier completes pages, claims redirect targets and
+ * enqueuer seeds it (queue/crawl-seeds.ts); each worker's RedisFrontier completes pages, claims redirect targets and
  * promotes levels.
  */
 

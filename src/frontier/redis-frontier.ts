@@ -1,14 +1,19 @@
 import type { FetchResult } from '../result.js';
-import { failedResult } from '../result.js';
-import { FetchError } from '../errors.js';
 import type { NormalizedFollow } from '../crawl/follow-options.js';
 import { linksToFollow, pageOf } from '../crawl/follow-links.js';
 import type { Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
 import type { ClaimedRequest, RedisQueue } from './redis-queue.js';
-import { RedisCrawl, type CrawlCompletion } from './redis-crawl.js';
-import { crawlRowFields, linkRequest, workOf } from '../queue/crawl-payload.js';
-import type { JobRun } from '../queue/job.js';
-import { LEASE_EXPIRED } from './lease-expired.js';
+import { RedisCrawl, type CrawlCompletion, type CrawlRequest } from './redis-crawl.js';
+
+/** How the job's payloads read and are written (queue/crawl-payload.ts: the job's settings decide the items). */
+export interface CrawlCodec {
+  /** A claimed payload as the work the pipeline gets. */
+  work(payload: string): FrontierWork;
+  /** A link found on `page`, offered at `depth`. */
+  link(key: string, depth: number, page: string, scopeBase: string): CrawlRequest;
+  /** The LEASE_EXPIRED row of a payload whose lease expired too often. */
+  expiredRow(payload: string, expiries: number): string;
+}
 
 /**
  * One worker's window onto a crawl whose frontier lives in Redis (DESIGN.md "Third round": one interface, two
@@ -37,7 +42,7 @@ export interface RedisFrontierOptions {
   wait: boolean;
   signal: AbortSignal;
   follow: NormalizedFollow;
-  run: JobRun | null;
+  codec: CrawlCodec;
   /** A row as the results stream stores it (JSON; `--body`'s form). */
   rowText(row: FetchResult): string;
   /** A row this worker's completion wrote. */
@@ -57,8 +62,9 @@ export class RedisFrontier implements Frontier {
   /** Claimed, not yet handed out. */
   private readonly ready: FrontierWork[] = [];
   private readonly idOf = new Map<FrontierWork, string>();
-  /** The id of each request in flight, by the URL its row names (a redirect's `by`). */
+  /** The id of each request in flight, by the URL its row names (a redirect's `by`), and back. */
   private readonly byName = new Map<string, string>();
+  private readonly nameOfId = new Map<string, string>();
   /** URLs each request's redirects claimed. */
   private readonly claims = new Map<string, string[]>();
   private completions: CrawlCompletion[] = [];
@@ -127,18 +133,28 @@ export class RedisFrontier implements Frontier {
     const links = [];
     if (entry !== null) {
       const page = pageOf(entry, found);
-      for (const key of linksToFollow(entry, found, this.options.follow, counts)) links.push(linkRequest(key, entry.depth + 1, page, entry.scopeBase));
+      for (const key of linksToFollow(entry, found, this.options.follow, counts)) links.push(this.options.codec.link(key, entry.depth + 1, page, entry.scopeBase));
       this.stats.outOfScope += counts.outOfScope;
       this.stats.filtered += counts.filtered;
     }
     const claims = this.claims.get(id) ?? [];
     this.claims.delete(id);
     this.completions.push({ id, row: this.options.rowText(row), ok: row.ok, depth: (entry?.depth ?? 0) + 1, links, claims, ...counts });
-    this.flushing ??= this.flush()
+    this.kick();
+  }
+
+  /**
+   * Starts a flush unless one is running. Again once it ends: a completion that came after the flush's last look and
+   * before its end would otherwise wait for one more page, and the last page of a crawl has none after it.
+   */
+  private kick(): void {
+    if (this.flushing !== null || this.completions.length === 0 || this.flushError !== null) return;
+    this.flushing = this.flush()
       .catch((err: unknown) => void (this.flushError ??= err))
       .finally(() => {
         this.flushing = null;
         this.notify();
+        this.kick();
       });
   }
 
@@ -183,10 +199,13 @@ export class RedisFrontier implements Frontier {
 
   private take(c: ClaimedRequest): void {
     this.held.set(c.id, c);
-    const work = workOf(c.payload, this.options.run);
+    const work = this.options.codec.work(c.payload);
     this.idOf.set(work, c.id);
     const name = nameOf(work.item);
-    if (name !== null) this.byName.set(name, c.id);
+    if (name !== null) {
+      this.byName.set(name, c.id);
+      this.nameOfId.set(c.id, name);
+    }
     this.ready.push(work);
   }
 
@@ -196,12 +215,10 @@ export class RedisFrontier implements Frontier {
       this.completions = [];
       const wrote = await this.crawl.complete(this.options.worker, batch);
       batch.forEach((page, i) => {
-        const claimed = this.held.get(page.id);
         this.held.delete(page.id);
-        if (claimed !== undefined) {
-          const name = nameOf(workOf(claimed.payload, this.options.run).item);
-          if (name !== null && this.byName.get(name) === page.id) this.byName.delete(name);
-        }
+        const name = this.nameOfId.get(page.id);
+        this.nameOfId.delete(page.id);
+        if (name !== undefined && this.byName.get(name) === page.id) this.byName.delete(name);
         if (wrote[i] === true) {
           this.written++;
           this.options.onRow(page.row);
@@ -213,7 +230,7 @@ export class RedisFrontier implements Frontier {
 
   private async reap(): Promise<void> {
     this.lastReap = Date.now();
-    await this.queue.reap(this.options.maxLeaseExpiries, { rowFor: leaseExpiredCrawlRow });
+    await this.queue.reap(this.options.maxLeaseExpiries, { rowFor: this.options.codec.expiredRow });
   }
 
   private notify(): void {
@@ -243,19 +260,4 @@ function nameOf(item: unknown): string | null {
   if (typeof item === 'string') return item;
   const url = (item as { url?: unknown } | null)?.url;
   return typeof url === 'string' ? url : null;
-}
-
-/** A crawl request's LEASE_EXPIRED row: as the plain queue's, with the depth and referrer a crawl's row has. */
-function leaseExpiredCrawlRow(payload: string, expiries: number): string {
-  let value: unknown = null;
-  try {
-    value = JSON.parse(payload);
-  } catch {
-    // not JSON: named as it is
-  }
-  const fields = crawlRowFields(value);
-  const error = new FetchError(LEASE_EXPIRED as 'LEASE_EXPIRED', `its lease expired ${expiries} times: a worker took it and was not heard from again before its lease ran out, each time`);
-  if (fields === null) return JSON.stringify(failedResult(typeof value === 'string' ? value : payload, error));
-  const { url, ...rest } = fields;
-  return JSON.stringify(failedResult(url, error, rest));
 }

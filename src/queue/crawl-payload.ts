@@ -1,4 +1,6 @@
 import type { CrawlRequest } from '../frontier/redis-crawl.js';
+import type { CrawlCodec } from '../frontier/redis-frontier.js';
+import { failedResult } from '../result.js';
 import type { CrawlEntry, FrontierWork } from '../frontier/frontier.js';
 import { canonicalKey } from '../crawl/scope.js';
 import { linkItem, seedUrl } from '../crawl/follow-links.js';
@@ -78,8 +80,32 @@ export function workOf(payload: string, run: JobRun | null): FrontierWork {
   return { item: item instanceof FetchError ? new PresetFailure(c.u, item) : item, entry };
 }
 
+/** The codec of a crawl job's payloads, for its workers' RedisFrontier. */
+export function crawlCodec(run: JobRun | null): CrawlCodec {
+  return { work: (payload) => workOf(payload, run), link: linkRequest, expiredRow: leaseExpiredCrawlRow };
+}
+
+/** A crawl request's LEASE_EXPIRED row: as the plain queue's, with the depth, referrer and lastmod a crawl's row has. */
+export function leaseExpiredCrawlRow(payload: string, expiries: number): string {
+  let value: unknown = null;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    // not JSON: named as it is
+  }
+  const error = new FetchError('LEASE_EXPIRED', `its lease expired ${expiries} times: a worker took it and was not heard from again before its lease ran out, each time`);
+  const fields = crawlRowFields(value);
+  if (fields !== null) {
+    const { url, ...rest } = fields;
+    return JSON.stringify(failedResult(url, error, rest));
+  }
+  const failure = (value as CrawlPayload | null)?.$failure;
+  const url = typeof value === 'string' ? value : failure !== undefined ? failure.url : typeof (value as { url?: unknown } | null)?.url === 'string' ? (value as { url: string }).url : payload;
+  return JSON.stringify(failedResult(url, error, failure !== undefined ? { sitemap: true } : {}));
+}
+
 /** The row fields of a crawl's payload (for a LEASE_EXPIRED row): its URL as the row names it, depth, referrer. */
-export function crawlRowFields(payload: unknown): { url: string; depth: number; referrer: string | null; lastmod?: string | null } | null {
+function crawlRowFields(payload: unknown): { url: string; depth: number; referrer: string | null; lastmod?: string | null } | null {
   const c = (payload as CrawlPayload | null)?.$crawl;
   if (c === undefined || c === null) return null;
   const item = (payload as CrawlPayload).item;

@@ -7,6 +7,7 @@ import type { BodyOutputMode } from '../keep/body-form.js';
 import type { JobRun } from './job.js';
 import { workerOptions } from './job.js';
 import { fleetParts } from './fleet-parts.js';
+import { crawlCodec } from './crawl-payload.js';
 import { hostPaceReporter, leaseFor, MAX_LEASE_EXPIRIES, type WorkOptions } from './worker.js';
 
 /**
@@ -30,7 +31,7 @@ export async function workCrawl(queue: RedisQueue, run: JobRun, opts: WorkOption
     wait: opts.wait,
     signal,
     follow: options.follow,
-    run,
+    codec: crawlCodec(run),
     rowText,
     onRow: opts.onRow,
     maxLeaseExpiries: MAX_LEASE_EXPIRIES,

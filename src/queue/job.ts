@@ -123,7 +123,8 @@ function flat(settings: { perHost: number; intervalMs: number; run: unknown }): 
   for (const [k, v] of Object.entries(run.options ?? {})) out.set(k, stable(v));
   out.set('body', stable(run.body ?? null));
   out.set('plainBody', stable(run.plainBody ?? null));
-  out.set('crawl', stable(run.crawl ?? null));
+  // Only a crawl has it: a plain job's difference from a crawl reads "unset".
+  if (run.crawl != null) out.set('crawl', stable(run.crawl));
   return out;
 }
 
