@@ -1,4 +1,4 @@
-// `node bench/queue.mjs [--quick] [--reps N] [--only scaling,w1,memory]` (W8, issue 21; also run by `npm run bench`):
+// `node bench/queue.mjs [--quick] [--reps N] [--only scaling,w1,memory] [--scaling 1,2,3,plain,thirds]` (W8, issue 21; also run by `npm run bench`):
 // the shared queue on a private redis-server (bench/lib/redis.mjs; skipped with a message when there is none).
 //   scaling  a latency-bound list (2,000 URLs over 100 loopback hosts, 200 ms each, --per-host 2, -c 20 a worker)
 //            through 1, 2 and 3 `volley work` processes, wall time from the workers' spawn to the last one's exit;
@@ -63,7 +63,7 @@ async function main() {
   const reps = Number(args[args.indexOf('--reps') + 1]) || (quick ? 1 : 2);
   const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : null;
   const parts = new Set((onlyArg ?? 'scaling,w1,memory').split(',').map((x) => x.trim().toLowerCase()));
-  const SIZES = quick ? { scaling: 300, w1: 2_000, memory: 50_000 } : { scaling: 2_000, w1: 20_000, memory: 1_000_000 };
+  const SIZES = quick ? { scaling: 300, w1: 1_000, memory: 20_000 } : { scaling: 2_000, w1: 20_000, memory: 1_000_000 };
   const HOSTS = 100;
   const DELAY_MS = 200;
   const PER_WORKER = 20;
@@ -205,8 +205,10 @@ async function main() {
         return { wall: w.wall, enqueueS: e.wall, redisCpuUsPerRequest: (w.redisCpuS / n) * 1e6, enqueueRedisCpuUsPerRequest: (e.redisCpuS / n) * 1e6, bad: allOnce(w.rows, urls) };
       }
       const runs = [];
+      // `--scaling 1,3`: only those contestants (for an A/B of the worker loop).
+      const picked = args.includes('--scaling') ? (args[args.indexOf('--scaling') + 1] ?? '').split(',') : Object.keys(contestants);
       for (let rep = 0; rep < reps; rep++) {
-        const names = Object.keys(contestants);
+        const names = Object.keys(contestants).filter((name) => picked.includes(name));
         for (const name of rep % 2 === 0 ? names : names.reverse()) {
           await stats();
           const r = await contestants[name]();
