@@ -39,16 +39,6 @@ export interface WorkOptions {
 export const MAX_LEASE_EXPIRIES = 3;
 /** How long an idle worker waits before asking again. */
 const POLL_MS = 200;
-
-/**
- * Requests claimed beyond `concurrency` (a quarter of it, at least 1, at most 64): the pipeline queues them behind
- * its own limit, so a freed slot starts the next request at once instead of after a claim round trip. They are
- * leased like the rest (status counts them, a per-host slot is theirs), renewed, and released on abort. Claims
- * wait until half of them are taken, so one round trip brings several.
- */
-export function claimAhead(concurrency: number): number {
-  return Math.min(64, Math.max(1, Math.ceil(concurrency / 4)));
-}
 /** Added to a lease over the run's own worst case (timeouts, backoff). */
 const LEASE_MARGIN_MS = 30_000;
 
@@ -94,9 +84,6 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const ids = new Map<number, string>();
   let nextIndex = 0;
   const freed = new Wakeup();
-  const ahead = claimAhead(concurrency);
-  /** Held requests whose result is out of the pipeline, the completion round trip not back yet: their slots are free. */
-  let finishing = 0;
   let written = 0;
   let lastReap = 0;
 
@@ -109,7 +96,6 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       const batch = pending;
       pending = [];
       const wrote = await queue.completeMany(worker, batch);
-      finishing -= batch.length;
       batch.forEach((entry, i) => {
         held.delete(entry.id);
         if (wrote[i] === true) {
@@ -135,10 +121,6 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
     pending.push({ id, row, ok: result.ok });
-    finishing++;
-    // The slot is free now, not once Redis has the row: the claim (sent after this completion on the same
-    // connection, so Redis runs it after) may take the host's slot this one frees.
-    freed.notify();
     flushing ??= flush()
       .catch((err: unknown) => void (flushError ??= err))
       .finally(() => {
@@ -158,14 +140,14 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
 
   async function* source(): AsyncGenerator<SourceItem> {
     while (!signal.aborted) {
-      const room = concurrency + ahead - (held.size - finishing);
-      // Below the buffer's half: wait for more room, so that one claim brings several (but never wait idle).
-      if (room <= 0 || (room < Math.ceil(ahead / 2) && held.size - finishing >= concurrency)) {
+      // A slot is taken again once its completion is back, not when its result is out, and nothing is claimed
+      // ahead: both were tried (bench W8, issue 21) and made 3 workers slower, not faster (README, Past one machine).
+      if (held.size >= concurrency) {
         await freed.wait(POLL_MS, signal);
         continue;
       }
       if (pausing.size > 0) await Promise.all(pausing);
-      const claimed = await queue.claim(worker, room, leaseMs);
+      const claimed = await queue.claim(worker, concurrency - held.size, leaseMs);
       if (claimed.length === 0) {
         const status = await queue.status();
         // Leases of our own are finishing here; anyone else's may come back (a dead worker's, after a reap).

@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint, RedisQueue } from '../src/frontier/redis-queue.js';
-import { claimAhead, workQueue } from '../src/queue/worker.js';
+import { workQueue } from '../src/queue/worker.js';
 import { createTestServer, type TestServer } from './fixtures/server.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
 
 /**
- * The worker's claim-ahead buffer (issue 21's benchmark): a worker leases up to `concurrency + claimAhead(concurrency)`
- * requests, never more; the ones beyond its concurrency wait in the pipeline, are counted leased, and an abort
- * puts every one of them back at once.
+ * What a worker leases (issue 21): as many requests as its concurrency, never more (no buffer claimed ahead: bench W8
+ * measured it slower), all of them counted leased by `status`, and an abort puts every one of them back at once.
  */
 
 const redisBinary = findRedis();
-if (!redisBinary) console.warn(`skipping test/queue-claim-ahead.test.ts: ${REDIS_MISSING}`);
+if (!redisBinary) console.warn(`skipping test/queue-worker-leases.test.ts: ${REDIS_MISSING}`);
 
 type Queue = Awaited<ReturnType<typeof RedisQueue.connect>>;
 
@@ -20,7 +19,7 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-describe.skipIf(!redisBinary)('the worker claims a small buffer ahead, and gives it back on abort', () => {
+describe.skipIf(!redisBinary)('a worker leases its concurrency, and gives it all back on abort', () => {
   let redis: RedisServer;
   let site: TestServer;
   const open: Queue[] = [];
@@ -35,13 +34,9 @@ describe.skipIf(!redisBinary)('the worker claims a small buffer ahead, and gives
     await redis?.stop();
   });
 
-  it('claimAhead is a quarter of the concurrency, at least 1, at most 64', () => {
-    expect([1, 4, 5, 20, 64, 1000].map(claimAhead)).toEqual([1, 1, 2, 5, 16, 64]);
-  });
-
   // Up to 8: the pipeline's own per-host default (the job here has no run settings), all URLs on one host.
-  it.each([1, 4, 8])('-c %i: leases concurrency + the buffer at most, all counted leased; abort releases every one', async (concurrency) => {
-    const job = `ahead${concurrency}`;
+  it.each([1, 4, 8])('-c %i: leases that many at most, all counted leased; abort releases every one', async (concurrency) => {
+    const job = `leases${concurrency}`;
     const q = await RedisQueue.connect(redis.url, job);
     const watcher = await RedisQueue.connect(redis.url, job);
     open.push(q, watcher);
@@ -50,7 +45,7 @@ describe.skipIf(!redisBinary)('the worker claims a small buffer ahead, and gives
     const host = new URL(site.url).host;
     const urls = Array.from({ length: total }, (_, i) => `${site.url}/hang?k=${concurrency}-${i}`);
     await q.enqueue(urls.map((url) => ({ key: fingerprint({ url }), host, payload: JSON.stringify(url) })));
-    const bound = concurrency + claimAhead(concurrency);
+    const bound = concurrency;
 
     const controller = new AbortController();
     let maxLeased = 0;
@@ -61,7 +56,7 @@ describe.skipIf(!redisBinary)('the worker claims a small buffer ahead, and gives
       maxLeased = Math.max(maxLeased, leased);
       return leased === bound;
     });
-    // The buffer is leased and waits: only `concurrency` requests reach the site.
+    // Each leased request is in flight at the site.
     const reached = (): number => urls.filter((url) => site.hits(new URL(url).pathname + new URL(url).search) > 0).length;
     await until(async () => reached() >= concurrency);
     controller.abort();
