@@ -1,4 +1,4 @@
-// `node bench/queue.mjs [--quick] [--reps N] [--only scaling,w1,memory]` (W8, issue 21; also run by `npm run bench`):
+// `node bench/queue.mjs [--quick] [--reps N] [--only scaling,w1,memory] [--scaling 1,2,3,plain,thirds]` (W8, issue 21; also run by `npm run bench`):
 // the shared queue on a private redis-server (bench/lib/redis.mjs; skipped with a message when there is none).
 //   scaling  a latency-bound list (2,000 URLs over 100 loopback hosts, 200 ms each, --per-host 2, -c 20 a worker)
 //            through 1, 2 and 3 `volley work` processes, wall time from the workers' spawn to the last one's exit;
@@ -11,7 +11,7 @@
 // enqueue and every work phase of the parts above. Prints one JSON line on stdout (for main.mjs), a table on stderr.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { findRedis, startRedis } from './lib/redis.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'dist/cli/main.js');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const args = process.argv.slice(2);
 
 if (args[0] === '--serve-farm') await serveFarm(Number(args[1]), Number(args[2]));
@@ -63,7 +64,7 @@ async function main() {
   const reps = Number(args[args.indexOf('--reps') + 1]) || (quick ? 1 : 2);
   const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : null;
   const parts = new Set((onlyArg ?? 'scaling,w1,memory').split(',').map((x) => x.trim().toLowerCase()));
-  const SIZES = quick ? { scaling: 300, w1: 2_000, memory: 50_000 } : { scaling: 2_000, w1: 20_000, memory: 1_000_000 };
+  const SIZES = quick ? { scaling: 300, w1: 1_000, memory: 20_000 } : { scaling: 2_000, w1: 20_000, memory: 1_000_000 };
   const HOSTS = 100;
   const DELAY_MS = 200;
   const PER_WORKER = 20;
@@ -104,27 +105,42 @@ async function main() {
     const m = Math.floor(s.length / 2);
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
-  /** The CLI as a child (never blocking this process, which may be serving); resolves with its exit and stderr. */
+  let timed = 0;
+  /**
+   * The CLI as a child (never blocking this process, which may be serving), under /usr/bin/time when there is one:
+   * its CPU (user + sys) is the figure a loaded machine disturbs least. Resolves with its exit, stderr and CPU.
+   */
   const cli = (cliArgs) =>
     new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...cliArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REDIS_URL: '' } });
+      const timeFile = join(work, `time-${++timed}.txt`);
+      const cmd = TIME ? [TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, CLI, ...cliArgs]] : [process.execPath, [CLI, ...cliArgs]];
+      const child = spawn(cmd[0], cmd[1], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REDIS_URL: '' } });
       children.add(child);
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
       child.once('close', (code) => {
         children.delete(child);
-        resolve({ code, stderr });
+        let cpu = null;
+        if (TIME && existsSync(timeFile)) {
+          const [user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          cpu = user + sys;
+          rmSync(timeFile, { force: true });
+        }
+        resolve({ code, stderr, cpu });
       });
     });
-  /** Runs the commands at once; wall time from the spawn to the last exit. */
+  /** Runs the commands at once; wall time from the spawn to the last exit, and their CPU together. */
   const together = async (commands) => {
     const started = performance.now();
     const done = await Promise.all(commands.map(cli));
     const wall = (performance.now() - started) / 1000;
     const failed = done.find((d) => d.code !== 0);
     if (failed) throw new Error(`a CLI run exited ${failed.code}: ${failed.stderr.slice(-400)}`);
+    lastCpu = done.every((d) => d.cpu !== null) ? done.reduce((sum, d) => sum + d.cpu, 0) : null;
     return wall;
   };
+  /** The CPU seconds of the last `together`'s commands (null without /usr/bin/time). */
+  let lastCpu = null;
   const readRows = (files) =>
     files.flatMap((f) =>
       readFileSync(f, 'utf8')
@@ -155,10 +171,11 @@ async function main() {
     const outs = Array.from({ length: n }, (_, i) => join(work, `w${i}.jsonl`));
     const cpu0 = await redisCpu();
     const wall = await together(outs.map((o) => ['work', ...t, '-c', String(concurrency), '-q', '-o', o]));
+    const cpuS = lastCpu;
     const redisCpuS = (await redisCpu()) - cpu0;
     const rows = readRows(outs);
     outs.forEach((o) => rmSync(o, { force: true }));
-    return { wall, redisCpuS, rows };
+    return { wall, cpuS, redisCpuS, rows };
   };
 
   const result = { quick, reps, sizes: SIZES, parts: [...parts], loadavg: loadavg().map((x) => Number(x.toFixed(2))), redis: (await info('server')).match(/^redis_version:(\S+)/m)?.[1] };
@@ -191,22 +208,24 @@ async function main() {
         plain: async () => {
           const out = join(work, 'plain.jsonl');
           const wall = await together([['-i', list, '-o', out, ...plainFlags]]);
-          return { wall, bad: allOnce(readRows([out]), urls) };
+          return { wall, cpuMsPerRequest: (lastCpu / n) * 1e3, bad: allOnce(readRows([out]), urls) };
         },
         thirds: async () => {
           const outs = thirds.map((_, k) => join(work, `plain${k}.jsonl`));
           const wall = await together(thirds.map((f, k) => ['-i', f, '-o', outs[k], ...plainFlags]));
-          return { wall, bad: allOnce(readRows(outs), urls) };
+          return { wall, cpuMsPerRequest: (lastCpu / n) * 1e3, bad: allOnce(readRows(outs), urls) };
         },
       };
       async function workersRun(k) {
         const e = await enqueue('scaling', list, ['--per-host', '2', '--retries', '0']);
         const w = await workers(e.t, k, PER_WORKER);
-        return { wall: w.wall, enqueueS: e.wall, redisCpuUsPerRequest: (w.redisCpuS / n) * 1e6, enqueueRedisCpuUsPerRequest: (e.redisCpuS / n) * 1e6, bad: allOnce(w.rows, urls) };
+        return { wall: w.wall, cpuMsPerRequest: (w.cpuS / n) * 1e3, enqueueS: e.wall, redisCpuUsPerRequest: (w.redisCpuS / n) * 1e6, enqueueRedisCpuUsPerRequest: (e.redisCpuS / n) * 1e6, bad: allOnce(w.rows, urls) };
       }
       const runs = [];
+      // `--scaling 1,3`: only those contestants (for an A/B of the worker loop).
+      const picked = args.includes('--scaling') ? (args[args.indexOf('--scaling') + 1] ?? '').split(',') : Object.keys(contestants);
       for (let rep = 0; rep < reps; rep++) {
-        const names = Object.keys(contestants);
+        const names = Object.keys(contestants).filter((name) => picked.includes(name));
         for (const name of rep % 2 === 0 ? names : names.reverse()) {
           await stats();
           const r = await contestants[name]();
@@ -215,7 +234,7 @@ async function main() {
           if (r.bad) problems.push(`scaling ${name}: ${r.bad}`);
           // The plain runs' limit is per process (thirds: three processes, up to 3 × 2 per host); the queue's is the fleet's.
           if (/^\d$/.test(name) && peakPerHost > 2) problems.push(`scaling ${name} workers: ${peakPerHost} in flight on one host (--per-host 2)`);
-          console.error(`W8 scaling ${name.padEnd(6)} rep ${rep}: ${r.wall.toFixed(2)} s, peak per host ${peakPerHost}${r.redisCpuUsPerRequest ? `, Redis ${r.redisCpuUsPerRequest.toFixed(0)} µs CPU a request` : ''}${r.bad ? `  WRONG: ${r.bad}` : ''}`);
+          console.error(`W8 scaling ${name.padEnd(6)} rep ${rep}: ${r.wall.toFixed(2)} s, CPU ${r.cpuMsPerRequest?.toFixed(2)} ms a request, peak per host ${peakPerHost}${r.redisCpuUsPerRequest ? `, Redis ${r.redisCpuUsPerRequest.toFixed(0)} µs CPU a request` : ''}${r.bad ? `  WRONG: ${r.bad}` : ''}`);
         }
       }
       farm.disconnect();
@@ -233,6 +252,7 @@ async function main() {
         oneOverPlain: wall('1') / wall('plain'),
         thirdsOverPlain: wall('thirds') / wall('plain'),
         redisCpuUsPerRequest: { 1: of('1', 'redisCpuUsPerRequest'), 2: of('2', 'redisCpuUsPerRequest'), 3: of('3', 'redisCpuUsPerRequest') },
+        cpuMsPerRequest: Object.fromEntries(Object.keys(contestants).map((k) => [k, of(k, 'cpuMsPerRequest')])),
         peakPerHost: Math.max(...runs.filter((r) => /^\d$/.test(r.name)).map((r) => r.peakPerHost)),
         runs,
       };
@@ -261,15 +281,15 @@ async function main() {
           if (name === 'plain') {
             const out = join(work, 'w1-plain.jsonl');
             const wall = await together([['-i', list, '-o', out, '-q', '--no-progress', '-c', '64', '--per-host', '64', '--retries', '0']]);
-            r = { wall, bad: checked(readRows([out])) };
+            r = { wall, cpuMsPerRequest: (lastCpu / n) * 1e3, bad: checked(readRows([out])) };
           } else {
             const e = await enqueue('w1', list, ['--per-host', '64', '--retries', '0']);
             const w = await workers(e.t, 1, 64);
-            r = { wall: w.wall, enqueueS: e.wall, redisCpuUsPerRequest: (w.redisCpuS / n) * 1e6, enqueueRedisCpuUsPerRequest: (e.redisCpuS / n) * 1e6, bad: checked(w.rows) };
+            r = { wall: w.wall, cpuMsPerRequest: (w.cpuS / n) * 1e3, enqueueS: e.wall, redisCpuUsPerRequest: (w.redisCpuS / n) * 1e6, enqueueRedisCpuUsPerRequest: (e.redisCpuS / n) * 1e6, bad: checked(w.rows) };
           }
           runs.push({ name, rep, ...r });
           if (r.bad) problems.push(`w1 ${name}: ${r.bad}`);
-          console.error(`W8 W1 ${name.padEnd(6)} rep ${rep}: ${r.wall.toFixed(2)} s${r.enqueueS ? ` (enqueue ${r.enqueueS.toFixed(2)} s before), Redis ${r.redisCpuUsPerRequest.toFixed(0)} µs CPU a request working, ${r.enqueueRedisCpuUsPerRequest.toFixed(0)} enqueueing` : ''}${r.bad ? `  WRONG: ${r.bad}` : ''}`);
+          console.error(`W8 W1 ${name.padEnd(6)} rep ${rep}: ${r.wall.toFixed(2)} s, CPU ${r.cpuMsPerRequest?.toFixed(2)} ms a request${r.enqueueS ? ` (enqueue ${r.enqueueS.toFixed(2)} s before), Redis ${r.redisCpuUsPerRequest.toFixed(0)} µs CPU a request working, ${r.enqueueRedisCpuUsPerRequest.toFixed(0)} enqueueing` : ''}${r.bad ? `  WRONG: ${r.bad}` : ''}`);
         }
       }
       server.kill('SIGTERM');
@@ -279,6 +299,7 @@ async function main() {
         plainS: of('plain', 'wall'),
         queueS: of('queue', 'wall'),
         enqueueS: of('queue', 'enqueueS'),
+        cpuMsPerRequest: { plain: of('plain', 'cpuMsPerRequest'), queue: of('queue', 'cpuMsPerRequest') },
         ratio: of('queue', 'wall') / of('plain', 'wall'),
         redisCpuUsPerRequest: of('queue', 'redisCpuUsPerRequest'),
         enqueueRedisCpuUsPerRequest: of('queue', 'enqueueRedisCpuUsPerRequest'),

@@ -169,10 +169,13 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
     while (!signal.aborted) {
       // Completions that failed for good keep their requests held: waiting for room would wait forever.
       if (flushError !== null) throw flushError;
+      // A slot is taken again once its completion is back, not when its result is out, and nothing is claimed
+      // ahead: both were tried (bench W8, issue 21) and made 3 workers slower, not faster (README, Past one machine).
       if (held.size >= concurrency) {
         await freed.wait(POLL_MS, signal);
         continue;
       }
+      if (pausing.size > 0) await Promise.all(pausing);
       const claimed = await queue.claim(worker, concurrency - held.size, leaseMs);
       if (claimed.length === 0) {
         const status = await queue.status();
