@@ -6,7 +6,7 @@ import { dropJob, enqueue, queueResults, queueStatus, trimResults, work, QueueEr
 import { closedPort } from './fixtures/server.js';
 import { rng as seeded } from './fixtures/rng.mjs';
 import { fromPayload, toQueueItem } from '../src/queue/payload.js';
-import { librarySettings } from '../src/queue/api.js';
+import { librarySettings } from '../src/queue/api-options.js';
 import { FetchError } from '../src/errors.js';
 import { OverlongLine } from '../src/source/url-input.js';
 import { RedisQueue } from '../src/frontier/redis-queue.js';
