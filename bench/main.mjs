@@ -19,7 +19,8 @@ if (args.includes('--help')) {
   console.log(`npm run bench [-- options]
   --quick        small lists (about a minute); figures printed, not asserted
   --reps N       repetitions per contestant (default 2; medians reported)
-  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,W7,H2,robots,startup (default: all)`);
+  --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,W7,W8,H2,robots,startup (default: all)
+  --w8 PARTS     W8's parts (bench/queue.mjs): scaling,w1,memory (default: all three)`);
   process.exit(0);
 }
 const onlyArg = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : null;
@@ -298,6 +299,23 @@ try {
       failures++;
     }
   }
+  // W8 (issue 21): the shared queue on a private redis-server (skipped with a message when there is none).
+  let queue = null;
+  if (selected('W8')) {
+    const w8 = args.includes('--w8') ? ['--only', args[args.indexOf('--w8') + 1] ?? ''] : [];
+    // Quick: one repetition (the latency-bound part alone takes ~15 s a round), unless --reps says otherwise.
+    const w8Reps = quick && !args.includes('--reps') ? [] : ['--reps', String(reps)];
+    const r = spawnSync(process.execPath, [join(root, 'bench/queue.mjs'), ...(quick ? ['--quick'] : []), ...w8Reps, ...w8], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      queue = JSON.parse(r.stdout.trim().split('\n').pop());
+    } catch {
+      queue = null;
+    }
+    if (queue === null || r.status !== 0) {
+      console.error(`W8: bench/queue.mjs exited ${r.status}`);
+      failures++;
+    }
+  }
   const startup = selected('startup') ? startupTimes(fastBase) : {};
   if (startup.failed?.length > 0) {
     console.error(`start-up: ${startup.failed.join(', ')} exited with an error`);
@@ -353,7 +371,7 @@ try {
     mode: quick ? 'quick' : 'full',
     reps,
   };
-  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, robots, crawl, startup, runs };
+  const result = { machine, sizes: SIZES, only: only && [...only], summary, ratios, memory, parseBound, robots, crawl, queue, startup, runs };
 
   const f = (x, d = 2) => (x === null || x === undefined ? '–' : x.toFixed(d));
   const md = [];
@@ -398,6 +416,20 @@ try {
   if (crawl) {
     md.push(`| W7 crawl / list of the same ${crawl.pages} pages (30 links each, depth 4, c64) | ${f(crawl.ratio)}x (${f(crawl.crawlS)} s vs ${f(crawl.listS)} s) | ≤ 1.2x |`);
     md.push(`| W7 memory at ${crawl.memUrls.toLocaleString('en')} URLs: seen set / pending frontier | ${f(crawl.seenBytesPerUrl, 1)} / ${f(crawl.frontierBytesPerUrl, 0)} B a URL | ≤ 16 / ~100 |`);
+  }
+  if (queue?.skipped) md.push(`| W8 shared queue | not measured: ${queue.skipped} | |`);
+  if (queue?.scaling) {
+    const q = queue.scaling;
+    md.push(`| W8 ${q.n} URLs over ${q.hosts} hosts (+${q.delayMs} ms), --per-host 2, -c ${q.perWorker} a worker: 2 / 1 and 3 / 1 workers (wall) | ${f(q.ratio2)}x, ${f(q.ratio3)}x (1: ${f(q.wall[1])} s, 2: ${f(q.wall[2])} s, 3: ${f(q.wall[3])} s; plain ${f(q.wall.plain)} s, three plain on thirds ${f(q.thirdsOverPlain)}x plain) | 3 ≤ 0.45x |`);
+    md.push(`| W8 Redis CPU a request, working (1 / 2 / 3 workers) | ${[1, 2, 3].map((k) => f(q.redisCpuUsPerRequest[k], 0)).join(' / ')} µs | reported |`);
+  }
+  if (queue?.w1) {
+    md.push(`| W8 W1 through one worker / plain CLI | ${f(queue.w1.ratio)}x (${f(queue.w1.queueS)} s vs ${f(queue.w1.plainS)} s; enqueue ${f(queue.w1.enqueueS)} s before) | ≤ 1.3x |`);
+    md.push(`| W8 W1 Redis CPU a request: enqueue / work | ${f(queue.w1.enqueueRedisCpuUsPerRequest, 0)} / ${f(queue.w1.redisCpuUsPerRequest, 0)} µs | reported |`);
+  }
+  if (queue?.memory) {
+    const m = queue.memory;
+    md.push(`| W8 Redis memory at ${m.n.toLocaleString('en')} requests: a pending request / a final row (${m.rowBytes} B row) | ${f(m.bytesPerPending, 0)} / ${f(m.bytesPerFinalRow, 0)} B | reported |`);
   }
   if (robots) {
     md.push(`| requests in flight, \`-c ${robots.concurrency} --respect-robots\`, ${robots.hosts} hosts (robots.txt after 50 ms) | at most ${robots.maxInFlight} (${robots.robots} robots.txt + ${robots.requests - robots.robots} pages) | ≤ ${robots.concurrency} |`);

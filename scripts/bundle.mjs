@@ -109,7 +109,7 @@ const parserPlugin = {
 // The parser is CommonJS (dist/parse/parser.cjs), loaded by dist/parse/worker.js (written here) with V8's code
 // cache for it (src/parse/code-cache.ts): an ES module cannot be given one on Node 20. The cache is made here,
 // after a parse of a small page under the CLI's V8 flags (V8 refuses a cache made under other flags), and named
-// by the bundle's hash. A cache V8 refuses (another Node, other flags) costs a read of the file and nothing else.
+// by the bundle's hash and the V8 that made it. Another V8 (a dist/ built on 20 run on 22 or 24) does not use it.
 const parseDir = join(root, 'dist/parse');
 const parserFile = join(parseDir, 'parser.cjs');
 // `import.meta` means nothing in CommonJS (esbuild would leave it empty): parser code that uses it fails the build.
@@ -126,8 +126,7 @@ for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, '
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
 for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+(-v8-.+)?\.v8cache$/.test(old)) rmSync(join(parseDir, old));
 // The name also says which V8 made the cache: only that V8 takes it (a dist/ built on Node 20 and run on 22 or 24
-// compiles the parser as without a cache: slower, not broken), and test/code-cache.test.ts expects it taken only
-// there.
+// require()s the parser instead, worker.js below), and test/code-cache.test.ts expects it taken only there.
 const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}-v8-${process.versions.v8}.v8cache`;
 const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
   import v8 from 'node:v8';
@@ -149,7 +148,7 @@ if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's 
 // The build's cache is V8's format for one V8 version: on a Node whose V8 made it, worker.js compiles the parser
 // with it (node:vm); on any other, vm.Script would read it only to have it refused and then compile the whole
 // bundle on every load, so the parser is a plain require() instead, which Node's own compile cache covers where
-// it is on (22.1+: the CLI turns it on, src/cli/main.ts; worker threads inherit it).
+// it is on (22.1+: the CLI turns it on, src/cli/main.ts, and the parse pool in its threads, src/parse/pool.ts).
 writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
 // V8 code cache the build made of it when this Node's V8 is the one that made it, else required (Node's own
 // compile cache, where it is on, then covers it).

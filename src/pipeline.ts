@@ -46,7 +46,7 @@ export interface PipelineParts {
   /** Replaces the run's byte budget (its limit is then the budget's, not `maxBufferedBytes`). */
   budget?: ByteBudget;
   /** A crawl's frontier, asked before each redirect hop (see RunContext.claim). */
-  claim?: (key: string, by: string) => boolean;
+  claim?: (key: string, by: string) => boolean | Promise<boolean>;
   /**
    * The source is volley's own (a crawl's frontier): a source that stops handing out work without ending is then a
    * bug the drain guard reports, not the caller's slow source.

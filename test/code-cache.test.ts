@@ -140,3 +140,16 @@ describe.skipIf(typeof (nodeModule as { getCompileCacheDir?: unknown }).getCompi
     expect(parseInThread(false)).not.toMatch(/parser\.cjs/);
   });
 });
+
+// The CLI's V8 flag (llhttp's tiering budget) is set on Node 20 only: on 22 and 24 it gained nothing, and any V8
+// flag set at run time has V8 refuse Node's code cache of its built-in modules (src/cli/v8-flags.ts).
+describe('the CLI run flags', () => {
+  it('set the tiering budget on Node 20 only, and nothing on a later Node', async () => {
+    const { NEEDS_RUN_FLAGS, setRunFlags } = await import('../src/cli/v8-flags.js');
+    const set: string[] = [];
+    setRunFlags({ setFlagsFromString: (flags: string) => void set.push(flags) });
+    const major = Number(process.versions.node.split('.')[0]);
+    expect(NEEDS_RUN_FLAGS).toBe(major < 22);
+    expect(set).toEqual(major < 22 ? ['--wasm-tiering-budget=100000000'] : []);
+  });
+});

@@ -93,22 +93,33 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
 
   it('a worker SIGKILLed mid-run: its leased requests are reaped and finished by the others, one row each', async () => {
     const target = ['--redis', redis.url, '--job', job()];
-    const urls = Array.from({ length: 120 }, (_, i) => `${server.url}/slow?ms=100&k=${i}`);
+    // Pages of 1 s, six at a time: the doomed worker alone would take ten seconds, so the kill lands mid-run
+    // however loaded the machine is. The job is watched through a connection of the test's own (no CLI process
+    // per poll), and nothing is timed: the test's own timeout is the only limit.
+    const urls = Array.from({ length: 60 }, (_, i) => `${server.url}/slow?ms=1000&k=${i}`);
     expect((await volley(['enqueue', ...target, list('kill.txt', urls), '--per-host', '30', '--no-extract'])).code).toBe(0);
-    const env = { VOLLEY_TEST_LEASE_MS: '1500' };
-    const doomed = start(['work', ...target, '-c', '10'], env);
-    await until(async () => ((await status(target)).leased as number) > 0 && rows(doomed.stdout()).length > 0);
-    doomed.child.kill('SIGKILL');
-    await doomed.done;
-    // Its leases outlive it: nobody reaps while no worker runs.
-    expect((await status(target)).leased).toBeGreaterThan(0);
-    const others = [start(['work', ...target, '-c', '10'], env), start(['work', ...target, '-c', '10'], env)];
-    expect(await Promise.all(others.map((w) => w.done))).toEqual([0, 0]);
-    const got = rows((await volley(['queue', 'results', ...target])).stdout);
-    expect(got.map((r) => r.url).sort()).toEqual([...urls].sort());
-    expect(got.every((r) => r.ok)).toBe(true);
-    expect(await status(target)).toMatchObject({ pending: 0, leased: 0, ok: 120 });
-  });
+    const { RedisQueue } = await import('../src/frontier/redis-queue.js');
+    const watch = await RedisQueue.connect(redis.url, target[3]!);
+    try {
+      const env = { VOLLEY_TEST_LEASE_MS: '4000' };
+      const doomed = start(['work', ...target, '-c', '6'], env);
+      await until(async () => (await watch.status()).leased > 0 && rows(doomed.stdout()).length > 0);
+      doomed.child.kill('SIGKILL');
+      await doomed.done;
+      // Its leases outlive it: nobody reaps while no worker runs.
+      const left = await watch.status();
+      expect(left.leased).toBeGreaterThan(0);
+      expect(left.ok).toBeLessThan(60);
+      const others = [start(['work', ...target, '-c', '10'], env), start(['work', ...target, '-c', '10'], env)];
+      expect(await Promise.all(others.map((w) => w.done))).toEqual([0, 0]);
+      const got = rows((await volley(['queue', 'results', ...target])).stdout);
+      expect(got.map((r) => r.url).sort()).toEqual([...urls].sort());
+      expect(got.every((r) => r.ok)).toBe(true);
+      expect(await watch.status()).toMatchObject({ pending: 0, leased: 0, ok: 60 });
+    } finally {
+      await watch.close();
+    }
+  }, 120_000);
 
   it("a host's Retry-After pauses it for every worker: its other URLs wait in the job while other hosts' finish", async () => {
     const target = ['--redis', redis.url, '--job', job()];

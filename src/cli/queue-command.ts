@@ -18,11 +18,18 @@ const WORK_HELP = `Usage: volley work [--redis URL] [--job NAME] [-c N] [-o FILE
 Takes requests from the job and fetches them with the job's settings until the job has nothing pending or leased
 (--wait: keeps waiting for more). Each final row is written to Redis (\`volley queue results\`) exactly once
 across all workers; this worker's own rows also go to -o FILE (or stdout). Ctrl-C / SIGTERM: in-flight requests
-go back to the job at once. Exit 0 when the job is done, 130/143 on a signal, 69 when Redis cannot be reached.`;
+go back to the job at once. Exit 0 when the job is done, 130/143 on a signal, 69 when Redis cannot be reached (at the start, or for 60 s
+in the middle of a run: a restart is waited for).`;
 
 /** Test-only: VOLLEY_TEST_LEASE_MS=N leases for N ms instead of the job's timeout-based lease. Unset in real use. */
 function testLeaseMs(): number | undefined {
   const n = Number(process.env.VOLLEY_TEST_LEASE_MS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Test-only: VOLLEY_TEST_REDIS_GIVE_UP_MS=N gives up on a lost Redis after N ms instead of 60 s. Unset in real use. */
+function testGiveUpMs(): number | undefined {
+  const n = Number(process.env.VOLLEY_TEST_REDIS_GIVE_UP_MS);
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
@@ -54,10 +61,18 @@ async function workCommand(argv: string[], io: Pick<CliIo, 'stdout' | 'stderr'>)
   const out: Writable = typeof a.output === 'string' ? createWriteStream(a.output) : io.stdout;
   try {
     const { workOn } = await import('../queue/api.js');
+    let warned = false;
     const { worker, written, released, defined } = await workOn(queue, {
       concurrency,
       wait: a.wait === true,
       leaseMs: testLeaseMs(),
+      retry: {
+        giveUpMs: testGiveUpMs(),
+        onRetry: (error) => {
+          if (!quiet && !warned) io.stderr.write(`volley: warning: Redis connection lost (${error.message}); retrying for up to 60 s\n`);
+          warned = true;
+        },
+      },
       signal: controller.signal,
       onRow: (row) => void out.write(`${row}\n`),
       onWarning: quiet ? undefined : (message) => void io.stderr.write(`volley: warning: ${message}\n`),

@@ -32,10 +32,17 @@ export async function enqueueCommand(argv: string[], io: Pick<CliIo, 'stdin' | '
   const plan = planInputs(config);
   const body = await readPlainBody(config.requestBody, config.options.headers, plan, io.stdin);
   const settings = jobSettings(config, body);
+  if (settings.run.crawl !== undefined && dedupe) {
+    throw new UsageError('enqueue: --dedupe is for a list; a crawl (--follow, --sitemap) drops every URL it has seen already by its own seen set: leave --dedupe out');
+  }
 
   const queue = await connectQueue(target);
   try {
     await defineJob(queue, settings);
+    if (settings.run.crawl !== undefined) {
+      const { enqueueCrawl } = await import('./queue-enqueue-crawl.js');
+      return await enqueueCrawl(queue, target.job, config, settings.run, plan, io);
+    }
     async function* requests(): AsyncGenerator<QueueRequest> {
       for await (const item of urlsOf(plan, io.stdin)) yield toQueueRequest(item, settings.run);
     }
@@ -59,5 +66,8 @@ Job flags are stored with the job, so every worker runs it the same way: -t, --r
 --json (and --max-redirects, --retry-unsafe, --max-header-size, --max-host-errors, --host-cooldown, --http2).
 Enqueueing more into an existing job needs the same job flags (else exit 2, naming the difference).
 --dedupe drops a request already enqueued with --dedupe (method, URL and body; exact).
+--follow [crawl flags] and --sitemap URL make the job a crawl: the crawl flags (--depth, --scope, --include,
+--exclude, --follow-select, --max-pages) are job flags, the sitemaps are read here, and every worker follows
+links by the job's rules, breadth-first across the fleet (a crawl's seen set dedupes: no --dedupe).
 
 --redis defaults to REDIS_URL, then redis://127.0.0.1:6379; --job to "volley". Redis unreachable: exit 69.`;

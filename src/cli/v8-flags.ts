@@ -13,7 +13,7 @@
 // process's CPU 0.99x on 22 and 1.00x on 24 (0.58x on 20). And setting any V8 flag has a cost there too: V8 then
 // refuses the code cache Node ships for its own built-in modules (the flags are part of a cache's check), so each
 // built-in loaded afterwards is compiled from source (`node:http` and `node:http2` alone: ~17 ms more CPU on 20,
-// ~15-20 ms on 22 and 24). Hence: not set at all where it gains nothing, and on 20 set as late as it can be, after
+// ~13-20 ms on 22 and 24). Hence: not set at all where it gains nothing, and on 20 set as late as it can be, after
 // the run's code (and the built-ins undici requires) has loaded and before the first connection (main.ts).
 // V8 prints "unrecognized flag" to stderr for a flag it does not know, another reason not to set it on a Node
 // whose V8 was not checked.

@@ -2,14 +2,12 @@ import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from '../parse/spec.js';
 import type { FetchResult } from '../result.js';
 import { iteratorOf, runPipeline, type IndexedResult } from '../pipeline.js';
-import type { CrawlEntry, Frontier } from '../frontier/frontier.js';
+import type { Frontier, FrontierWork, SeedSink } from '../frontier/frontier.js';
 import { LocalFrontier } from '../frontier/local.js';
 import type { NormalizedFollow } from './follow-options.js';
 import { robotsNofollow } from '../parse/meta-robots.js';
-import { sitemapSeeds } from './sitemap-seeds.js';
-import { createDispatcher } from '../fetch/dispatcher.js';
-import { PresetFailure } from '../source/requests.js';
-import { FetchError } from '../errors.js';
+import { readSitemaps } from './read-sitemaps.js';
+import type { PipelineParts } from '../pipeline.js';
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>;
 
@@ -25,14 +23,20 @@ function crawlOptions(options: NormalizedOptions, follow: NormalizedFollow): Nor
 
 /**
  * A crawl (`follow`): the pipeline's source is the frontier, which hands out the seeds, then the links of the pages
- * fetched, level by level (frontier/local.ts); each row goes back to the frontier with the links its page had,
- * then to the caller with `depth` and `referrer`. The fields the crawl needed but the caller did not ask for
- * (`links`, the meta robots) are taken off the row.
+ * fetched, level by level (frontier/local.ts); each row, with `depth` and `referrer` set and the fields the crawl
+ * needed but the caller did not ask for (`links`, the meta robots) taken off, goes back to the frontier with the links
+ * its page had, then to the caller. A shared queue's worker passes its own frontier (redis-frontier.ts: the row is
+ * written to Redis with the links, in one step) and `onHostPace`; its sitemaps were read by the enqueuer.
  */
-export async function* runCrawl(source: Source, options: NormalizedOptions, frontier?: Frontier): AsyncGenerator<IndexedResult> {
+export async function* runCrawl(
+  source: Source,
+  options: NormalizedOptions,
+  frontier?: Frontier & Partial<SeedSink>,
+  parts: Pick<PipelineParts, 'onHostPace' | 'breaker' | 'robotsStore'> = {},
+): AsyncGenerator<IndexedResult> {
   // Sitemaps alone are a crawl that follows nothing.
   const follow = options.follow ?? SITEMAPS_ONLY;
-  let crawl: Frontier;
+  let crawl: Frontier & Partial<SeedSink>;
   if (frontier !== undefined) crawl = frontier;
   else {
     const local = new LocalFrontier(iteratorOf(source), follow);
@@ -42,39 +46,39 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
   const stopSitemaps = new AbortController();
   const onAbort = (): void => stopSitemaps.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const reading = options.sitemaps.length > 0 ? readSitemaps(crawl, options, stopSitemaps.signal) : null;
+  const sink = crawl.hold !== undefined && crawl.addSeed !== undefined && crawl.addRow !== undefined ? (crawl as Frontier & SeedSink) : null;
+  if (options.sitemaps.length > 0 && sink === null) throw new TypeError('runCrawl: sitemaps need a frontier that takes seeds (a SeedSink)');
+  const reading = options.sitemaps.length > 0 && sink !== null ? readSitemaps(sink, options, stopSitemaps.signal) : null;
   const userExtract = options.extract;
   const keepLinks = userExtract?.links === true;
-  /** Entries handed to the pipeline, by the index it gives them (one per item pulled, in order: dedupe is off). */
-  const entries = new Map<number, CrawlEntry>();
+  /** Work handed to the pipeline, by the index it gives them (one per item pulled, in order: dedupe is off). */
+  const works = new Map<number, FrontierWork>();
   let pulled = 0;
-  const sitemapRows = new Set<number>();
   async function* items(): AsyncGenerator<unknown> {
     for (;;) {
       const work = await crawl.next();
       if (work === null) return;
-      if (work.entry !== null) entries.set(pulled, work.entry);
-      if (work.sitemap) sitemapRows.add(pulled);
-      pulled++;
+      works.set(pulled++, work);
       yield work.item;
     }
   }
   try {
-    for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key, by) => crawl.claim(key, by), ownSource: true })) {
+    for await (const indexed of runPipeline(items(), crawlOptions(options, follow), { claim: (key, by) => crawl.claim(key, by), ownSource: true, ...parts })) {
       const row = indexed.result;
-      const entry = entries.get(indexed.index);
-      if (entry !== undefined) {
-        entries.delete(indexed.index);
-        const links = follow.select !== null ? (row.followLinks ?? []) : (row.links ?? []);
-        crawl.finished(entry, { links: row.ok ? links : [], finalUrl: row.finalUrl, nofollow: options.respectRobots && robotsNofollow(row.metaRobots ?? null) });
-      }
+      const work = works.get(indexed.index);
+      works.delete(indexed.index);
+      const entry = work?.entry ?? null;
+      const links = follow.select !== null ? (row.followLinks ?? []) : (row.links ?? []);
+      const found = { links: row.ok && entry !== null ? links : [], finalUrl: row.finalUrl, nofollow: options.respectRobots && robotsNofollow(row.metaRobots ?? null) };
       if (!keepLinks) delete row.links;
       if (userExtract?.metaRobots !== true) delete row.metaRobots;
       if (userExtract?.followSelect == null) delete row.followLinks;
       row.depth = entry?.depth ?? 0;
       row.referrer = entry?.referrer ?? null;
       if (entry?.lastmod !== undefined) row.lastmod = entry.lastmod;
-      if (sitemapRows.delete(indexed.index)) row.sitemap = true;
+      if (work?.sitemap === true) row.sitemap = true;
+      // The row is final before the frontier sees it: a shared frontier writes it to Redis with the links.
+      if (work !== undefined) crawl.finished(work, found, row);
       yield indexed;
     }
   } finally {
@@ -82,41 +86,5 @@ export async function* runCrawl(source: Source, options: NormalizedOptions, fron
     options.signal?.removeEventListener('abort', onAbort);
     await reading;
     crawl.close();
-  }
-}
-
-/**
- * Reads the run's sitemaps into the frontier as fast as they come (not as the crawl asks: a sitemap's deadline runs
- * while it is read), holding depth 0 open until the last one is read. Its own dispatcher, closed after.
- */
-async function readSitemaps(crawl: Frontier, options: NormalizedOptions, signal: AbortSignal): Promise<void> {
-  const release = crawl.hold();
-  const dispatcher = options.dispatcher ?? createDispatcher(options);
-  try {
-    const seeds = sitemapSeeds(options.sitemaps, {
-      dispatcher,
-      timeoutMs: options.timeoutMs,
-      signal,
-      headers: { 'user-agent': options.userAgent, ...options.headers },
-      maxRedirects: options.maxRedirects,
-      allHosts: options.follow?.scope === 'all',
-      newerThan: options.newerThan,
-    });
-    for await (const seed of seeds) {
-      if (seed.kind === 'seed') crawl.addSeed(seed.url, seed.lastmod);
-      else if (seed.kind === 'failure') crawl.addRow({ item: new PresetFailure(seed.url, new FetchError(seed.code, seed.message)), entry: null, sitemap: true });
-      else if (seed.kind === 'warning') options.onWarning?.(seed.message);
-      else if (seed.reason === 'other-host') crawl.stats.sitemapOtherHost++;
-      else crawl.stats.sitemapOlder++;
-    }
-    const { sitemapOtherHost: otherHost, sitemapOlder: older } = crawl.stats;
-    if (otherHost > 0) options.onWarning?.(`${otherHost} sitemap entr${otherHost === 1 ? 'y' : 'ies'} on another host than their sitemap skipped (--scope all keeps them)`);
-    if (older > 0) options.onWarning?.(`${older} sitemap entr${older === 1 ? 'y' : 'ies'} not newer than --newer-than skipped`);
-  } catch (err) {
-    // sitemapSeeds turns every failure into a row; what reaches here is a bug, and must not be a silent one.
-    options.onWarning?.(`reading the sitemaps stopped: ${(err as Error)?.message ?? String(err)}`);
-  } finally {
-    if (dispatcher !== options.dispatcher) await dispatcher.destroy().catch(() => {});
-    release();
   }
 }

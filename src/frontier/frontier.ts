@@ -3,6 +3,7 @@
  * already seen. The pipeline pulls the next ready request from it and hands back what each one found; whether the
  * frontier lives in this process (local.ts) or in Redis is not the pipeline's concern.
  */
+import type { FetchResult } from '../result.js';
 
 /** One request of a crawl, as the frontier hands it out and takes it back. */
 export interface CrawlEntry {
@@ -56,30 +57,43 @@ export interface FrontierStats {
   sitemapOlder: number;
 }
 
+/**
+ * What the pipeline pulls work from: one per crawl, or one per worker of a crawl through the shared queue
+ * (redis-frontier.ts), where it is the worker's window onto the job's frontier in Redis.
+ */
 export interface Frontier {
   /**
    * The next request to start, waiting while nothing is ready (the current depth's pages are still in flight);
    * null once the crawl is over, or after `close()`.
    */
   next(): Promise<FrontierWork | null>;
-  /** A request handed out by `next` has its row: its links are offered at the next depth. Called once per entry. */
-  finished(entry: CrawlEntry, found: Found): void;
+  /**
+   * A work handed out by `next` has its final row (as the caller gets it: depth, referrer and lastmod set): its links
+   * are offered at the next depth. Called once per work, those without an entry (error rows) included.
+   */
+  finished(work: FrontierWork, found: Found, row: FetchResult): void;
   /**
    * A redirect of `by` (the URL as its row names it) is about to request `url` (its key): true when it is new (now
-   * claimed, never requested again),
-   * false when it was requested or is pending already (the redirect is not followed).
+   * claimed, never requested again), false when it was requested or is pending already (the redirect is not
+   * followed). A shared frontier answers from Redis, so asynchronously.
    */
-  claim(url: string, by?: string): boolean;
-  /**
-   * Seeds that arrive on their own (a sitemap being read): while `hold`'s release is not called, depth 0 is not
-   * finished, so no link is followed that a later seed might reach sooner.
-   */
-  hold(): () => void;
-  /** A seed from a sitemap, queued at depth 0 with its `<lastmod>`. */
-  addSeed(url: string, lastmod: string | null): void;
-  /** A row that is known without a request (a sitemap that could not be read), handed out before other work. */
-  addRow(work: FrontierWork): void;
+  claim(url: string, by?: string): boolean | Promise<boolean>;
   readonly stats: FrontierStats;
   /** Ends the crawl: `next` resolves null from now on, waiting callers too. */
   close(): void;
+}
+
+/**
+ * Where seeds that arrive on their own (a sitemap being read) go: the local frontier itself, or, for a crawl through
+ * the queue, the enqueuer's sink into the job (queue/crawl-seeds.ts): sitemaps are read once, by `volley enqueue`,
+ * never by each worker. A promise returned is waited for before the next seed (backpressure on a long sitemap).
+ */
+export interface SeedSink {
+  /** While `hold`'s release is not called, depth 0 is not finished, so no link is followed that a later seed might reach sooner. */
+  hold(): () => void;
+  /** A seed from a sitemap, queued at depth 0 with its `<lastmod>`. */
+  addSeed(url: string, lastmod: string | null): void | Promise<void>;
+  /** A row that is known without a request (a sitemap that could not be read), handed out before other work. */
+  addRow(work: FrontierWork): void | Promise<void>;
+  readonly stats: Pick<FrontierStats, 'sitemapOtherHost' | 'sitemapOlder'>;
 }

@@ -1,23 +1,11 @@
 import { SeenSet } from '../crawl/seen-set.js';
-import { canonicalKey, inScope } from '../crawl/scope.js';
+import { canonicalKey } from '../crawl/scope.js';
+import { linkItem, linksToFollow, pageOf, seedUrl } from '../crawl/follow-links.js';
 import type { NormalizedFollow } from '../crawl/follow-options.js';
-import type { CrawlEntry, Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
+import type { CrawlEntry, Found, Frontier, FrontierStats, FrontierWork, SeedSink } from './frontier.js';
 import { Journal, replayJournal, type JournalLine } from './journal.js';
-import { refererFor } from '../fetch/referer.js';
 import { RequestLine } from '../source/request-lines.js';
 import { FetchError } from '../errors.js';
-
-/** The URL of a seed as the source gave it (a string, a request object), or null when it has none to crawl. */
-function seedUrl(value: unknown): URL | null {
-  const raw = typeof value === 'string' ? value : value !== null && typeof value === 'object' && typeof (value as { url?: unknown }).url === 'string' ? (value as { url: string }).url : null;
-  if (raw === null) return null;
-  try {
-    const url = new URL(raw.trim());
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Where a crawl's state lives between runs (`follow.journal`): see journal.ts. */
 export interface JournalOptions {
@@ -40,7 +28,7 @@ export interface JournalOptions {
  *
  * Memory: the seen set (16 B a URL at most: seen-set.ts) and the pending URLs (~85 B each: Pending).
  */
-export class LocalFrontier implements Frontier {
+export class LocalFrontier implements Frontier, SeedSink {
   readonly stats: FrontierStats = { requested: 0, outOfScope: 0, filtered: 0, duplicates: 0, overMaxPages: 0, depth: 0, sitemapOtherHost: 0, sitemapOlder: 0 };
   /** Rows known without a request, handed out first. */
   private readonly rows: FrontierWork[] = [];
@@ -163,11 +151,12 @@ export class LocalFrontier implements Frontier {
     }
   }
 
-  finished(entry: CrawlEntry, found: Found): void {
+  finished(work: FrontierWork, found: Found): void {
+    const entry = work.entry;
+    if (entry === null) return;
     this.inFlight[entry.depth] = (this.inFlight[entry.depth] ?? 1) - 1;
-    // A seed that redirected (http → https, example.com → www.example.com) is in scope where it landed.
-    if (entry.depth === 0 && found.finalUrl !== null) entry.scopeBase = found.finalUrl;
-    if (!found.nofollow && entry.depth < this.follow.depth && found.links.length > 0) this.offer(entry, found);
+    const keys = linksToFollow(entry, found, this.follow, this.stats);
+    if (keys.length > 0) this.offer(entry, pageOf(entry, found), keys);
     this.notify();
   }
 
@@ -282,28 +271,12 @@ export class LocalFrontier implements Frontier {
     return { item, entry };
   }
 
-  private offer(entry: CrawlEntry, found: Found): void {
+  /** Queues the links that passed the crawl's rules (follow-links.ts): new ones, while `maxPages` has room. */
+  private offer(entry: CrawlEntry, page: string, keys: readonly string[]): void {
     const { follow } = this;
-    const page = found.finalUrl ?? entry.url;
-    const base = new URL(entry.scopeBase);
     const depth = entry.depth + 1;
     const lines: JournalLine[] = [];
-    for (const link of found.links) {
-      let url: URL;
-      try {
-        url = new URL(link);
-      } catch {
-        continue;
-      }
-      if (!inScope(url, base, follow.scope)) {
-        this.stats.outOfScope++;
-        continue;
-      }
-      if ((follow.include.length > 0 && !follow.include.some((re) => test(re, link))) || follow.exclude.some((re) => test(re, link)) || (follow.filter !== null && !follow.filter(url))) {
-        this.stats.filtered++;
-        continue;
-      }
-      const key = canonicalKey(url);
+    for (const key of keys) {
       if (this.stats.requested + this.pending >= follow.maxPages) {
         if (!this.seen.has(key)) this.stats.overMaxPages++;
         continue;
@@ -355,16 +328,4 @@ class Pending {
     this.urls[i] = this.referrers[i] = this.scopes[i] = undefined;
     return entry;
   }
-}
-
-/** A RegExp with the `g` or `y` flag keeps state between `test` calls: each test starts from the beginning. */
-function test(re: RegExp, text: string): boolean {
-  re.lastIndex = 0;
-  return re.test(text);
-}
-
-/** The request of a followed link: a GET with the `Referer` a browser would send. */
-function linkItem(entry: CrawlEntry): unknown {
-  const referer = entry.referrer === null ? null : refererFor(entry.referrer, new URL(entry.url));
-  return referer === null ? entry.url : { url: entry.url, headers: { referer } };
 }

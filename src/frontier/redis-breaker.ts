@@ -48,6 +48,9 @@ export class RedisBreaker implements Breaker {
   private version = '';
   private refreshedAt = -Infinity;
   private refreshing = false;
+  /** The first refresh, which the first admits wait for. */
+  private first: Promise<void> | null = null;
+  private started = false;
   /** Records on their way to Redis, for `settled()`. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -77,7 +80,21 @@ export class RedisBreaker implements Breaker {
 
   admit(host: string): Admission | Promise<Admission> {
     if (!this.enabled) return 'closed';
+    // A worker that just started knows nothing of the job yet: its first requests wait for the job's state, so
+    // that a host the fleet found dead is not tried again by each new worker.
+    if (!this.started) {
+      this.first ??= this.refresh()
+        .catch(() => {})
+        .finally(() => {
+          this.started = true;
+        });
+      return this.first.then(() => this.decide(host));
+    }
     this.maybeRefresh();
+    return this.decide(host);
+  }
+
+  private decide(host: string): Admission | Promise<Admission> {
     if (!this.open.has(host) && !this.counting.has(host)) return 'closed';
     return this.queue.run(BRK_ADMIT, [host, String(this.probeHoldMs)]).then(
       (reply) => {

@@ -125,6 +125,9 @@ export class RedisQueue {
     const client = createClient({
       url,
       socket: { connectTimeout: 5000, reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(50 * 2 ** retries, 2000) : cause) },
+      // A command sent while the connection is down fails at once instead of waiting, unbounded, in node-redis's
+      // own queue for a server that may never come back: a worker retries it (queue/redis-retry.ts), others fail.
+      disableOfflineQueue: true,
     });
     // node-redis emits every socket error; without a listener one would end the process. The commands waiting on
     // the connection fail (or wait for the reconnect) on their own.
@@ -133,7 +136,9 @@ export class RedisQueue {
     connected = true;
     const queue = new RedisQueue(client as unknown as QueueClient, job, options) as RedisQueue & { close(): Promise<void> };
     queue.close = async () => {
-      await client.close();
+      // close() waits for replies a lost connection would never bring: a client not ready is torn down.
+      if (client.isReady) await client.close();
+      else client.destroy();
     };
     return queue;
   }

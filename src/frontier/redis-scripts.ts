@@ -34,7 +34,7 @@
  *   P results    stream   one entry per final row: id, ok ("1"/"0"), row
  *   P workers    zset     worker -> last seen (ms)
  */
-const PRELUDE = `
+export const PRELUDE = `
 local P = ARGV[1]
 local K_SET, K_SEQ, K_REQ, K_HOSTS = P .. 'settings', P .. 'seq', P .. 'req', P .. 'hosts'
 local K_INF, K_NEXT, K_IVL = P .. 'inflight', P .. 'next', P .. 'interval'
@@ -168,11 +168,33 @@ return out
 `;
 
 /**
+ * The one place a final row is written (COMPLETE here, and a crawl's completion in redis-crawl-scripts.ts): when
+ * worker still holds id's lease (so it is not final), appends the row to the results stream, deletes the request's
+ * state, frees its host slot, and returns the host; else nil (the row is not written).
+ */
+export const FINAL_ROW = `
+local function final_row(worker, id, good, row)
+  local v = redis.call('HGET', K_REQ, id)
+  if not (v and redis.call('HGET', K_OWNER, id) == worker) then return nil end
+  local host = host_of(v)
+  redis.call('XADD', K_RESULTS, '*', 'id', id, 'ok', good, 'row', row)
+  redis.call('HDEL', K_REQ, id)
+  redis.call('HDEL', K_OWNER, id)
+  redis.call('ZREM', K_LEASES, id)
+  redis.call('ZREM', K_CLAIMED, id)
+  redis.call('HDEL', K_TRIES, id)
+  redis.call('HDEL', K_EXP, id)
+  add_inflight(host, -1)
+  return host
+end
+`;
+
+/**
  * ARGV: P, worker, then (id, ok "1"/"0", row) triples. For each request still leased by worker (so not final):
  * appends the row to the results stream, deletes the request's state, frees its host slot. Returns 1 for a row
  * written (the request's one final row), 0 for a lease this worker no longer holds.
  */
-export const COMPLETE = `${PRELUDE}
+export const COMPLETE = `${PRELUDE}${FINAL_ROW}
 local now = now_ms()
 local worker = ARGV[2]
 local out = {}
@@ -180,17 +202,8 @@ local ok, failed = 0, 0
 local touched = {}
 for i = 3, #ARGV, 3 do
   local id, good, row = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local v = redis.call('HGET', K_REQ, id)
-  if v and redis.call('HGET', K_OWNER, id) == worker then
-    local host = host_of(v)
-    redis.call('XADD', K_RESULTS, '*', 'id', id, 'ok', good, 'row', row)
-    redis.call('HDEL', K_REQ, id)
-    redis.call('HDEL', K_OWNER, id)
-    redis.call('ZREM', K_LEASES, id)
-    redis.call('ZREM', K_CLAIMED, id)
-    redis.call('HDEL', K_TRIES, id)
-    redis.call('HDEL', K_EXP, id)
-    add_inflight(host, -1)
+  local host = final_row(worker, id, good, row)
+  if host then
     touched[host] = true
     if good == '1' then ok = ok + 1 else failed = failed + 1 end
     out[#out + 1] = 1

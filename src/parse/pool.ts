@@ -68,10 +68,6 @@ interface Entry {
 }
 
 /**
- * The compiled worker entry beside this module (CommonJS, see worker-entry.cts); when running from TypeScript
- * sources (tests), the build's copy.
- */
-/**
  * The directory of Node's compile cache when this process has it on (the CLI turns it on, src/cli/main.ts; a
  * library user may have too), else undefined. Worker threads do not inherit it, so the parse threads are told,
  * and turn it on for themselves (worker-entry.cts): the parser bundle is then compiled once per Node and install,
@@ -84,6 +80,10 @@ function compileCacheDir(): string | undefined {
   return dir === undefined ? undefined : dirname(dir);
 }
 
+/**
+ * The compiled worker entry beside this module (CommonJS, see worker-entry.cts); when running from TypeScript
+ * sources (tests), the build's copy.
+ */
 function workerFilename(): string {
   const beside = fileURLToPath(new URL('./worker-entry.cjs', import.meta.url));
   if (existsSync(beside)) return beside;

@@ -56,7 +56,8 @@ export function rowId(name: string, value: unknown, optional: boolean): string |
 export function librarySettings(options: Record<string, unknown>): JobSettings {
   const jobOptions: Record<string, unknown> = {};
   for (const name of JOB_OPTIONS) if (options[name] !== undefined) jobOptions[name] = options[name];
-  const settings = settingsOf(jobOptions as JobOptions);
+  // `bytes` bodies travel as the CLI's `--body base64` rows do (JSON has no bytes); `text` and `json` as they are.
+  const settings = settingsOf(jobOptions as JobOptions, jobOptions.body === 'bytes' ? 'base64' : null, null);
   normalizeOptions(jobOptions as VolleyOptions);
   normalizeOptions(settings.run.options as VolleyOptions);
   return settings;

@@ -4,12 +4,14 @@ import type { VolleyOptions } from '../options.js';
 import { describeValue } from '../describe-value.js';
 import type { FetchResult } from '../result.js';
 import type { QueueRequest, QueueStatus } from '../frontier/redis-queue.js';
+import type { CrawlStatus } from '../frontier/redis-crawl.js';
 import type { SourceItem, UrlSource } from '../index.js';
 import { connectJob, type ConnectedQueue } from './connect.js';
 import { QueueError, queueErrorOf } from './errors.js';
 import { JOB_OPTIONS, settingsDifference, type JobRun, type JobSettings } from './job.js';
 import { boolean, checkKeys, librarySettings, objectOf, rowId, signalOf, TARGET_KEYS, targetOf } from './api-options.js';
 import { toQueueItem } from './payload.js';
+import type { RetryOptions } from './redis-retry.js';
 
 /**
  * The shared queue from the library (issue 21): `enqueue`, `work`, `queueStatus`, `queueResults`, `trimResults`,
@@ -188,7 +190,17 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** The worker on a queue the caller connected: the CLI's `volley work` and `work()`. Rows come as Redis holds them. */
 export async function workOn(
   queue: ConnectedQueue,
-  options: { worker?: string; concurrency: number; wait: boolean; signal: AbortSignal; leaseMs?: number; onRow?: (row: string) => void; onWarning?: (message: string) => void },
+  options: {
+    worker?: string;
+    concurrency: number;
+    wait: boolean;
+    signal: AbortSignal;
+    leaseMs?: number;
+    onRow?: (row: string) => void;
+    onWarning?: (message: string) => void;
+    /** How the worker's commands ride out a Redis restart (queue/redis-retry.ts; 60 s, then REDIS_LOST). */
+    retry?: RetryOptions;
+  },
 ): Promise<WorkSummary & { defined: boolean }> {
   const worker = options.worker ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const { signal } = options;
@@ -203,7 +215,9 @@ export async function workOn(
   }
   if (settings === null) return { ...idle, aborted: true, defined: false };
   const { workQueue } = await import('./worker.js');
-  const { written, released } = await workQueue(queue, (settings.run ?? null) as JobRun | null, {
+  // The worker's commands ride out a Redis restart; `retry.giveUpMs` (60 s) without Redis ends it with REDIS_LOST.
+  const { retryingQueue } = await import('./redis-retry.js');
+  const { written, released } = await workQueue(retryingQueue(queue, options.retry), (settings.run ?? null) as JobRun | null, {
     worker,
     concurrency: options.concurrency,
     wait: options.wait,
@@ -265,16 +279,25 @@ export async function work(options?: WorkOptions): Promise<WorkSummary> {
  * The job's counts: pending, leased, done (ok / failed), hosts waiting, the oldest lease, live workers, Redis memory.
  * Null for a job that does not exist (never enqueued, or dropped).
  */
-export async function queueStatus(options?: QueueTarget): Promise<QueueStatus | null> {
+export async function queueStatus(options?: QueueTarget): Promise<JobStatus | null> {
   const o = objectOf('queueStatus', options);
   checkKeys('queueStatus', o, TARGET_KEYS);
   return withQueue(targetOf(o), statusOn);
 }
 
-/** A job's counts on a queue the caller connected; null for no such job. */
-async function statusOn(queue: ConnectedQueue): Promise<QueueStatus | null> {
+/** A job's counts, and a crawl's figures (seen set, level, max pages) when the job is one. */
+export type JobStatus = QueueStatus & { crawl?: CrawlStatus };
+
+/** A job's counts on a queue the caller connected (the CLI's `queue status`); null for no such job. */
+export async function statusOn(queue: ConnectedQueue): Promise<JobStatus | null> {
   // A job never defined (or dropped) has no counts to give: said, not an error.
-  return (await queue.settings()) === null ? null : queue.status();
+  if ((await queue.settings()) === null) return null;
+  const status: JobStatus = await queue.status();
+  // The crawl's script runs only for a job that is one (it answers null otherwise); its module is loaded here, by
+  // the status command, never by a plain run.
+  const crawl = await new (await import('../frontier/redis-crawl.js')).RedisCrawl(queue).status();
+  if (crawl !== null) status.crawl = crawl;
+  return status;
 }
 
 /** The job's final rows after `after`, as Redis holds them; with `follow`, waits for more until `signal` aborts. */

@@ -35,7 +35,7 @@ export function queueErrorOf(err: unknown, job: string): unknown {
   if (err instanceof QueueError || !(err instanceof Error)) return err;
   if (err.message.startsWith('VOLLEY_NO_JOB')) return new QueueError('JOB_GONE', `the job ${JSON.stringify(job)} is gone (dropped while in use)`, { cause: err });
   if (err instanceof TypeError || err instanceof RangeError) return err;
-  if (/ECONNREFUSED|ECONNRESET|EPIPE|Socket closed|ClientClosed|connection/i.test(`${err.name} ${err.message}`)) {
+  if (/ECONNREFUSED|ECONNRESET|EPIPE|Socket closed|ClientClosed|client is offline|connection/i.test(`${err.name} ${err.message}`)) {
     return new QueueError('REDIS_LOST', `lost the connection to Redis: ${err.message}`, { cause: err });
   }
   return err;

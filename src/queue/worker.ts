@@ -73,8 +73,30 @@ class Wakeup {
   }
 }
 
+/** Tells the fleet of a host's pause (Retry-After) or pace (Crawl-delay); a Crawl-delay once per host and value. */
+export function hostPaceReporter(
+  queue: RedisQueue,
+  pausing?: Set<Promise<void>>,
+): (host: string, pace: { pauseMs?: number; intervalMs?: number }) => void {
+  const paced = new Map<string, number>();
+  return (host, pace) => {
+    const intervalMs = Math.ceil(pace.intervalMs ?? 0);
+    if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
+    paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
+    // Best effort: a pause Redis did not get is still this worker's own. Kept in `pausing` until Redis has it, so a
+    // caller can hold the rows that would free the host's next claim until then.
+    const sent: Promise<void> = queue
+      .hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs)
+      .catch(() => {})
+      .finally(() => pausing?.delete(sent));
+    pausing?.add(sent);
+  };
+}
+
 /** Runs the worker until the job has nothing pending or leased (or, with `wait`, until aborted). */
 export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: WorkOptions): Promise<{ written: number; released: number }> {
+  // A crawl's worker pulls from the job's frontier in Redis (crawl-worker.ts).
+  if (run?.crawl !== undefined) return (await import('./crawl-worker.js')).workCrawl(queue, run, opts);
   const { worker, concurrency, signal } = opts;
   const leaseMs = opts.leaseMs ?? leaseFor(run);
   const bodyMode: BodyOutputMode | null = run?.body ?? null;
@@ -87,6 +109,8 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const freed = new Wakeup();
   let written = 0;
   let lastReap = 0;
+  /** Claiming failed for good (Redis gone): the run is cancelled, and its CANCELLED rows are not final. */
+  let lost = false;
 
   // Completions batch themselves: rows that finish while one round trip is out go in the next.
   let pending: { id: string; row: string; ok: boolean }[] = [];
@@ -112,18 +136,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       freed.notify();
     }
   };
-  const paced = new Map<string, number>();
-  const onHostPace = (host: string, pace: { pauseMs?: number; intervalMs?: number }): void => {
-    const intervalMs = Math.ceil(pace.intervalMs ?? 0);
-    if (pace.pauseMs === undefined && paced.get(host) === intervalMs) return;
-    paced.set(host, Math.max(paced.get(host) ?? 0, intervalMs));
-    // Best effort: a pause Redis did not get is still this worker's own.
-    const sent: Promise<void> = queue
-      .hostPause(host, Math.ceil(pace.pauseMs ?? 0), intervalMs)
-      .catch(() => {})
-      .finally(() => pausing.delete(sent));
-    pausing.add(sent);
-  };
+  const onHostPace = hostPaceReporter(queue, pausing);
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
     pending.push({ id, row, ok: result.ok });
@@ -147,11 +160,24 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   /** The last claim sent: its requests are this worker's once Redis has run it, whether or not we get to use them. */
   let claiming: Promise<ClaimedRequest[]> | null = null;
   async function* source(): AsyncGenerator<SourceItem> {
+    try {
+      yield* claims();
+    } catch (err) {
+      lost = true;
+      throw err;
+    }
+  }
+  async function* claims(): AsyncGenerator<SourceItem> {
     while (!signal.aborted) {
+      // Completions that failed for good keep their requests held: waiting for room would wait forever.
+      if (flushError !== null) throw flushError;
+      // A slot is taken again once its completion is back, not when its result is out, and nothing is claimed
+      // ahead: both were tried (bench W8, issue 21) and made 3 workers slower, not faster (README, Past one machine).
       if (held.size >= concurrency) {
         await freed.wait(POLL_MS, signal);
         continue;
       }
+      if (pausing.size > 0) await Promise.all(pausing);
       // Held as soon as Redis answers, not when this generator resumes: an abort's release (below) waits for
       // the claim in flight, and the pipeline leaves this generator without waiting for it.
       claiming = queue.claim(worker, concurrency - held.size, leaseMs).then((claimed) => {
@@ -186,8 +212,9 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
       const id = ids.get(index);
       if (id === undefined) continue;
       ids.delete(index);
-      // An abort's CANCELLED rows are not final: those requests go back to the queue below.
-      if (signal.aborted && result.error?.code === 'CANCELLED') continue;
+      // An abort's CANCELLED rows are not final: those requests go back to the queue below (or, when the run
+      // stopped because Redis is gone, to the fleet once their leases run out).
+      if ((signal.aborted || lost) && result.error?.code === 'CANCELLED') continue;
       complete(id, result);
     }
     while (flushing !== null) await flushing;

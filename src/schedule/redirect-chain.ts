@@ -40,7 +40,7 @@ export async function followRedirects(
   request: HopRequest,
   maxRedirects: number,
   hop: (url: URL, request: HopRequest) => Promise<HttpResponse | FetchError>,
-  admitHop: ((next: URL) => boolean) | null = null,
+  admitHop: ((next: URL) => boolean | Promise<boolean>) | null = null,
 ): Promise<ChainEnd> {
   let url = start;
   let redirects = 0;
@@ -61,7 +61,7 @@ export async function followRedirects(
       const message = `still redirecting after ${redirects} redirects (maxRedirects is ${maxRedirects})`;
       return { outcome: new FetchError('TOO_MANY_REDIRECTS', message, { status }), url, redirects };
     }
-    if (admitHop !== null && !admitHop(next.url)) return { outcome, url, redirects, duplicateOf: next.url.href };
+    if (admitHop !== null && !(await admitHop(next.url))) return { outcome, url, redirects, duplicateOf: next.url.href };
     chain.add(next.url.href);
     redirects++;
     url = next.url;

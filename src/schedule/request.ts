@@ -32,9 +32,10 @@ export interface RunContext {
   robots: RobotsRules | null;
   /**
    * A crawl's frontier, asked before each redirect hop (its URL without the fragment): false when that URL was
-   * requested already, and the redirect is not followed. Null outside a crawl.
+   * requested already, and the redirect is not followed (a shared frontier answers from Redis: a promise).
+   * Null outside a crawl.
    */
-  claim: ((key: string, by: string) => boolean) | null;
+  claim: ((key: string, by: string) => boolean | Promise<boolean>) | null;
   /** Told of each pause (Retry-After) and pace (Crawl-delay) a host asks for; null but in a shared queue's worker. */
   onHostPace: ((host: string, pace: { pauseMs?: number; intervalMs?: number }) => void) | null;
   /** Dead hosts (`maxHostErrors`): skipped while their breaker is open, probed after a cool-down. The run's own, or a
