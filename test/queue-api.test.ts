@@ -6,9 +6,12 @@ import { dropJob, enqueue, queueResults, queueStatus, trimResults, work, QueueEr
 import { closedPort } from './fixtures/server.js';
 import { rng as seeded } from './fixtures/rng.mjs';
 import { fromPayload, toQueueItem } from '../src/queue/payload.js';
-import { librarySettings } from '../src/queue/api.js';
+import { librarySettings } from '../src/queue/api-options.js';
 import { FetchError } from '../src/errors.js';
 import { OverlongLine } from '../src/source/url-input.js';
+import { RedisQueue } from '../src/frontier/redis-queue.js';
+import { workQueue } from '../src/queue/worker.js';
+import type { JobRun } from '../src/queue/job.js';
 import { createEchoServer, type EchoServer } from './fixtures/echo-server.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
 
@@ -166,6 +169,39 @@ describe.skipIf(!redisBinary)('the shared queue from the library, against a real
     expect(await queueStatus(target)).toMatchObject({ pending: 4, leased: 0 });
     expect(await dropJob(target)).toBeGreaterThan(0);
     expect(await queueStatus(target)).toBeNull();
+  });
+
+  it('an abort while a claim is on its way to Redis still puts that claim\'s requests back', async () => {
+    const target = { redis: redis.url, job: job() };
+    await enqueue(Array.from({ length: 3 }, (_, i) => `${server.url}/hang?race=${i}`), { ...target, extract: false });
+    const queue = await RedisQueue.connect(redis.url, target.job);
+    try {
+      // The claim has run in Redis, but its answer is held back until after the abort.
+      let claimedInRedis!: () => void;
+      const inRedis = new Promise<void>((resolve) => (claimedInRedis = resolve));
+      let letGo!: () => void;
+      const gate = new Promise<void>((resolve) => (letGo = resolve));
+      const claim = queue.claim.bind(queue);
+      queue.claim = async (...args) => {
+        const got = await claim(...args);
+        if (got.length > 0) {
+          claimedInRedis();
+          await gate;
+        }
+        return got;
+      };
+      const controller = new AbortController();
+      const settings = await queue.settings();
+      const running = workQueue(queue, settings!.run as JobRun, { worker: 'racer', concurrency: 3, wait: false, signal: controller.signal, onRow: () => {} });
+      await inRedis;
+      controller.abort();
+      // Long enough for the worker to have left its loop; the outcome must not depend on it.
+      setTimeout(letGo, 200);
+      expect(await running).toEqual({ written: 0, released: 3 });
+      expect(await queueStatus(target)).toMatchObject({ pending: 3, leased: 0 });
+    } finally {
+      await queue.close();
+    }
   });
 
   it('an onRow that throws stops the worker: work() rejects with its error, and nothing is lost or written twice', async () => {

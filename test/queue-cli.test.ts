@@ -234,7 +234,7 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
       const r = await volley(['queue', 'results', ...target, ...bad]);
       expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
     }
-  });
+  }, 180_000);
 
   it('`queue results --trim` deletes from Redis the rows it wrote, and reads on with --after; a failed write trims nothing', async () => {
     const target = ['--redis', redis.url, '--job', job()];
@@ -266,7 +266,7 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
     expect(second.code).toBe(0);
     expect((parseCsv(second.stdout, { columns: true }) as { url: string }[]).map((r) => r.url).sort()).toEqual(more);
     expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
-  });
+  }, 180_000);
 
   it('`queue results --follow --trim`: Ctrl-C ends it, and the rows written by then are trimmed', async () => {
     const target = ['--redis', redis.url, '--job', job()];
@@ -286,5 +286,5 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
     expect(await follower.done).toBe(130);
     expect(follower.stderr()).toContain('3 rows, 3 trimmed from Redis');
     expect(rows((await volley(['queue', 'results', ...target])).stdout)).toEqual([]);
-  });
+  }, 180_000);
 });

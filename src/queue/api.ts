@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { normalizeOptions, type VolleyOptions } from '../options.js';
+import type { VolleyOptions } from '../options.js';
 import { describeValue } from '../describe-value.js';
 import type { FetchResult } from '../result.js';
 import type { QueueRequest, QueueStatus } from '../frontier/redis-queue.js';
 import type { CrawlStatus } from '../frontier/redis-crawl.js';
 import type { SourceItem, UrlSource } from '../index.js';
-import { connectJob, DEFAULT_JOB, redisUrl, type ConnectedQueue } from './connect.js';
+import { connectJob, type ConnectedQueue } from './connect.js';
 import { QueueError, queueErrorOf } from './errors.js';
-import { JOB_OPTIONS, notJobOption, settingsDifference, settingsOf, type JobRun, type JobSettings } from './job.js';
+import { JOB_OPTIONS, settingsDifference, type JobRun, type JobSettings } from './job.js';
+import { boolean, checkKeys, librarySettings, objectOf, rowId, signalOf, TARGET_KEYS, targetOf } from './api-options.js';
 import { toQueueItem } from './payload.js';
 import type { RetryOptions } from './redis-retry.js';
 
@@ -91,38 +92,6 @@ const FOLLOW_POLL_MS = 250;
 /** How often a `wait`ing worker looks for a job not enqueued yet. */
 const SETTINGS_POLL_MS = 500;
 
-const TARGET_KEYS = new Set(['redis', 'job']);
-
-function objectOf(name: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`Expected \`${name}\` options to be an object, got ${describeValue(value, 100)}`);
-  return value as Record<string, unknown>;
-}
-
-function checkKeys(name: string, options: Record<string, unknown>, allowed: ReadonlySet<string>): void {
-  for (const key of Object.keys(options)) {
-    if (allowed.has(key) || options[key] === undefined) continue;
-    const flag = notJobOption(key);
-    throw new TypeError(`${name}: unknown option \`${key}\`${flag === undefined ? '' : ` (not a job setting: ${flag.replace(/ \(give it to `volley work`\)$/, '; give it to work()')})`}`);
-  }
-}
-
-function boolean(name: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describeValue(value, 100)}`);
-  return value === true;
-}
-
-function signalOf(value: unknown): AbortSignal | undefined {
-  if (value !== undefined && !(value instanceof AbortSignal)) throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(value, 100)}`);
-  return value;
-}
-
-function targetOf(options: Record<string, unknown>): { redis: string; job: string } {
-  const job = options.job ?? DEFAULT_JOB;
-  if (typeof job !== 'string') throw new TypeError(`Expected \`job\` to be a string, got ${describeValue(job, 100)}`);
-  return { redis: redisUrl(options.redis), job };
-}
-
 /** Runs `fn` on a fresh connection to the job, closed after; queue errors named (QueueError). */
 async function withQueue<T>(target: { redis: string; job: string }, fn: (queue: ConnectedQueue) => Promise<T>): Promise<T> {
   const queue = await connectJob(target.redis, target.job);
@@ -133,21 +102,6 @@ async function withQueue<T>(target: { redis: string; job: string }, fn: (queue: 
   } finally {
     await queue.close().catch(() => {});
   }
-}
-
-/**
- * A job's settings from `enqueue()`'s options: only job options (a run's local ones, like `concurrency`, are a
- * TypeError that says where they go), validated as `fetchAll` validates them, after the JSON round trip Redis
- * gives them, so a worker can never be handed options that fail.
- */
-export function librarySettings(options: Record<string, unknown>): JobSettings {
-  const jobOptions: Record<string, unknown> = {};
-  for (const name of JOB_OPTIONS) if (options[name] !== undefined) jobOptions[name] = options[name];
-  // `bytes` bodies travel as the CLI's `--body base64` rows do (JSON has no bytes); `text` and `json` as they are.
-  const settings = settingsOf(jobOptions as JobOptions, jobOptions.body === 'bytes' ? 'base64' : null, null);
-  normalizeOptions(jobOptions as VolleyOptions);
-  normalizeOptions(settings.run.options as VolleyOptions);
-  return settings;
 }
 
 /**
@@ -361,8 +315,6 @@ export async function* resultsOn(queue: ConnectedQueue, after: string | null, fo
   }
 }
 
-const STREAM_ID = /^\d+-\d+$/;
-
 /**
  * Every final row of the job, in completion order, read in batches. Resume with `after: row.id`; with `follow`,
  * waits for more rows until `signal` aborts or the loop is left. The connection opens on the first `next()` and
@@ -374,9 +326,7 @@ const STREAM_ID = /^\d+-\d+$/;
 export function queueResults(options?: ResultsOptions): AsyncIterable<QueueRow> {
   const o = objectOf('queueResults', options);
   checkKeys('queueResults', o, new Set([...TARGET_KEYS, 'after', 'follow', 'signal']));
-  if (o.after !== undefined && (typeof o.after !== 'string' || !STREAM_ID.test(o.after))) {
-    throw new TypeError(`Expected \`after\` to be a row id like "1733389200000-0", got ${describeValue(o.after, 100)}`);
-  }
+  rowId('after', o.after, true);
   const follow = boolean('follow', o.follow);
   const signal = signalOf(o.signal);
   const target = targetOf(o);
@@ -401,8 +351,7 @@ export function queueResults(options?: ResultsOptions): AsyncIterable<QueueRow> 
 export async function trimResults(options: QueueTarget & { through: string }): Promise<number> {
   const o = objectOf('trimResults', options);
   checkKeys('trimResults', o, new Set([...TARGET_KEYS, 'through']));
-  if (typeof o.through !== 'string' || !STREAM_ID.test(o.through)) throw new TypeError(`Expected \`through\` to be a row id like "1733389200000-0", got ${describeValue(o.through, 100)}`);
-  const through = o.through;
+  const through = rowId('through', o.through, false) as string;
   return withQueue(targetOf(o), (queue) => queue.trimResults(through));
 }
 

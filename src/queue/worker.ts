@@ -157,6 +157,8 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   }, Math.max(100, Math.floor(leaseMs / 3)));
   const reapTimer = setInterval(() => void reap().catch(() => {}), Math.max(200, Math.min(5_000, Math.floor(leaseMs / 2))));
 
+  /** The last claim sent: its requests are this worker's once Redis has run it, whether or not we get to use them. */
+  let claiming: Promise<ClaimedRequest[]> | null = null;
   async function* source(): AsyncGenerator<SourceItem> {
     try {
       yield* claims();
@@ -176,7 +178,13 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
         continue;
       }
       if (pausing.size > 0) await Promise.all(pausing);
-      const claimed = await queue.claim(worker, concurrency - held.size, leaseMs);
+      // Held as soon as Redis answers, not when this generator resumes: an abort's release (below) waits for
+      // the claim in flight, and the pipeline leaves this generator without waiting for it.
+      claiming = queue.claim(worker, concurrency - held.size, leaseMs).then((claimed) => {
+        for (const c of claimed) held.set(c.id, c);
+        return claimed;
+      });
+      const claimed = await claiming;
       if (claimed.length === 0) {
         const status = await queue.status();
         // Leases of our own are finishing here; anyone else's may come back (a dead worker's, after a reap).
@@ -185,9 +193,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
         await freed.wait(POLL_MS, signal);
         continue;
       }
-      // The whole batch is held (renewed, released on abort) before any of it is handed on: the generator may be
-      // left at any yield.
-      for (const c of claimed) held.set(c.id, c);
+      // The whole batch is held already (renewed, released on abort): the generator may be left at any yield.
       for (const c of claimed) {
         const item = fromPayload(c.payload, run);
         if (item instanceof FetchError) {
@@ -218,6 +224,8 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
     clearInterval(reapTimer);
   }
   let released = 0;
+  // (A cast: TypeScript cannot see the generator's assignment.)
+  await (claiming as Promise<ClaimedRequest[]> | null)?.catch(() => {});
   if (held.size > 0) {
     released = await queue.release(worker, [...held.keys()]);
     held.clear();
