@@ -49,11 +49,11 @@ describe('retrying', () => {
     expect(broken.calls).toBe(1);
   });
 
-  it('gives up once the connection has failed for giveUpMs: one error, code REDIS_UNAVAILABLE, naming the last failure', async () => {
+  it('gives up once the connection has failed for giveUpMs: one error, code REDIS_LOST (a QueueError), naming the last failure', async () => {
     const down = flaky(Infinity, () => errno('ECONNREFUSED'));
     const error = await retrying(down, { giveUpMs: 200, firstDelayMs: 10, maxDelayMs: 50 }).sendCommand(['PING']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisLostError);
-    expect(error).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    expect(error).toMatchObject({ code: 'REDIS_LOST', name: 'QueueError' });
     expect((error as Error).message).toMatch(/^lost the connection to Redis for \d+ s, giving up \(last: read ECONNREFUSED\)$/);
     expect(down.calls).toBeGreaterThan(1);
   });

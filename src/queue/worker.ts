@@ -140,10 +140,19 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
   const complete = (id: string, result: FetchResult): void => {
     const row = JSON.stringify(bodyRow && bodyMode ? bodyRow(result, bodyMode) : result);
     pending.push({ id, row, ok: result.ok });
+    kick();
+  };
+  /**
+   * Starts a flush unless one is out. A row pushed after a flush's last look at `pending` but before its promise
+   * settles would otherwise wait for the next completion, and at the end of a run for none (released, fetched again):
+   * so a settling flush kicks again when rows are left.
+   */
+  const kick = (): void => {
     flushing ??= flush()
       .catch((err: unknown) => void (flushError ??= err))
       .finally(() => {
         flushing = null;
+        if (pending.length > 0 && flushError === null) kick();
       });
   };
 
