@@ -7,6 +7,7 @@ import { EXIT, parseCli, UsageError, type CliConfig } from '../src/cli/args.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { FLAGS, sets, type Flag, type FlagName } from '../src/cli/flags.js';
 import { DEFAULTS, DEFAULT_USER_AGENT, normalizeOptions } from '../src/options.js';
+import { ERROR_CODES } from '../src/errors.js';
 
 /**
  * Whatever parsing gives (a config, --help text, a usage error), with and without yargs: a run's words are parsed
@@ -248,6 +249,8 @@ describe('defaults', () => {
     expect(help).toContain('k, M, G are 1024-based, as in curl (10M = 10 MiB = 10485760 bytes); kB, MB, GB are 1000-based');
     expect(help).not.toMatch(/\[default: \d+\]\s*\[string\]/);
     for (const name of Object.keys(FLAGS)) expect(help).toContain(`--${name}`);
+    // Every code a row can carry, from the list itself (it had fallen behind: no HOST_SKIPPED, LEASE_EXPIRED).
+    expect(help).toContain(`Error codes in results: ${ERROR_CODES.join(' ')} (see the README)`);
     expect(help).toMatch(/70 internal error.*74 the output could not be written/);
   });
 });

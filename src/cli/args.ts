@@ -3,6 +3,7 @@ import yargsParser from 'yargs-parser';
 import { normalizeOptions, type OptionError, type VolleyOptions } from '../options.js';
 import type { NormalizedExtract } from '../parse/spec.js';
 import { VERSION } from '../version.js';
+import { ERROR_CODES } from '../errors.js';
 import { parseDuration, DURATION_FORMS } from './duration.js';
 import { parseSize, SIZE_FORMS } from './size.js';
 import { FLAGS, flagOfOption, helpExtras, newDraft, type CliSettings, type Draft, type Flag, type FlagName, type OutputFormat } from './flags.js';
@@ -66,7 +67,7 @@ Ctrl-C once: stop taking URLs, abort what is in flight, write every finished res
 
 Requests (--requests FILE): one JSON object per line, {"url", "method", "headers", "body" or "json", "meta", "timeoutMs", "retries"}; a line that is not one is an INVALID_REQUEST row. POST and PATCH are retried only when they provably never reached the server (CONNECT: the connection could not be made) or on 429/503 with Retry-After (RFC 9110 §9.2.2); --retry-unsafe retries them like GET (dangerous).
 
-Error codes in results: INVALID_URL UNSUPPORTED_SCHEME INVALID_REQUEST DNS CONNECT TLS TIMEOUT RESET HTTP_STATUS TOO_LARGE TOO_MANY_REDIRECTS DECODE PARSE ROBOTS_DISALLOWED CANCELLED (see the README).
+Error codes in results: ${ERROR_CODES.join(' ')} (see the README).
 Proxies: HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured; --proxy overrides them.
 
 Past one machine, a shared job on Redis: volley enqueue, volley work, volley queue status|results|drop (each with --help; exit 69 when Redis cannot be reached).`;
