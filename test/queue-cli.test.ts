@@ -176,6 +176,21 @@ describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redi
     expect(await status(target)).toEqual({ job: target[3], defined: false });
   });
 
+  it('a worker that has stopped is not a live worker; `queue results | head` stops quietly, exit 0', async () => {
+    const target = ['--redis', redis.url, '--job', job()];
+    // 400 rows are more than a pipe holds, so the writer does meet the closed pipe (EPIPE).
+    const urls = Array.from({ length: 400 }, (_, i) => `${server.url}/ok?live=${i}`);
+    expect((await volley(['enqueue', ...target, list('live.txt', urls)])).code).toBe(0);
+    const w = await volley(['work', ...target, '-c', '16', '-q']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(await status(target)).toMatchObject({ ok: 400, leased: 0, liveWorkers: 0 });
+    // The reader takes one line and goes away, as `| head -1` does.
+    const reader = start(['queue', 'results', ...target]);
+    reader.child.stdout!.once('data', () => reader.child.stdout!.destroy());
+    expect(await reader.done).toBe(0);
+    expect(reader.stderr()).toBe('');
+  });
+
   it('enqueue --dedupe drops requests already in the job; different job flags are exit 2 naming the difference', async () => {
     const target = ['--redis', redis.url, '--job', job()];
     const file = list('dup.txt', [`${server.url}/ok?d=1`, `${server.url}/ok?d=2`, `${server.url}/ok?d=1`]);

@@ -106,6 +106,9 @@ async function exportRows(queue: ConnectedQueue, { format, raw, output, after, f
     unwritten = err;
   }
   await sink.end();
+  // The reader went away (`| head`): it has what it wanted, as with the main command: quiet, exit 0, and nothing
+  // more trimmed (the rows it did not read stay in Redis).
+  if (output === null && (sink.error as NodeJS.ErrnoException | null)?.code === 'EPIPE') return EXIT.OK;
   if (sink.error !== null) {
     io.stderr.write(`volley: cannot write the results${output !== null ? ` to ${output}` : ''}: ${sink.error.message}${trim ? ' (nothing more trimmed)' : ''}\n`);
     return EXIT.IO_ERROR;

@@ -193,6 +193,8 @@ export class RedisFrontier implements Frontier {
       released = await this.queue.release(this.options.worker, [...this.held.keys()]);
       this.held.clear();
     }
+    // Best effort: a worker that could not say so drops out of the live count when its heartbeat ages out.
+    await this.queue.leave(this.options.worker).catch(() => {});
     if (this.flushError !== null) throw this.flushError;
     return released;
   }

@@ -244,6 +244,11 @@ export class RedisQueue {
     await this.renew(worker, [], 1);
   }
 
+  /** `worker` has stopped: no longer counted among the live workers (status) until it is heard from again. */
+  async leave(worker: string): Promise<void> {
+    await this.client.sendCommand(['ZREM', `${this.prefix}workers`, workerName(worker)]);
+  }
+
   /** Puts back the requests `worker` holds, at the front of their host queues, at once (SIGINT). Returns how many. */
   async release(worker: string, ids: ReadonlyArray<string>): Promise<number> {
     if (ids.length === 0) return 0;

@@ -239,5 +239,7 @@ export async function workQueue(queue: RedisQueue, run: JobRun | null, opts: Wor
     released = await queue.release(worker, [...held.keys()]);
     held.clear();
   }
+  // Best effort: a worker that could not say so drops out of the live count when its heartbeat ages out.
+  await queue.leave(worker).catch(() => {});
   return { written, released };
 }
