@@ -1,52 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closedPort, createTestServer, type TestServer } from './fixtures/server.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
+import { rows, start, until, volley } from './fixtures/volley-cli.js';
 
 /** The shared queue's subcommands (issue 21), through the built CLI, against a real redis-server and a loopback site. */
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const redisBinary = findRedis();
 if (!redisBinary) console.warn(`skipping test/queue-cli.test.ts: ${REDIS_MISSING}`);
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  done: Promise<number | null>;
-}
-
-function start(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, done };
-}
-
-async function volley(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const run = start(args, env);
-  const code = await run.done;
-  return { code, stdout: run.stdout(), stderr: run.stderr() };
-}
-
-const rows = (text: string): { url: string; ok: boolean; error: { code: string } | null }[] =>
-  text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { url: string; ok: boolean; error: { code: string } | null });
-
-/** Polls `check` until it holds (no timing assert: the test's own timeout is the limit). */
-async function until(check: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
-}
 
 describe.skipIf(!redisBinary)('volley enqueue / work / queue against a real redis-server', () => {
   let redis: RedisServer;

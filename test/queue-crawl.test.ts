@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createCrawlSite, type CrawlSite } from './fixtures/crawl-site.js';
 import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtures/redis.js';
+import { start, until } from './fixtures/volley-cli.js';
 
 /**
  * Crawls through the shared queue (issue 21, DESIGN.md "Third round"): `volley enqueue --follow` / `--sitemap` and
@@ -11,32 +11,12 @@ import { findRedis, REDIS_MISSING, startRedis, type RedisServer } from './fixtur
  * crawl's: the same rows (URLs and depths), each once.
  */
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const redisBinary = findRedis();
 if (!redisBinary) console.warn(`skipping test/queue-crawl.test.ts: ${REDIS_MISSING}`);
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  done: Promise<number | null>;
-}
-
-function start(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, done };
-}
-
 const running = new Set<ChildProcess>();
 
+/** `volley ARGS` to its end, killed by afterAll should a test time out first. */
 async function volley(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = start(args, env);
   running.add(run.child);
@@ -80,10 +60,6 @@ function difference(local: Row[], queue: Row[]): string[] {
   }
   for (const url of b.keys()) if (!a.has(url)) out.push(`only in the queue crawl: ${url}`);
   return out;
-}
-
-async function until(check: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 describe.skipIf(!redisBinary)('a crawl through the shared queue (volley enqueue --follow, volley work)', () => {

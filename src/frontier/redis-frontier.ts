@@ -4,6 +4,7 @@ import { linksToFollow, pageOf } from '../crawl/follow-links.js';
 import type { Found, Frontier, FrontierStats, FrontierWork } from './frontier.js';
 import type { ClaimedRequest, RedisQueue } from './redis-queue.js';
 import { RedisCrawl, type CrawlCompletion, type CrawlRequest } from './redis-crawl.js';
+import { Wakeup } from '../sleep.js';
 
 /** How the job's payloads read and are written (queue/crawl-payload.ts: the job's settings decide the items). */
 export interface CrawlCodec {
@@ -70,7 +71,8 @@ export class RedisFrontier implements Frontier {
   private completions: CrawlCompletion[] = [];
   private flushing: Promise<void> | null = null;
   private flushError: unknown = null;
-  private waiters: (() => void)[] = [];
+  /** Completions, close and abort wake the claim loop (a wait also ends after POLL_MS). */
+  private readonly wakeup = new Wakeup();
   private closed = false;
   private lastReap = 0;
   private readonly renewTimer: NodeJS.Timeout;
@@ -103,7 +105,7 @@ export class RedisFrontier implements Frontier {
         return work;
       }
       if (this.held.size >= concurrency) {
-        await this.changed();
+        await this.wakeup.wait(POLL_MS, this.options.signal);
         continue;
       }
       const claimed = await this.queue.claim(worker, concurrency - this.held.size, leaseMs);
@@ -118,7 +120,7 @@ export class RedisFrontier implements Frontier {
       // Leases of our own are still finishing (they may find links); anyone else's may come back after a reap.
       if (!this.options.wait && level.left === 0 && this.held.size === 0) return null;
       if (Date.now() - this.lastReap >= 1_000) await this.reap().catch(() => {});
-      await this.changed(POLL_MS);
+      await this.wakeup.wait(POLL_MS, this.options.signal);
     }
   }
 
@@ -153,7 +155,7 @@ export class RedisFrontier implements Frontier {
       .catch((err: unknown) => void (this.flushError ??= err))
       .finally(() => {
         this.flushing = null;
-        this.notify();
+        this.wakeup.notify();
         this.kick();
       });
   }
@@ -173,7 +175,7 @@ export class RedisFrontier implements Frontier {
 
   close(): void {
     this.closed = true;
-    this.notify();
+    this.wakeup.notify();
   }
 
   /**
@@ -226,34 +228,13 @@ export class RedisFrontier implements Frontier {
           this.options.onRow(page.row);
         }
       });
-      this.notify();
+      this.wakeup.notify();
     }
   }
 
   private async reap(): Promise<void> {
     this.lastReap = Date.now();
     await this.queue.reap(this.options.maxLeaseExpiries, { rowFor: this.options.codec.expiredRow });
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  /** Resolves on the next completion, close or abort; or after `ms`. */
-  private changed(ms = POLL_MS): Promise<void> {
-    const { signal } = this.options;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.waiters.push(done);
-    });
   }
 }
 

@@ -9,6 +9,7 @@ import type { JobRun } from './job.js';
 import { workerOptions } from './job.js';
 import { fromPayload } from './payload.js';
 import { fleetParts } from './fleet-parts.js';
+import { Wakeup } from '../sleep.js';
 
 /**
  * The worker loop of `volley work` (issue 21): claims batches from the job, runs them through the library's
@@ -49,28 +50,6 @@ export function leaseFor(run: JobRun | null): number {
   const tries = o.retries + 1;
   const backoff = o.retries * Math.min(o.maxRetryAfterMs, o.retryBaseMs * 2 ** o.retries);
   return Math.min(2_147_483_647, o.timeoutMs * tries + backoff + LEASE_MARGIN_MS);
-}
-
-/** A one-shot wake-up that many waits can share. */
-class Wakeup {
-  private waiters: (() => void)[] = [];
-  wait(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.waiters.push(done);
-    });
-  }
-  notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
 }
 
 /** Tells the fleet of a host's pause (Retry-After) or pace (Crawl-delay); a Crawl-delay once per host and value. */
