@@ -6,7 +6,8 @@
 //   dist/cli/chunks/      CLI, the library and their dependencies (yargs-parser, p-limit, …), split into ES module
 //                         chunks so that what a run reaches only by a dynamic import (yargs for help and errors,
 //                         WARC, --body, CSV, --lock, the progress bar) is read and compiled only when used.
-//                         undici stays in node_modules (src/fetch/undici.ts loads its files by path, at run time).
+//                         undici is in the chunk every run loads, bundled from its public entry: loaded from
+//                         node_modules, its ~110 files cost a one-URL run more than the rest of undici's set-up.
 //   dist/parse/parser.cjs the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
 //                         and the main thread too for a small page parsed before a thread is ready; CommonJS, so
 //                         that dist/parse/worker.js (written below) can load it with a V8 code cache made here.
@@ -74,6 +75,10 @@ const cli = await esbuild.build({
   external: ['redis'],
   plugins: [cliPlugin],
 });
+// undici comes into the command by its public entry (src/fetch/undici.ts), never a file of it by path: those are
+// its internals, which a minor release may move.
+const undiciFiles = Object.values(cli.metafile.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => /node_modules\/undici\//.test(i));
+if (!undiciFiles.includes('node_modules/undici/index.js')) throw new Error('bundle.mjs: the command does not take undici from its public entry (node_modules/undici/index.js)');
 // The relative paths to dist/parse/ written above hold only from dist/cli/chunks/.
 for (const [file, output] of Object.entries(cli.metafile.outputs)) {
   const toParse = output.imports.filter((i) => i.external && /\/parse\/(pool|worker)\.js$/.test(i.path));
