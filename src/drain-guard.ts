@@ -10,6 +10,13 @@
  * The listener is harmless to a program that has other work: `beforeExit` comes only when there is none.
  */
 export interface DrainWatch {
+  /**
+   * The run waits for its own in-flight work (`true`) or no longer does (`false`). While it waits, the guard holds
+   * its callback strongly: a run stalled by a bug is reachable from nothing but the promises nobody will settle, so
+   * held weakly it would be collected, and with it the listener, and the process would exit 13 with the caller's
+   * `await` unsettled (found when a bigger import made a GC come at that moment).
+   */
+  hold(waiting: boolean): void;
   /** The run ended: no longer watched. */
   stop(): void;
 }
@@ -18,6 +25,8 @@ export interface DrainWatch {
 // a strong reference here would keep that run's whole state (rows, maps) alive for the life of the process. Each
 // watch holds its callback strongly, and the run holds its watch, so a live run's callback stays.
 const watched = new Set<WeakRef<() => void>>();
+// The callbacks of runs waiting for their own work, held strongly (DrainWatch.hold).
+const held = new Set<() => void>();
 const forgotten = new FinalizationRegistry<WeakRef<() => void>>((ref) => forget(ref));
 
 function forget(ref: WeakRef<() => void>): void {
@@ -44,8 +53,12 @@ export function watchDrain(drained: () => void): DrainWatch {
   watched.add(ref);
   forgotten.register(drained, ref, ref);
   return {
+    hold(waiting) {
+      if (waiting) held.add(drained);
+      else held.delete(drained);
+    },
     stop() {
-      void drained; // held here so that the run holding this watch keeps its callback
+      held.delete(drained); // also what keeps the run holding this watch keeping its callback
       forgotten.unregister(ref);
       forget(ref);
     },

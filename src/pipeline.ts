@@ -237,6 +237,10 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     for (const { item } of [...owed.values()]) finish(item, failedResult(item.input, lost));
     controller.abort(err);
   });
+  const waitForWork = (on: boolean): void => {
+    waiting = on;
+    drain.hold(on);
+  };
   const complete = (entry: ReadyEntry): void => {
     ready.push(entry);
     progress.done++;
@@ -312,9 +316,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         yield entry;
       }
       if (owed.size === 0 && (sourceDone || signal.aborted)) break;
-      waiting = true;
+      waitForWork(true);
       await wakeup.wait();
-      waiting = false;
+      waitForWork(false);
     }
     if (bug) throw bug.error;
     if (sourceError) throw sourceError;
@@ -324,9 +328,9 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     options.signal?.removeEventListener('abort', onUserAbort);
     roomFreed.notify();
     // In-flight work resolves promptly once aborted; wait for it so no socket or thread outlives the run.
-    waiting = true;
+    waitForWork(true);
     while (owed.size > 0) await wakeup.wait();
-    waiting = false;
+    waitForWork(false);
     drain.stop();
     if (sourceDone) await feeding;
     else void Promise.resolve(iterator.return?.()).catch(() => {});
