@@ -80,7 +80,7 @@ async function main() {
   // A seed handed out, then finished with every URL as its links: they all wait at depth 1.
   const seed = { url: 'https://example.com/', depth: 0, referrer: null, scopeBase: 'https://example.com/' };
   frontier['inFlight'][0] = 1;
-  frontier.finished(seed, { links, finalUrl: seed.url, nofollow: false });
+  frontier.finished({ item: seed.url, entry: seed }, { links, finalUrl: seed.url, nofollow: false }, null);
   globalThis.gc?.();
   // What the pending entries cost, beside the frontier's seen set (counted above).
   const frontierBytesPerUrl = (process.memoryUsage().heapUsed - before - frontier.seenBytes) / memUrls;
