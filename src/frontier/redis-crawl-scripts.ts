@@ -10,8 +10,8 @@ import { FINAL_ROW, PRELUDE } from './redis-scripts.js';
  *   P crawl            hash    maxPages (-1: none), depth (the level being crawled), admitted (seeds and links
  *                              queued or staged: what maxPages counts), deepest, duplicates, overMaxPages,
  *                              outOfScope, filtered
- *   P crawl:seen:XXXX  hash    the seen set, in 65,536 buckets: a URL key's SHA-1 starts with the bucket's 4 hex
- *                              digits (2 bytes), and the next 14 bytes are its field (value ''). Small hashes are
+ *   P crawl:seen:HHHH  hash    the seen set, in 65,536 buckets: a URL key's SHA-1 starts with the bucket's 4 hex
+ *                              digits HHHH (2 bytes), and the next 14 bytes are its field (value ''). Small hashes are
  *                              listpacks, ~18 B an entry: from ~1M URLs on, about 20-25 B a URL, not the ~80 B of
  *                              one big set's entries (and their 16-byte members); a bucket past 128 entries (about
  *                              8M URLs) becomes a hash table, still exact. `seen` in P crawl counts them.
