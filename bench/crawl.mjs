@@ -79,7 +79,7 @@ async function main() {
   const frontier = new LocalFrontier([].values(), { depth: 5, scope: 'all', include: [], exclude: [], select: null, maxPages: Infinity, journal: null, filter: null });
   // A seed handed out, then finished with every URL as its links: they all wait at depth 1.
   const seed = { url: 'https://example.com/', depth: 0, referrer: null, scopeBase: 'https://example.com/' };
-  frontier['inFlight'][0] = 1;
+  frontier.hold(); // depth 0 in flight, as the seed would be (finished() below ends it)
   frontier.finished({ item: seed.url, entry: seed }, { links, finalUrl: seed.url, nofollow: false }, null);
   globalThis.gc?.();
   // What the pending entries cost, beside the frontier's seen set (counted above).

@@ -17,7 +17,7 @@ const quick = args.includes('--quick');
 const reps = Number(args[args.indexOf('--reps') + 1]) || 2;
 if (args.includes('--help')) {
   console.log(`npm run bench [-- options]
-  --quick        small lists (about a minute); figures printed, not asserted (answers are: a wrong one or a
+  --quick        small lists (about two minutes); figures printed, not asserted (answers are: a wrong one or a
                  crashed part exits 1, as in a full run)
   --reps N       repetitions per contestant (default 2; medians reported)
   --only LIST    comma-separated parts to run: W1,W2,W3,W4,W5,W6,W7,W8,H2,robots,startup (default: all)
