@@ -18,7 +18,7 @@ const spec = { title: true, description: true, canonical: false, lang: false, li
 const pages = Array.from({ length: 16 }, (_, i) => Buffer.from(bigPage(i).html));
 const pool = new Piscina({ filename: fileURLToPath(new URL('./lib/handoff-worker.mjs', import.meta.url)), minThreads: 1, maxThreads: 1 });
 
-/** As KeepStage.forParser copies. */
+/** As the parse stage copies a page it does not own (a kept body). */
 function copyOf(body) {
   const out = new Uint8Array(body.byteLength);
   out.set(body);

@@ -85,6 +85,7 @@ describe('followRedirects: the one redirect loop for pages and robots.txt', () =
     location,
     contentType: null,
     body: null,
+    bodyOwned: false,
     bytes: 0,
     retryAfterMs: null,
   });

@@ -287,7 +287,7 @@ describe('metaRobots and followLinks off the main thread and end to end', () => 
   });
 
   it('packs follow links for the trip and unpacks them whole, an empty list included', () => {
-    const reply = parsePages({ pages: [page(), page('<p>x</p>')].map((p) => ({ ...p, body: p.body.buffer as ArrayBuffer })), spec });
+    const reply = parsePages({ pages: [page(), page('<p>x</p>')], spec });
     const [full, empty] = reply.outcomes;
     expect(full).toMatchObject({ ok: true, followLinks: 'http://a.test/list?page=2\nhttp://a.test/list?page=3' });
     expect(empty).toMatchObject({ ok: true, followLinks: '' });

@@ -9,6 +9,8 @@ const options = { extract: normalizeExtract({ links: true }), threads: 1, parseT
 const signal = new AbortController().signal;
 const page = (title: string, padding = 0): Page => ({
   body: new TextEncoder().encode(htmlPage(title, `<a href="/next">next</a><p>${'x'.repeat(padding)}</p>`)),
+  // A buffer of its own: a thread takes it away, which tells the tests where the page went.
+  owned: true,
   contentType: 'text/html; charset=utf-8',
   url: 'http://a.test/dir/',
 });

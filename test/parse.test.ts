@@ -53,7 +53,7 @@ describe('decoding follows the WHATWG order: BOM, Content-Type charset, <meta> p
     expect(decodeHtml(bytes([0xff, 0xfe], [0x68, 0x00, 0x69, 0x00]), 'text/html')).toBe('hi');
   });
 
-  it('gives the same text in pieces as whole, split anywhere, valid or not, in every encoding it sniffs', () => {
+  it('gives the same text in pieces as whole, split anywhere, valid or not, in every encoding it sniffs, page after page', () => {
     let seed = 12345;
     const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
     // Bytes that make UTF-8 and the multi-byte encodings interesting: lead and continuation bytes, surrogates,
@@ -66,6 +66,12 @@ describe('decoding follows the WHATWG order: BOM, Content-Type charset, <meta> p
       const type = types[Math.floor(rand() * types.length)] as string | null;
       const whole = decodeHtml(body, type);
       for (const size of [1, 2, 3, 5, 64]) {
+        // Decoders are reused page after page: one left early (the scan had its fields) or by a throw must not
+        // hand the next page the half of a character.
+        decodeHtmlPieces(body, type, () => false, size);
+        const failing = (): void => decodeHtmlPieces(body, type, () => { throw new Error('the parser failed'); }, size);
+        if (whole === '') failing();
+        else expect(failing).toThrow('the parser failed');
         const pieces: string[] = [];
         decodeHtmlPieces(body, type, (p) => pieces.push(p) > 0, size);
         expect({ n, type, size, text: pieces.join('') }).toEqual({ n, type, size, text: whole });
@@ -355,12 +361,39 @@ describe('the parse pool', () => {
     const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
     try {
       const body = new TextEncoder().encode(htmlPage('threaded'));
-      const fields = await pool.parse({ body, contentType: 'text/html', url: 'http://a.test/' }, new AbortController().signal);
+      const fields = await pool.parse({ body, owned: true, contentType: 'text/html', url: 'http://a.test/' }, new AbortController().signal);
       expect(fields.title).toBe('threaded');
       expect([...pool.threadIds].length).toBeGreaterThan(0);
       expect(pool.threadIds.has(0)).toBe(false);
-      // The body was transferred, not copied: the main thread no longer holds it.
+      // A body the page owns was transferred, not copied: the main thread no longer holds it.
       expect(body.byteLength).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('copies a body it does not own, views into one shared buffer included, and leaves the caller its bytes', async () => {
+    const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+    try {
+      const signal = new AbortController().signal;
+      // As undici hands bodies over: views at odd offsets of one larger buffer (a socket read), beside pages that
+      // own their buffer and a big page, all in flight at once so that batches mix them.
+      const htmls = Array.from({ length: 60 }, (_, i) => htmlPage(`p${i}`, i % 7 === 0 ? 'x'.repeat(40_000) : ''));
+      const encoded = htmls.map((html) => new TextEncoder().encode(html));
+      const shared = new Uint8Array(encoded.reduce((n, b) => n + b.byteLength + 3, 0));
+      let offset = 0;
+      const bodies = encoded.map((b, i) => {
+        if (i % 3 === 0) return { body: b, owned: true };
+        offset += 3;
+        shared.set(b, offset);
+        const view = shared.subarray(offset, (offset += b.byteLength));
+        return { body: view, owned: false };
+      });
+      const before = shared.slice();
+      const fields = await Promise.all(bodies.map(({ body, owned }) => pool.parse({ body, owned, contentType: 'text/html', url: 'http://a.test/' }, signal)));
+      expect(fields.map((f) => f.title)).toEqual(htmls.map((_, i) => `p${i}`));
+      expect(shared).toEqual(before);
+      bodies.forEach(({ body, owned }) => expect(body.byteLength === 0).toBe(owned));
     } finally {
       await pool.destroy();
     }
@@ -383,7 +416,7 @@ describe('the parse pool', () => {
 
   it('keeps a page that makes the parser throw to itself: its neighbours in the batch still parse', () => {
     // 15,000 nested elements overflow the stack of cheerio's recursive text(): a real page that throws.
-    const page = (html: string) => ({ body: new TextEncoder().encode(html).buffer as ArrayBuffer, contentType: 'text/html', url: 'http://a.test/' });
+    const page = (html: string) => ({ body: new TextEncoder().encode(html), contentType: 'text/html', url: 'http://a.test/' });
     const reply = parsePages({
       pages: [page(`<body>${'<div>'.repeat(15_000)}deep</body>`), page('<title>fine</title>')],
       spec: normalizeExtract({ select: { body: 'body' } }),

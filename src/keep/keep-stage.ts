@@ -50,10 +50,10 @@ export function warcInfo(options: NormalizedOptions): Record<string, string> {
  * is recorded in the WARC, and the tail of a 2xx result, which keeps and saves the body. The pipeline then waits,
  * in `settle`, for the URL's WARC records before it yields the row: a row only says what is complete.
  *
- * The body is never taken from the parser, nor the parser's from it: when the parser is also given the page, it
- * gets a copy (`forParser`), since it takes away the buffer it is handed (a transfer). Measured against having
- * the worker hand the bytes back (bench/keep-handoff.mjs), the copy costs the main thread about as much on a
- * 150 KB page, lets the write overlap the parse, and survives a parse that is killed.
+ * The body is never taken from the parser, nor the parser's from it: when the parser is also given the page, the
+ * page is not `owned` (parse/types.ts), so the parse stage copies it rather than take its buffer away (a transfer).
+ * Measured against having the worker hand the bytes back (bench/keep-handoff.mjs), the copy costs the main thread
+ * about as much on a 150 KB page, lets the write overlap the parse, and survives a parse that is killed.
  */
 export class KeepStage {
   private readonly namer: SaveNamer | null;
@@ -118,14 +118,6 @@ export class KeepStage {
   robotsSettings(settings: ClientSettings): ClientSettings {
     if (!this.writer) return settings;
     return { ...settings, onExchange: (exchange) => void this.write(exchange).catch((err: unknown) => (this.unattributed ??= err)) };
-  }
-
-  /** The page handed to the parser: a copy when the body is kept or recorded, since the parser takes its buffer. */
-  forParser(body: Uint8Array): Uint8Array {
-    if (!this.keepsBody && !this.writer) return body;
-    const copy = new Uint8Array(body.byteLength);
-    copy.set(body);
-    return copy;
   }
 
   /**

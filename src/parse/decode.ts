@@ -1,6 +1,6 @@
 import { TextDecoder } from '@exodus/bytes/encoding.js';
 import { decodeBuffer } from 'encoding-sniffer';
-import { getEncoding } from 'encoding-sniffer/sniffer';
+import { getEncoding, ResultType, Sniffer } from 'encoding-sniffer/sniffer';
 import MIMEType from 'whatwg-mimetype';
 
 /**
@@ -28,15 +28,57 @@ export const PIECE_BYTES = 32 * 1024;
  * htmlparser2, which takes its input in chunks. `onPiece` returns false to stop (the rest is not decoded).
  */
 export function decodeHtmlPieces(body: Uint8Array, contentType: string | null, onPiece: (text: string) => boolean, pieceBytes = PIECE_BYTES): void {
-  const charset = contentType ? (MIMEType.parse(contentType)?.parameters.get('charset') ?? undefined) : undefined;
   const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const decoder = new TextDecoder(getEncoding(buffer, charset ? { transportLayerEncodingLabel: charset } : {}));
-  for (let at = 0; at < buffer.byteLength; at += pieceBytes) {
-    const piece = decoder.decode(buffer.subarray(at, Math.min(at + pieceBytes, buffer.byteLength)), { stream: true });
-    if (piece !== '' && !onPiece(piece)) return;
+  const decoder = decoderFor(getEncoding(buffer, sniffOptions(contentType)));
+  let flushed = false;
+  try {
+    for (let at = 0; at < buffer.byteLength; at += pieceBytes) {
+      const piece = decoder.decode(buffer.subarray(at, Math.min(at + pieceBytes, buffer.byteLength)), { stream: true });
+      if (piece !== '' && !onPiece(piece)) return;
+    }
+    flushed = true;
+    const rest = decoder.decode();
+    if (rest !== '') onPiece(rest);
+  } finally {
+    // The decoder serves the next page of its encoding: a page left early (or failing) must not leave it the
+    // half of a character. A decode without `stream` ends the stream and resets the decoder (Encoding Standard).
+    if (!flushed) decoder.decode();
   }
-  const rest = decoder.decode();
-  if (rest !== '') onPiece(rest);
+}
+
+/**
+ * The sniffer's options for a Content-Type, kept per Content-Type string (a crawl sees few): parsing the MIME type
+ * and resolving its label cost more than a small page's parse. A charset that names an encoding can only be
+ * overridden by a byte order mark (HTML §13.2.3.2: the BOM comes first, then the transport layer, which is
+ * certain, so the `<meta>` prescan is skipped); the sniffer is then given the 3 bytes a BOM may take, not 1024.
+ */
+function sniffOptions(contentType: string | null): SnifferOptions {
+  if (contentType === null) return NO_CHARSET;
+  let options = sniffing.get(contentType);
+  if (options === undefined) {
+    const charset = MIMEType.parse(contentType)?.parameters.get('charset') ?? undefined;
+    if (!charset) options = NO_CHARSET;
+    else {
+      const certain = new Sniffer({ transportLayerEncodingLabel: charset }).resultType === ResultType.PASSED;
+      options = certain ? { transportLayerEncodingLabel: charset, maxBytes: 3 } : { transportLayerEncodingLabel: charset };
+    }
+    if (sniffing.size >= MAX_CACHED) sniffing.clear();
+    sniffing.set(contentType, options);
+  }
+  return options;
+}
+
+type SnifferOptions = NonNullable<Parameters<typeof getEncoding>[1]>;
+const NO_CHARSET: SnifferOptions = {};
+const MAX_CACHED = 256;
+const sniffing = new Map<string, SnifferOptions>();
+/** One decoder per encoding, reused page after page: making one costs more than decoding a small page. */
+const decoders = new Map<string, InstanceType<typeof TextDecoder>>();
+
+function decoderFor(encoding: string): InstanceType<typeof TextDecoder> {
+  let decoder = decoders.get(encoding);
+  if (decoder === undefined) decoders.set(encoding, (decoder = new TextDecoder(encoding)));
+  return decoder;
 }
 
 const HTML_ESSENCES = new Set(['text/html', 'application/xhtml+xml']);

@@ -5,8 +5,8 @@ import type { ParsedFields } from './types.js';
 // can read replies without loading the parser.
 
 export interface WorkerPage {
-  /** Transferred, not copied: the main thread gave it up. */
-  body: ArrayBuffer;
+  /** A view of a transferred buffer (the page's own, or its batch's, pool.ts `crossing`): the main thread gave it up. */
+  body: Uint8Array;
   contentType: string | null;
   url: string;
 }

@@ -26,9 +26,15 @@ export interface ParsedFields {
   data?: Record<string, string | string[] | null>;
 }
 
-/** A page handed to the parse stage. `body` is transferred to a worker: the caller must not touch it afterwards. */
+/** A page handed to the parse stage. */
 export interface Page {
+  /**
+   * Transferred to a thread when `owned` (the caller must not touch it afterwards); otherwise copied, with the
+   * other small pages of its batch, into one buffer that is.
+   */
   body: Uint8Array;
+  /** The body is the whole of an ArrayBuffer that nothing else references (HttpResponse.bodyOwned). */
+  owned?: boolean;
   contentType: string | null;
   /** The final URL, which relative links resolve against (after `<base href>`). */
   url: string;

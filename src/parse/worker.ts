@@ -8,7 +8,7 @@ import type { Page, ParsedFields } from './types.js';
 export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
-      const { links, followLinks, ...fields } = extractBody(new Uint8Array(page.body), page.contentType, page.url, task.spec);
+      const { links, followLinks, ...fields } = extractBody(page.body, page.contentType, page.url, task.spec);
       const outcome: WorkerOutcome = { ok: true, fields };
       if (links !== undefined) outcome.links = packLinks(links);
       if (followLinks !== undefined) outcome.followLinks = packLinks(followLinks);

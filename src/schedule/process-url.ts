@@ -162,9 +162,9 @@ export async function processUrl(ctx: RunContext, item: RequestItem, hold: Hold)
   // The body waits for (and sits in) the parser, and its fields wait for the consumer: counted (since it landed,
   // see attempt) until the consumer takes the result.
   try {
-    // The parser takes the buffer it is given away (a transfer): a body also kept or archived goes as a copy.
-    const page = ctx.keep ? ctx.keep.forParser(body) : body;
-    const fields = await parking.during(ctx.parser().parse({ body: page, contentType: res.contentType, url: url.href }, ctx.signal));
+    // The parser takes a body it owns away (a transfer): one also kept or archived is not its own.
+    const owned = res.bodyOwned && ctx.keep === null;
+    const fields = await parking.during(ctx.parser().parse({ body, owned, contentType: res.contentType, url: url.href }, ctx.signal));
     Object.assign(base, fields);
     base.ok = true;
   } catch (err) {
