@@ -284,18 +284,18 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         if (willParse && progress.started === 2) parseStage().startThreads();
         const hold = ctx.budget.hold();
         owed.set(item.index, { item, hold });
-        let processed = (stall?.(item.input) ? new Promise<FetchResult>(() => {}) : processUrl(ctx, item, hold))
-          // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
-          // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
-          // caller learns of it instead of reading it as one more failed URL.
-          .catch((err: unknown) => {
-            bug ??= { error: err };
-            controller.abort(err);
-            return failedResult(item.input, cancelledAt('request'));
-          });
+        const processing = stall?.(item.input) ? new Promise<FetchResult>(() => {}) : processUrl(ctx, item, hold);
+        // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
+        // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
+        // caller learns of it instead of reading it as one more failed URL.
+        const broke = (err: unknown): FetchResult => {
+          bug ??= { error: err };
+          controller.abort(err);
+          return failedResult(item.input, cancelledAt('request'));
+        };
         // A row only after what it claims: its WARC records are written.
-        if (keep) processed = processed.then((result) => keep.settle(item, result));
-        void processed.then((result) => finish(item, result));
+        if (keep) void processing.then((result) => keep.settle(item, result), (err: unknown) => keep.settle(item, broke(err))).then((result) => finish(item, result));
+        else void processing.then((result) => finish(item, result), (err: unknown) => finish(item, broke(err)));
       }
     } catch (err) {
       sourceError = err;

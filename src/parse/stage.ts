@@ -37,11 +37,13 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   const spec = options.extract;
   if (!spec) throw new Error('createParseStage needs an extraction spec');
   let pool: Promise<ParsePool> | null = null;
+  // The pool once started: pages then go straight to it, with no await on a promise long settled.
+  let ready: ParsePool | null = null;
   let inline: Promise<ParseInline> | null = null;
   let parsedInline = 0;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
-      pool = import('./pool.js').then(({ createParsePool }) => createParsePool(options));
+      pool = import('./pool.js').then(({ createParsePool }) => (ready = createParsePool(options)));
       // A failure to load is reported by each page's parse(); destroy() has nothing to release then.
       pool.catch(() => {});
     }
@@ -54,22 +56,26 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
     }
     return inline;
   };
+  /** A page before the pool is ready: the threads' (starting them), or the main thread's while none is started. */
+  const parseSoon = async (page: Page, signal: AbortSignal): Promise<ParsedFields> => {
+    if (page.body.byteLength > INLINE_MAX_BYTES || pool !== null) return (await startThreads()).parse(page, signal);
+    const parseInline = await loadInline();
+    if (signal.aborted) throw cancelledAt('parse');
+    parsedInline++;
+    try {
+      return parseInline(page, spec);
+    } catch (err) {
+      throw new FetchError('PARSE', `could not parse the page: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   return {
     startThreads: () => void startThreads(),
     loadInline: () => void loadInline(),
     get stats() {
       return { threadsStarted: pool !== null, parsedInline };
     },
-    async parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
-      if (page.body.byteLength > INLINE_MAX_BYTES || pool !== null) return (await startThreads()).parse(page, signal);
-      const parseInline = await loadInline();
-      if (signal.aborted) throw cancelledAt('parse');
-      parsedInline++;
-      try {
-        return parseInline(page, spec);
-      } catch (err) {
-        throw new FetchError('PARSE', `could not parse the page: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
+      return ready !== null ? ready.parse(page, signal) : parseSoon(page, signal);
     },
     async destroy(): Promise<void> {
       const p = pool === null ? null : await pool.catch(() => null);
