@@ -78,9 +78,11 @@ export function cancelledBefore(attemptsSoFar: number): FetchError {
  */
 export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | null, attemptsSoFar: number): Promise<HttpResponse | FetchError> {
   const { url } = spec;
-  const skippedBefore = ctx.breaker.skipped(url.host);
-  if (skippedBefore) return hostSkippedError(url.host, skippedBefore);
-  const gate = ctx.hosts.get(url.host);
+  // Read once: URL's host getter builds a new string on every call, and an attempt needs it six times.
+  const host = url.host;
+  const skippedBefore = ctx.breaker.skipped(host);
+  if (skippedBefore) return hostSkippedError(host, skippedBefore);
+  const gate = ctx.hosts.get(host);
   const send = async (): Promise<HttpResponse> => {
     if (ctx.budget.full) await ctx.budget.room(ctx.signal);
     if (ctx.signal.aborted) throw cancelledBefore(attemptsSoFar);
@@ -88,25 +90,25 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
     // is over and this request is its one probe: recorded however it ends (fetchOnce always settles), with nothing
     // awaited in between, so the host cannot stay half-open.
     // A shared breaker answers with a Promise (it asks Redis); the local one does not, and is not awaited.
-    let admission = ctx.breaker.admit(url.host);
+    let admission = ctx.breaker.admit(host);
     if (admission instanceof Promise) admission = await admission;
-    if (typeof admission === 'object') throw hostSkippedError(url.host, admission);
+    if (typeof admission === 'object') throw hostSkippedError(host, admission);
     let res: HttpResponse;
     try {
       res = await fetchOnce(ctx.dispatcher, url, spec.method, spec.readBody, spec.settings, ctx.signal, spec.headers, spec.body);
     } catch (err) {
       // A failure that carries a status came after the response head: the host answered.
-      if (err instanceof FetchError && err.status === null) ctx.breaker.record(url.host, err.code, admission);
-      else ctx.breaker.record(url.host, 'response', admission);
+      if (err instanceof FetchError && err.status === null) ctx.breaker.record(host, err.code, admission);
+      else ctx.breaker.record(host, 'response', admission);
       throw err;
     }
-    ctx.breaker.record(url.host, 'response', admission);
+    ctx.breaker.record(host, 'response', admission);
     if (res.body !== null) hold?.add(res.body.byteLength);
     // Pause the host before this request gives up its slot, so the next request to it waits too.
     if (res.retryAfterMs !== null && isRetryableStatus(res.status)) {
       const pauseMs = Math.min(res.retryAfterMs, ctx.options.maxRetryAfterMs);
       gate.pause(pauseMs);
-      ctx.onHostPace?.(url.host, { pauseMs });
+      ctx.onHostPace?.(host, { pauseMs });
     }
     return res;
   };
@@ -120,7 +122,7 @@ export async function attempt(ctx: RunContext, spec: RequestSpec, hold: Hold | n
   } catch (err) {
     return classifyError(err, { timedOut: false, cancelled: ctx.signal.aborted, timeoutMs: spec.settings.timeoutMs });
   } finally {
-    ctx.hosts.release(url.host);
+    ctx.hosts.release(host);
   }
 }
 
