@@ -400,6 +400,10 @@ describe('the parse pool', () => {
       expect(fields.map((f) => f.title)).toEqual(htmls.map((_, i) => `p${i}`));
       expect(shared).toEqual(before);
       bodies.forEach(({ body, owned }) => expect(body.byteLength === 0).toBe(owned));
+      // An empty page that is a view of someone else's buffer, alone in its batch: nothing to copy, nothing taken.
+      const empty = shared.subarray(5, 5);
+      expect(await pool.parse({ body: empty, owned: false, contentType: 'text/html', url: 'http://a.test/' }, signal)).toMatchObject({ title: null });
+      expect(shared).toEqual(before);
     } finally {
       await pool.destroy();
     }

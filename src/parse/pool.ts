@@ -263,16 +263,17 @@ export class ParsePool implements PageParser {
 function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
   let copied = 0;
   for (const { page } of entries) if (!page.owned) copied += page.body.byteLength;
-  const pack = new Uint8Array(copied);
-  const transferList: ArrayBuffer[] = [pack.buffer];
+  // A big page owns its buffer (joined from its pieces) and travels alone: nothing to pack then.
+  const pack = copied > 0 ? new Uint8Array(copied) : null;
+  const transferList: ArrayBuffer[] = pack === null ? [] : [pack.buffer];
   let offset = 0;
   const pages = entries.map(({ page }): WorkerPage => {
     let body = page.body;
     if (page.owned) transferList.push(body.buffer as ArrayBuffer);
-    else {
+    else if (pack !== null) {
       pack.set(body, offset);
       body = pack.subarray(offset, (offset += body.byteLength));
-    }
+    } else body = new Uint8Array(0); // empty, and not its own to give away
     return { body, contentType: page.contentType, url: page.url };
   });
   return { pages, transferList };
