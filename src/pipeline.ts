@@ -294,8 +294,11 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
           return failedResult(item.input, cancelledAt('request'));
         };
         // A row only after what it claims: its WARC records are written.
-        if (keep) void processing.then((result) => keep.settle(item, result), (err: unknown) => keep.settle(item, broke(err))).then((result) => finish(item, result));
-        else void processing.then((result) => finish(item, result), (err: unknown) => finish(item, broke(err)));
+        if (keep) {
+          void processing
+            .then((result) => keep.settle(item, result), (err: unknown) => keep.settle(item, broke(err)))
+            .then((result) => finish(item, result));
+        } else void processing.then((result) => finish(item, result), (err: unknown) => finish(item, broke(err)));
       }
     } catch (err) {
       sourceError = err;

@@ -73,7 +73,7 @@ const enum TextMode {
   Title,
 }
 
-/** The start tags after which htmlparser2's tokenizer reads special text, to the matching end tag (Tokenizer startSpecial). */
+/** Start tags after which htmlparser2's tokenizer reads special text up to the matching end tag (`startSpecial`). */
 const SPECIAL_TEXT = new Map<string, TextMode>([
   ['script', TextMode.Raw],
   ['style', TextMode.Raw],
@@ -184,7 +184,8 @@ class FieldScan implements Partial<Handler> {
     const run = this.titleRun;
     if (run === '') return;
     const mode = this.textMode;
-    this.titleText += run.indexOf('&') === -1 || mode === TextMode.Raw ? run : mode === TextMode.Title ? decodeTitleText(run) : decodeHTML(run);
+    if (run.indexOf('&') === -1 || mode === TextMode.Raw) this.titleText += run;
+    else this.titleText += mode === TextMode.Title ? decodeTitleText(run) : decodeHTML(run);
     this.titleRun = '';
   }
 
