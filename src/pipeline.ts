@@ -258,6 +258,14 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
     roomFreed.notify();
   }, { once: true });
 
+  // processUrl turns every failure into a result, so a throw that reaches the feeder is a bug in volley: the run is
+  // cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the caller learns of
+  // it instead of reading it as one more failed URL.
+  const broke = (item: RequestItem, err: unknown): FetchResult => {
+    bug ??= { error: err };
+    controller.abort(err);
+    return failedResult(item.input, cancelledAt('request'));
+  };
   const feed = async (): Promise<void> => {
     try {
       for (;;) {
@@ -285,20 +293,12 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         const hold = ctx.budget.hold();
         owed.set(item.index, { item, hold });
         const processing = stall?.(item.input) ? new Promise<FetchResult>(() => {}) : processUrl(ctx, item, hold);
-        // processUrl turns every failure into a result, so a throw that reaches here is a bug in volley: the
-        // run is cancelled (every URL still gets its row) and the generator rethrows it at the end, so that the
-        // caller learns of it instead of reading it as one more failed URL.
-        const broke = (err: unknown): FetchResult => {
-          bug ??= { error: err };
-          controller.abort(err);
-          return failedResult(item.input, cancelledAt('request'));
-        };
         // A row only after what it claims: its WARC records are written.
         if (keep) {
           void processing
-            .then((result) => keep.settle(item, result), (err: unknown) => keep.settle(item, broke(err)))
+            .then((result) => keep.settle(item, result), (err: unknown) => keep.settle(item, broke(item, err)))
             .then((result) => finish(item, result));
-        } else void processing.then((result) => finish(item, result), (err: unknown) => finish(item, broke(err)));
+        } else void processing.then((result) => finish(item, result), (err: unknown) => finish(item, broke(item, err)));
       }
     } catch (err) {
       sourceError = err;
