@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { fetchAll, fetchEach } from '../src/index.js';
 import { decodeHtml, decodeHtmlPieces } from '../src/parse/decode.js';
 import { extract, extractBody, extractFromDom } from '../src/parse/extract.js';
@@ -373,6 +375,30 @@ describe('the parse pool', () => {
       expect(pool.threadIds.has(0)).toBe(false);
       // A body the page owns was transferred, not copied: the main thread no longer holds it.
       expect(body.byteLength).toBe(0);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('runs its threads below the event loop\'s priority, and leaves the caller\'s as it was', async () => {
+    const own = os.getPriority(0);
+    const niceOfThreads = (): number[] =>
+      readdirSync('/proc/self/task').map((tid) => {
+        // Field 19 of stat is the nice value; the fields after the command name's closing parenthesis start at 3.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const expected = Math.min(19, own + 10);
+    const before = niceOfThreads().filter((n) => n === expected).length;
+    const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+    try {
+      const fields = await pool.parse(
+        { body: new TextEncoder().encode(htmlPage('niced')), owned: true, contentType: 'text/html', url: 'http://a.test/' },
+        new AbortController().signal,
+      );
+      expect(fields.title).toBe('niced');
+      expect(niceOfThreads().filter((n) => n === expected).length).toBeGreaterThanOrEqual(before + pool.threadIds.size);
+      expect(os.getPriority(0)).toBe(own);
     } finally {
       await pool.destroy();
     }
