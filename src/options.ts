@@ -105,7 +105,11 @@ export interface VolleyOptions {
   proxy?: string;
   /** What to pull out of HTML pages, in worker threads; `false` skips parsing. @default { title: true, description: true } */
   extract?: ExtractSpec | false;
-  /** Worker threads that parse HTML. @default os.availableParallelism() */
+  /**
+   * The most worker threads that parse HTML. One starts (with the run's second URL); the others when parsing is the
+   * run's work: at the first page of 32 KiB or more, or once the one thread is busy half the time.
+   * @default os.availableParallelism()
+   */
   threads?: number;
   /** Longest a single page may spend in the parser before it fails with PARSE, in ms. @default 10000 */
   parseTimeoutMs?: number;

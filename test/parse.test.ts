@@ -9,6 +9,7 @@ import { scanPage } from '../src/parse/stream.js';
 import { canonicalHttp } from '../src/parse/links.js';
 import { normalizeExtract, parseSelector, type NormalizedExtract } from '../src/parse/spec.js';
 import { ParsePool } from '../src/parse/pool.js';
+import type { Page } from '../src/parse/types.js';
 import parsePages from '../src/parse/worker.js';
 import { createTestServer, htmlPage, type TestServer } from './fixtures/server.js';
 
@@ -402,6 +403,72 @@ describe('the parse pool', () => {
     } finally {
       await pool.destroy();
     }
+  });
+
+  describe('starts one thread and widens to all of them when one is not enough', () => {
+    const page = (title: string, extra = ''): Page => ({ body: new TextEncoder().encode(htmlPage(title, extra)), owned: true, contentType: 'text/html', url: 'http://a.test/' });
+
+    it('keeps to one thread while small pages keep it idle most of the time', async () => {
+      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+      try {
+        const signal = new AbortController().signal;
+        // Rounds spread over several of the pool's windows, each a burst the one thread parses at once.
+        for (let round = 0; round < 6; round++) {
+          const fields = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.parse(page(`r${round}p${i}`), signal)));
+          expect(fields.map((f) => f.title)).toEqual(Array.from({ length: 40 }, (_, i) => `r${round}p${i}`));
+          await delay(100);
+        }
+        expect(pool.threadCount).toBe(1);
+        expect(pool.threadIds.size).toBe(1);
+      } finally {
+        await pool.destroy();
+      }
+    });
+
+    it('widens at once for big pages, where parsing is the run\'s work', async () => {
+      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+      try {
+        const signal = new AbortController().signal;
+        expect((await pool.parse(page('small'), signal)).title).toBe('small');
+        expect(pool.threadCount).toBe(1);
+        const big = Array.from({ length: 4 }, (_, i) => pool.parse(page(`big${i}`, 'x'.repeat(40_000)), signal));
+        // The tasks that wait for a thread make piscina start the second one, before any is answered.
+        expect(pool.threadCount).toBe(2);
+        expect((await Promise.all(big)).map((f) => f.title)).toEqual(['big0', 'big1', 'big2', 'big3']);
+      } finally {
+        await pool.destroy();
+      }
+    });
+
+    it('widens when small pages keep the one thread busy', async () => {
+      // Under 32 KiB, but slow to parse: hundreds of links each.
+      const links = Array.from({ length: 600 }, (_, i) => `<a href="/p/${i}?q=${i}">${i}</a>`).join('');
+      const pool = new ParsePool(normalizeExtract({ links: true }), 2, 10_000);
+      try {
+        const signal = new AbortController().signal;
+        // The thread always has pages waiting, so it is busy nearly all of every window: the pool widens within
+        // a window or two of the first answer, however fast the machine is.
+        for (let round = 0; round < 200 && pool.threadCount === 1; round++) {
+          const fields = await Promise.all(Array.from({ length: 50 }, (_, i) => pool.parse(page(`h${i}`, links), signal)));
+          expect(fields[49]?.links).toHaveLength(600);
+        }
+        expect(pool.threadCount).toBe(2);
+      } finally {
+        await pool.destroy();
+      }
+    });
+
+    it('a pool of one thread runs two tasks on it from the start', async () => {
+      const pool = new ParsePool(normalizeExtract({}), 1, 10_000);
+      try {
+        const signal = new AbortController().signal;
+        const big = await Promise.all(Array.from({ length: 3 }, (_, i) => pool.parse(page(`b${i}`, 'x'.repeat(40_000)), signal)));
+        expect(big.map((f) => f.title)).toEqual(['b0', 'b1', 'b2']);
+        expect(pool.threadCount).toBe(1);
+      } finally {
+        await pool.destroy();
+      }
+    });
   });
 
   it('copies a body it does not own, views into one shared buffer included, and leaves the caller its bytes', async () => {

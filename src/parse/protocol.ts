@@ -51,6 +51,8 @@ export function unpackFields(outcome: Extract<WorkerOutcome, { ok: true }>): Par
 export interface WorkerReply {
   threadId: number;
   outcomes: WorkerOutcome[];
+  /** Ms the thread spent on the task, from the pages' arrival to its answer: how busy one thread is (pool.ts). */
+  busyMs: number;
 }
 
 

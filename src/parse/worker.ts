@@ -6,6 +6,7 @@ import type { Page, ParsedFields } from './types.js';
 
 /** The piscina task: decode and extract each page of a batch; one bad page does not fail its neighbours. */
 export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
+  const started = performance.now();
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
       const { links, followLinks, ...fields } = extractBody(page.body, page.contentType, page.url, task.spec);
@@ -17,7 +18,7 @@ export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): Wo
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
   });
-  return { threadId, outcomes };
+  return { threadId, outcomes, busyMs: performance.now() - started };
 }
 
 /**
