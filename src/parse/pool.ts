@@ -109,8 +109,8 @@ function workerFilename(): string {
  * busy half the time; piscina starts the others then. Pages piling up are no sign by themselves: they do while
  * the first thread boots, and when the event loop is slow to take answers, which more threads would not cure. Each thread is an isolate
  * of its own that loads the parser, compiles its hot code and collects its garbage: on small pages, where a
- * thread is busy ~10% of the time, a second one only took CPU the event loop and the server needed (W1, 8 pairs:
- * one thread 8% less CPU, 3% less time, in all 8).
+ * thread is busy ~10% of the time, a second one only took CPU the event loop and the server needed (8 pairs each:
+ * W1 8% less CPU and 5% less time, W2 14% less CPU; docs/performance.md).
  */
 export class ParsePool implements PageParser {
   private readonly piscina: Piscina<WorkerTask, WorkerReply>;
@@ -159,6 +159,8 @@ export class ParsePool implements PageParser {
       minThreads: 1,
       maxThreads: threads,
       idleTimeout: 10_000,
+      // piscina's run and wait time histograms: nothing reads them, and each task would pay for them.
+      recordTiming: false,
       // A parse thread's live data is one page's: the pieces of text being parsed and the links found so far.
       // V8's default young generation (16 MiB here) only held garbage longer: with 4 MiB each thread's heap
       // peaked at ~13 MB instead of ~26 on W3, peak RSS 265 -> 232 MB, CPU and wall time unchanged (3 runs each).
