@@ -458,6 +458,31 @@ describe('the parse pool', () => {
       }
     });
 
+    it('widens when pages wait behind a page that is slow to parse, so that one page does not hold up the rest', async () => {
+      // Small, but a selector whose matching is cubic in its 450 siblings: a second or more here.
+      const slowSpec = normalizeExtract({ select: { x: 'p:has(~ p:has(~ q))' } });
+      const pool = new ParsePool(slowSpec, 2, 120_000);
+      try {
+        const signal = new AbortController().signal;
+        let slowDone = false;
+        const slow = pool.parse(page('slow', '<p>x</p>'.repeat(450)), signal).then((fields) => {
+          slowDone = true;
+          return fields;
+        });
+        // Small pages keep arriving while it parses, as a run's responses do: one is answered before it.
+        let quickFirst = false;
+        while (!slowDone && !quickFirst) {
+          const quick = pool.parse(page('quick'), signal).then(() => 'quick' as const);
+          quickFirst = (await Promise.race([quick, delay(50).then(() => 'waited' as const)])) === 'quick' && !slowDone;
+        }
+        expect(quickFirst).toBe(true);
+        expect(pool.threadCount).toBe(2);
+        expect((await slow).title).toBe('slow');
+      } finally {
+        await pool.destroy();
+      }
+    });
+
     it('a pool of one thread runs two tasks on it from the start', async () => {
       const pool = new ParsePool(normalizeExtract({}), 1, 10_000);
       try {

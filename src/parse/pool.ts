@@ -105,12 +105,13 @@ function workerFilename(): string {
  * (piscina's abort semantics); a parse that overruns `parseTimeoutMs` kills only its own worker, which piscina replaces.
  *
  * `threads` is the most it runs. It starts with one thread and one task at a time, and widens to all of them (two
- * tasks each) as soon as a page is big (≥ SMALL_PAGE_BYTES: parsing is the run's work then) or the one thread is
- * busy half the time; piscina starts the others then. Pages piling up are no sign by themselves: they do while
- * the first thread boots, and when the event loop is slow to take answers, which more threads would not cure. Each thread is an isolate
- * of its own that loads the parser, compiles its hot code and collects its garbage: on small pages, where a
- * thread is busy ~10% of the time, a second one only took CPU the event loop and the server needed (8 pairs each:
- * W1 8% less CPU and 5% less time, W2 14% less CPU; docs/performance.md).
+ * tasks each) as soon as a page is big (≥ SMALL_PAGE_BYTES: parsing is the run's work then), or the one thread is
+ * busy half the time, or pages wait behind a task that has run for a window already (one slow page must not hold
+ * up the rest); piscina starts the others then. Pages piling up are no sign by themselves: they do while the first
+ * thread boots, and when the event loop is slow to take answers, which more threads would not cure. Each thread is
+ * an isolate of its own that loads the parser, compiles its hot code and collects its garbage: on small pages,
+ * where a thread is busy ~10% of the time, a second one only took CPU the event loop and the server needed (8 pairs
+ * each: W1 8% less CPU and 5% less time, W2 14% less CPU; docs/performance.md).
  */
 export class ParsePool implements PageParser {
   private readonly piscina: Piscina<WorkerTask, WorkerReply>;
@@ -135,6 +136,8 @@ export class ParsePool implements PageParser {
   /** The lone thread's busy time (its own clock) since `windowStart`, while the pool has not widened. */
   private busyInWindow = 0;
   private windowStart: number | null = null;
+  /** The clock slot of the lone task in flight while the pool has not widened, else null. */
+  private soloSlot: number | null = null;
   /** One slot per task that may be in flight at once (`running` never exceeds threads × 2). */
   private readonly clocks: TaskClocks;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
@@ -200,6 +203,8 @@ export class ParsePool implements PageParser {
   }
 
   private pump(): void {
+    // Pages waiting behind a lone task that has parsed for a whole window: one thread is not enough.
+    if (this.soloSlot !== null && this.queue.length > 0 && (this.clocks.runningFor(this.soloSlot) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
     while (this.running < this.slots && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.running++;
@@ -213,6 +218,7 @@ export class ParsePool implements PageParser {
   /** From one task at a time on one thread to two on each of `threads` (see the class). Idempotent. */
   private widen(): void {
     this.slots = this.threads * 2;
+    this.soloSlot = null;
   }
 
   /** The lone thread's answer took it `busyMs`: widens when that is half of a window or more. */
@@ -264,6 +270,7 @@ export class ParsePool implements PageParser {
     const controller = new AbortController();
     let timedOut = false;
     const slot = this.clocks.take();
+    if (this.slots === 1) this.soloSlot = slot;
     const onDeadline = (): void => {
       const ran = this.clocks.runningFor(slot);
       if (ran === null || ran < this.parseTimeoutMs) {
@@ -299,6 +306,7 @@ export class ParsePool implements PageParser {
     } finally {
       clearTimeout(timer);
       this.clocks.give(slot);
+      if (this.soloSlot === slot) this.soloSlot = null;
       runSignal.removeEventListener('abort', onAbort);
     }
   }

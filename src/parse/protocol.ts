@@ -51,7 +51,7 @@ export function unpackFields(outcome: Extract<WorkerOutcome, { ok: true }>): Par
 export interface WorkerReply {
   threadId: number;
   outcomes: WorkerOutcome[];
-  /** Ms the thread spent on the task, from the pages' arrival to its answer: how busy one thread is (pool.ts). */
+  /** Ms the thread spent parsing the task's pages, by its own clock: how busy one thread is (pool.ts). */
   busyMs: number;
 }
 
