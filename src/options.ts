@@ -107,7 +107,8 @@ export interface VolleyOptions {
   extract?: ExtractSpec | false;
   /**
    * The most worker threads that parse HTML. One starts (with the run's second URL); the others when parsing is the
-   * run's work: at the first page of 32 KiB or more, or once the one thread is busy half the time.
+   * run's work: at the first page of 32 KiB or more, once the one thread is busy half the time, or when pages wait
+   * behind a page it has parsed for 250 ms.
    * @default os.availableParallelism()
    */
   threads?: number;
