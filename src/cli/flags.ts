@@ -331,7 +331,7 @@ export const FLAGS = {
   },
   threads: {
     type: 'number', defaultText: `${availableParallelism()} (CPU cores)`,
-    help: 'Most HTML parser threads: one starts, the rest when parsing is the run\'s work (a page of 32 KiB or more, or the one thread busy half the time)',
+    help: 'Most HTML parser threads: one starts, the rest when parsing is the run\'s work (a page of 32 KiB or more, the one thread busy half the time, or pages waiting behind a slow one)',
     ...sets('threads'),
   },
   method: {
