@@ -204,7 +204,8 @@ export class ParsePool implements PageParser {
 
   private pump(): void {
     // Pages waiting behind a lone task that has parsed for a whole window: one thread is not enough.
-    if (this.soloSlot !== null && this.queue.length > 0 && (this.clocks.runningFor(this.soloSlot) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
+    const solo = this.soloSlot;
+    if (solo !== null && this.queue.length > 0 && (this.clocks.runningFor(solo) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
     while (this.running < this.slots && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.running++;
