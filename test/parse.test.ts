@@ -407,11 +407,18 @@ describe('the parse pool', () => {
 
   describe('starts one thread and widens to all of them when one is not enough', () => {
     const page = (title: string, extra = ''): Page => ({ body: new TextEncoder().encode(htmlPage(title, extra)), owned: true, contentType: 'text/html', url: 'http://a.test/' });
+    /** Runs `use` with a pool and a signal that never aborts; the pool is destroyed however `use` ends. */
+    const withPool = async (spec: NormalizedExtract, threads: number, parseTimeoutMs: number, use: (pool: ParsePool, signal: AbortSignal) => Promise<void>): Promise<void> => {
+      const pool = new ParsePool(spec, threads, parseTimeoutMs);
+      try {
+        await use(pool, new AbortController().signal);
+      } finally {
+        await pool.destroy();
+      }
+    };
 
     it('keeps to one thread while small pages keep it idle most of the time', async () => {
-      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
-      try {
-        const signal = new AbortController().signal;
+      await withPool(normalizeExtract({}), 2, 10_000, async (pool, signal) => {
         // Rounds spread over several of the pool's windows, each a burst the one thread parses at once.
         for (let round = 0; round < 6; round++) {
           const fields = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.parse(page(`r${round}p${i}`), signal)));
@@ -420,32 +427,24 @@ describe('the parse pool', () => {
         }
         expect(pool.threadCount).toBe(1);
         expect(pool.threadIds.size).toBe(1);
-      } finally {
-        await pool.destroy();
-      }
+      });
     });
 
     it('widens at once for big pages, where parsing is the run\'s work', async () => {
-      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
-      try {
-        const signal = new AbortController().signal;
+      await withPool(normalizeExtract({}), 2, 10_000, async (pool, signal) => {
         expect((await pool.parse(page('small'), signal)).title).toBe('small');
         expect(pool.threadCount).toBe(1);
         const big = Array.from({ length: 4 }, (_, i) => pool.parse(page(`big${i}`, 'x'.repeat(40_000)), signal));
         // The tasks that wait for a thread make piscina start the second one, before any is answered.
         expect(pool.threadCount).toBe(2);
         expect((await Promise.all(big)).map((f) => f.title)).toEqual(['big0', 'big1', 'big2', 'big3']);
-      } finally {
-        await pool.destroy();
-      }
+      });
     });
 
     it('widens when small pages keep the one thread busy', async () => {
       // Under 32 KiB, but slow to parse: hundreds of links each.
       const links = Array.from({ length: 600 }, (_, i) => `<a href="/p/${i}?q=${i}">${i}</a>`).join('');
-      const pool = new ParsePool(normalizeExtract({ links: true }), 2, 10_000);
-      try {
-        const signal = new AbortController().signal;
+      await withPool(normalizeExtract({ links: true }), 2, 10_000, async (pool, signal) => {
         // The thread always has pages waiting, so it is busy nearly all of every window: the pool widens within
         // a window or two of the first answer, however fast the machine is.
         for (let round = 0; round < 200 && pool.threadCount === 1; round++) {
@@ -453,17 +452,13 @@ describe('the parse pool', () => {
           expect(fields[49]?.links).toHaveLength(600);
         }
         expect(pool.threadCount).toBe(2);
-      } finally {
-        await pool.destroy();
-      }
+      });
     });
 
     it('widens when pages wait behind a page that is slow to parse, so that one page does not hold up the rest', async () => {
       // Small, but a selector whose matching is cubic in its 450 siblings: a second or more here.
       const slowSpec = normalizeExtract({ select: { x: 'p:has(~ p:has(~ q))' } });
-      const pool = new ParsePool(slowSpec, 2, 120_000);
-      try {
-        const signal = new AbortController().signal;
+      await withPool(slowSpec, 2, 120_000, async (pool, signal) => {
         let slowDone = false;
         const slow = pool.parse(page('slow', '<p>x</p>'.repeat(450)), signal).then((fields) => {
           slowDone = true;
@@ -478,21 +473,15 @@ describe('the parse pool', () => {
         expect(quickFirst).toBe(true);
         expect(pool.threadCount).toBe(2);
         expect((await slow).title).toBe('slow');
-      } finally {
-        await pool.destroy();
-      }
+      });
     });
 
     it('a pool of one thread runs two tasks on it from the start', async () => {
-      const pool = new ParsePool(normalizeExtract({}), 1, 10_000);
-      try {
-        const signal = new AbortController().signal;
+      await withPool(normalizeExtract({}), 1, 10_000, async (pool, signal) => {
         const big = await Promise.all(Array.from({ length: 3 }, (_, i) => pool.parse(page(`b${i}`, 'x'.repeat(40_000)), signal)));
         expect(big.map((f) => f.title)).toEqual(['b0', 'b1', 'b2']);
         expect(pool.threadCount).toBe(1);
-      } finally {
-        await pool.destroy();
-      }
+      });
     });
   });
 

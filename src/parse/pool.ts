@@ -216,6 +216,11 @@ export class ParsePool implements PageParser {
     }
   }
 
+  /** One task at a time on one thread: the pool has not widened (never so for a lone thread). */
+  private get narrow(): boolean {
+    return this.slots === 1;
+  }
+
   /** From one task at a time on one thread to two on each of `threads` (see the class). Idempotent. */
   private widen(): void {
     this.slots = this.threads * 2;
@@ -224,7 +229,7 @@ export class ParsePool implements PageParser {
 
   /** The lone thread's answer took it `busyMs`: widens when that is half of a window or more. */
   private noteBusy(busyMs: number): void {
-    if (this.slots === this.threads * 2) return;
+    if (!this.narrow) return;
     const now = performance.now();
     // The first answer starts the window: the thread's boot before it is not idleness.
     if (this.windowStart === null) {
@@ -271,7 +276,7 @@ export class ParsePool implements PageParser {
     const controller = new AbortController();
     let timedOut = false;
     const slot = this.clocks.take();
-    if (this.slots === 1) this.soloSlot = slot;
+    if (this.narrow) this.soloSlot = slot;
     const onDeadline = (): void => {
       const ran = this.clocks.runningFor(slot);
       if (ran === null || ran < this.parseTimeoutMs) {
