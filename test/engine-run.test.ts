@@ -298,12 +298,17 @@ describe('clean ending', () => {
 describe('reading URL files', () => {
   it('reads a file lazily, skipping blank lines and # comments, as the CLI does', async () => {
     const { readUrlFile } = await import('../src/index.js');
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'volley-lines-')), 'urls.txt');
-    writeFileSync(file, `# comment\n\n ${server.url}/ok?t=l1 \r\n${server.url}/ok?t=l2\n`);
-    const results = await fetchAll(readUrlFile(file), { extract: false });
-    expect(results.map((r) => r.url)).toEqual([`${server.url}/ok?t=l1`, `${server.url}/ok?t=l2`]);
+    const dir = mkdtempSync(join(tmpdir(), 'volley-lines-'));
+    try {
+      const file = join(dir, 'urls.txt');
+      writeFileSync(file, `# comment\n\n ${server.url}/ok?t=l1 \r\n${server.url}/ok?t=l2\n`);
+      const results = await fetchAll(readUrlFile(file), { extract: false });
+      expect(results.map((r) => r.url)).toEqual([`${server.url}/ok?t=l1`, `${server.url}/ok?t=l2`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
