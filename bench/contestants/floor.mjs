@@ -16,6 +16,7 @@ const post = cfg.kind === 'post';
 const items = urls.map((url, i) => [url, i]);
 const rows = [];
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
   const res = await request(url, post ? { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(jsonBody(i)) } : { dispatcher: agent });
   const html = await res.body.text();
@@ -24,5 +25,6 @@ await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
   rows.push({ url, status: res.statusCode, title, links });
 });
 const wall = (performance.now() - started) / 1000;
+const { user, system } = process.cpuUsage(cpu0);
 await agent.close();
-console.log(JSON.stringify({ wall, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, ...check(rows, cfg) }));

@@ -13,6 +13,7 @@ const post = cfg.kind === 'post';
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST', json: jsonBody(i) })) : urls, {
   concurrency: cfg.concurrency,
   perHost: cfg.concurrency,
@@ -21,6 +22,7 @@ const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST
   ...(cfg.ca ? { tls: { ca: readFileSync(cfg.ca) }, http2: Boolean(cfg.http2) } : {}),
 });
 const wall = (performance.now() - started) / 1000;
+const { user, system } = process.cpuUsage(cpu0);
 loop.disable();
 const rows = results.map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
-console.log(JSON.stringify({ wall, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
