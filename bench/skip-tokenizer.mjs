@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The scan's parse with htmlparser2's own fastForwardTo against SkipTokenizer's (src/parse/skip-tokenizer.ts),
-// CPU per page, on the benchmark's pages: W3's ~150 KB pages (title + links) and W1's ~2 KB pages (title and
-// description, read to the end). Each mode runs in a fresh process, the two taking turns; medians of the runs.
+// The parse with htmlparser2's own fastForwardTo against SkipTokenizer's (src/parse/skip-tokenizer.ts), CPU per
+// page, on the benchmark's pages: W3's ~150 KB pages (title + links), W1's ~2 KB pages (title and description,
+// read to the end), and W3's pages with a user selector (the whole DOM, references decoded by the tokenizer).
+// Each mode runs in a fresh process, the two taking turns; medians of the runs.
 //
 //   npm run build && node bench/skip-tokenizer.mjs [runs]
 import { spawnSync } from 'node:child_process';
@@ -15,8 +16,9 @@ if (mode === 'stock' || mode === 'skip') {
   if (mode === 'stock') delete SkipTokenizer.prototype.fastForwardTo;
   const { extractBody } = await import('../dist/parse/extract.js');
   const { normalizeExtract } = await import('../dist/parse/spec.js');
-  const big = kind === 'big';
-  const spec = normalizeExtract(big ? { title: true, description: false, links: true } : { title: true, description: true, links: false });
+  const big = kind !== 'small';
+  // 'dom': W3's pages with a user selector, which builds the whole DOM (references decoded by the tokenizer).
+  const spec = normalizeExtract(kind === 'dom' ? { title: true, links: true, select: { h: 'h2' } } : big ? { title: true, description: false, links: true } : { title: true, description: true, links: false });
   const n = big ? 200 : 4_000;
   const pages = Array.from({ length: n }, (_, i) => Buffer.from((big ? bigPage : smallPage)(i).html));
   const parse = (page) => extractBody(page, 'text/html; charset=utf-8', 'http://bench.example/', spec);
@@ -29,7 +31,7 @@ if (mode === 'stock' || mode === 'skip') {
   const runs = Number(process.argv[2] ?? 5);
   const self = fileURLToPath(import.meta.url);
   const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
-  for (const kind of ['big', 'small']) {
+  for (const kind of ['big', 'small', 'dom']) {
     const times = { stock: [], skip: [] };
     for (let r = 0; r < runs; r++) {
       for (const m of r % 2 ? ['skip', 'stock'] : ['stock', 'skip']) {
@@ -39,6 +41,6 @@ if (mode === 'stock' || mode === 'skip') {
       }
     }
     const [stock, skip] = [median(times.stock), median(times.skip)];
-    console.log(`${kind === 'big' ? "W3's 150 KB pages" : "W1's 2 KB pages"}: stock ${stock.toFixed(1)} µs, SkipTokenizer ${skip.toFixed(1)} µs of CPU a page (${(skip / stock).toFixed(2)}x), medians of ${runs} runs`);
+    console.log(`${{ big: "W3's 150 KB pages", small: "W1's 2 KB pages", dom: "W3's pages, whole DOM (-s)" }[kind]}: stock ${stock.toFixed(1)} µs, SkipTokenizer ${skip.toFixed(1)} µs of CPU a page (${(skip / stock).toFixed(2)}x), medians of ${runs} runs`);
   }
 }

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Tokenizer } from 'htmlparser2';
 import { SkipTokenizer, skipsWithIndexOf } from '../src/parse/skip-tokenizer.js';
 import { scanPage } from '../src/parse/stream.js';
+import { parsePage } from '../src/parse/document.js';
 import { normalizeExtract } from '../src/parse/spec.js';
 import { rng } from './fixtures/rng.mjs';
 
@@ -58,7 +59,7 @@ function cut(input: string, random: () => number): string[] {
 }
 
 describe('SkipTokenizer', () => {
-  it('replaces htmlparser2 fastForwardTo, and the scan runs it', () => {
+  it('replaces htmlparser2 fastForwardTo, and both the scan and the DOM parse run it', () => {
     expect(skipsWithIndexOf).toBe(true);
     const proto = SkipTokenizer.prototype as unknown as Record<string, unknown>;
     expect(proto['fastForwardTo']).not.toBe((Tokenizer.prototype as unknown as Record<string, unknown>)['fastForwardTo']);
@@ -67,6 +68,11 @@ describe('SkipTokenizer', () => {
       const raw = scanPage('<html><head><title>t</title></head><body><p>some text</p><a href="/a">a</a></body></html>', normalizeExtract({ title: true, links: true }));
       expect(raw.title).toBe('t');
       expect(raw.hrefs).toEqual(['/a']);
+      expect(spy).toHaveBeenCalled();
+      // The whole DOM's parse (user selectors) skips through script bodies and end tags with it too.
+      spy.mockClear();
+      const doc = parsePage('<html><head><script>if (a < b) go();</script></head><body><p>x</p></body></html>');
+      expect(doc.children.length).toBeGreaterThan(0);
       expect(spy).toHaveBeenCalled();
     } finally {
       spy.mockRestore();

@@ -1,8 +1,11 @@
 import { Parser, type ParserOptions } from 'htmlparser2';
 import { DomHandler, type DomHandlerOptions, type Document } from 'domhandler';
 import type { Feed } from './stream.js';
+import { SkipTokenizer } from './skip-tokenizer.js';
 
-const OPTIONS: ParserOptions & DomHandlerOptions = { decodeEntities: true };
+// SkipTokenizer: with references decoded the tokenizer still skips through script and style bodies, comments and
+// end tags (skip-tokenizer.ts).
+const OPTIONS: ParserOptions & DomHandlerOptions = { decodeEntities: true, Tokenizer: SkipTokenizer };
 
 /**
  * htmlparser2's DOM of a whole page: what cheerio runs user selectors on. Only a run with user selectors builds
