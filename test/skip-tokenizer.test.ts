@@ -6,7 +6,7 @@
 // CDATA, processing instructions, and the same constructs cut off at the end of the input.
 import { describe, expect, it, vi } from 'vitest';
 import { Tokenizer } from 'htmlparser2';
-import { SkipTokenizer, skipsWithIndexOf } from '../src/parse/skip-tokenizer.js';
+import { SkipTokenizer, probe, skipsWithIndexOf } from '../src/parse/skip-tokenizer.js';
 import { scanPage } from '../src/parse/stream.js';
 import { parsePage } from '../src/parse/document.js';
 import { normalizeExtract } from '../src/parse/spec.js';
@@ -77,6 +77,27 @@ describe('SkipTokenizer', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('keeps the skip only if a probe at load tells it from a wrong one: a skip one character too far, or one that reads fields the tokenizer no longer has', () => {
+    expect(probe(SkipTokenizer)).toBe(probe(Tokenizer));
+    interface State { buffer: string; index: number; offset: number }
+    class TooFar extends Tokenizer {}
+    Object.defineProperty(TooFar.prototype, 'fastForwardTo', {
+      value(this: State, c: number): boolean {
+        const at = this.buffer.indexOf(String.fromCharCode(c), this.index + 2 - this.offset);
+        if (at === -1) return ((this.index = this.buffer.length + this.offset - 1), false);
+        return ((this.index = at + this.offset), true);
+      },
+    });
+    expect(probe(TooFar)).not.toBe(probe(Tokenizer));
+    class Renamed extends Tokenizer {}
+    Object.defineProperty(Renamed.prototype, 'fastForwardTo', {
+      value(this: { text: string }, c: number): boolean {
+        return this.text.indexOf(String.fromCharCode(c)) !== -1;
+      },
+    });
+    expect(() => probe(Renamed)).toThrow(TypeError);
   });
 
   for (const seed of [9309, 20261207, 42]) {

@@ -11,8 +11,9 @@ import { Tokenizer } from 'htmlparser2';
  * `offset` of the whole input), to the first `c`, else to the piece's last character. Every state, callback and
  * tree decision stays htmlparser2's. It goes through the parser's public `Tokenizer` option, but the method and
  * the three fields are the tokenizer's own, unexported: htmlparser2 is pinned to one minor (package.json), the
- * override is installed only where the method exists, and test/skip-tokenizer.test.ts fails if it stops being
- * called or stops giving the stock tokenizer's events, piece by piece. Proposed upstream:
+ * override is installed only where the method exists and kept only if a probe at load gives the stock tokenizer's
+ * events (`install`), and test/skip-tokenizer.test.ts fails if it stops being called or stops giving the stock
+ * tokenizer's events, piece by piece. Proposed upstream:
  * docs/upstream/htmlparser2-fast-forward-indexof.md.
  */
 export class SkipTokenizer extends Tokenizer {}
@@ -35,9 +36,40 @@ function fastForwardTo(this: SkipState, c: number): boolean {
   return false;
 }
 
-/** Whether the override is in place (htmlparser2 still has the method it replaces). */
-export const skipsWithIndexOf = typeof (Tokenizer.prototype as unknown as Record<string, unknown>)['fastForwardTo'] === 'function';
+type Callbacks = ConstructorParameters<typeof Tokenizer>[1];
 
-if (skipsWithIndexOf) {
-  Object.defineProperty(SkipTokenizer.prototype, 'fastForwardTo', { value: fastForwardTo, writable: true, configurable: true });
+/**
+ * Markup that makes the tokenizer skip in each of its ways, in pieces that cut through a quoted value, a script
+ * body and an end tag.
+ */
+const PROBE = ['<p class="a>b">x < y &amp; z</p><script>if (a<b) c("</p>")</scr', 'ipt><!-- c -- -->', "<a href='/z'>t</a></ p>tail<"];
+
+/** Every callback a tokenizer of this kind makes on PROBE, with its arguments, as one string. */
+export function probe(Kind: typeof Tokenizer): string {
+  const calls: unknown[] = [];
+  const cbs = new Proxy({}, { get: (_target, name) => (...args: unknown[]) => void calls.push(String(name), ...args) }) as Callbacks;
+  const tokenizer = new Kind({ decodeEntities: false, xmlMode: false }, cbs);
+  for (const piece of PROBE) tokenizer.write(piece);
+  tokenizer.end();
+  return JSON.stringify(calls);
 }
+
+/**
+ * Installs the skip, and keeps it only if the tokenizer still reports PROBE exactly as the stock one does: a
+ * release within the pinned minor that renamed the fields it moves then costs the speed-up, not wrong fields.
+ */
+function install(): boolean {
+  if (typeof (Tokenizer.prototype as unknown as Record<string, unknown>)['fastForwardTo'] !== 'function') return false;
+  Object.defineProperty(SkipTokenizer.prototype, 'fastForwardTo', { value: fastForwardTo, writable: true, configurable: true });
+  let same = false;
+  try {
+    same = probe(SkipTokenizer) === probe(Tokenizer);
+  } catch {
+    // A tokenizer whose fields are not what the skip expects may throw: the stock method it is, then.
+  }
+  if (!same) delete (SkipTokenizer.prototype as unknown as Record<string, unknown>)['fastForwardTo'];
+  return same;
+}
+
+/** Whether the skip is in place: htmlparser2 still has the method it replaces, and the probe found it the same. */
+export const skipsWithIndexOf = install();
