@@ -6,29 +6,11 @@
 // CDATA, processing instructions, and the same constructs cut off at the end of the input.
 import { describe, expect, it, vi } from 'vitest';
 import { Tokenizer } from 'htmlparser2';
-import { SkipTokenizer, probe, skipsWithIndexOf } from '../src/parse/skip-tokenizer.js';
+import { SkipTokenizer, probe, skipsWithIndexOf, tokenEvents as tokenize } from '../src/parse/skip-tokenizer.js';
 import { scanPage } from '../src/parse/stream.js';
 import { parsePage } from '../src/parse/document.js';
 import { normalizeExtract } from '../src/parse/spec.js';
 import { rng } from './fixtures/rng.mjs';
-
-type Event = [string, ...unknown[]];
-type Callbacks = ConstructorParameters<typeof Tokenizer>[1];
-
-/** Every callback the tokenizer makes, with its arguments, in order. */
-function recorder(): { events: Event[]; cbs: Callbacks } {
-  const events: Event[] = [];
-  const cbs = new Proxy({}, { get: (_target, name) => (...args: unknown[]) => events.push([String(name), ...args]) }) as Callbacks;
-  return { events, cbs };
-}
-
-function tokenize(Kind: typeof Tokenizer, pieces: readonly string[], options: { decodeEntities: boolean; xmlMode: boolean }): Event[] {
-  const { events, cbs } = recorder();
-  const tokenizer = new Kind(options, cbs);
-  for (const piece of pieces) tokenizer.write(piece);
-  tokenizer.end();
-  return events;
-}
 
 const FRAGMENTS = [
   'plain text ', 'a < b ', '&amp; &lt;', 'é ü 😀 ', '\n\t', '<', '>', '"', "'", '</', '</ p>', '<p>', '</p>', '<br/>',

@@ -44,14 +44,22 @@ type Callbacks = ConstructorParameters<typeof Tokenizer>[1];
  */
 const PROBE = ['<p class="a>b">x < y &amp; z</p><script>if (a<b) c("</p>")</scr', 'ipt><!-- c -- -->', "<a href='/z'>t</a></ p>tail<"];
 
-/** Every callback a tokenizer of this kind makes on PROBE, with its arguments, as one string. */
-export function probe(Kind: typeof Tokenizer): string {
-  const calls: unknown[] = [];
-  const cbs = new Proxy({}, { get: (_target, name) => (...args: unknown[]) => void calls.push(String(name), ...args) }) as Callbacks;
-  const tokenizer = new Kind({ decodeEntities: false, xmlMode: false }, cbs);
-  for (const piece of PROBE) tokenizer.write(piece);
+/** One callback a tokenizer made: its name, then its arguments. */
+export type TokenEvent = [string, ...unknown[]];
+
+/** Every callback a tokenizer of this kind makes on `pieces`, written in order, in order. */
+export function tokenEvents(Kind: typeof Tokenizer, pieces: readonly string[], options: { decodeEntities: boolean; xmlMode: boolean }): TokenEvent[] {
+  const events: TokenEvent[] = [];
+  const cbs = new Proxy({}, { get: (_target, name) => (...args: unknown[]) => void events.push([String(name), ...args]) }) as Callbacks;
+  const tokenizer = new Kind(options, cbs);
+  for (const piece of pieces) tokenizer.write(piece);
   tokenizer.end();
-  return JSON.stringify(calls);
+  return events;
+}
+
+/** Every callback a tokenizer of this kind makes on PROBE, as one string. */
+export function probe(Kind: typeof Tokenizer): string {
+  return JSON.stringify(tokenEvents(Kind, PROBE, { decodeEntities: false, xmlMode: false }));
 }
 
 /**
