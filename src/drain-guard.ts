@@ -24,20 +24,35 @@ export interface DrainWatch {
 // Runs are held weakly: a `fetchEach` iterator its caller dropped without `return()` never reaches its `finally`, and
 // a strong reference here would keep that run's whole state (rows, maps) alive for the life of the process. Each
 // watch holds its callback strongly, and the run holds its watch, so a live run's callback stays.
-const watched = new Set<WeakRef<() => void>>();
-// The callbacks of runs waiting for their own work, held strongly (DrainWatch.hold).
-const held = new Set<() => void>();
-const forgotten = new FinalizationRegistry<WeakRef<() => void>>((ref) => forget(ref));
+const watched = new Set<Watched>();
+// The callbacks of runs waiting for their own work, held strongly (DrainWatch.hold): one slot per watch, so that
+// starting and stopping a wait is one store. A run does both for nearly every row, and a Set's add and delete
+// cost ~0.5 µs a pair amid a run's allocation (V8 shrinks the emptied table and grows it again each time): ~0.7 µs
+// a URL of the main thread's time in `bench/per-url.mjs noextract` (docs/performance.md).
+const held: ((() => void) | undefined)[] = [];
+const freeSlots: number[] = [];
 
-function forget(ref: WeakRef<() => void>): void {
-  if (watched.delete(ref) && watched.size === 0) process.off('beforeExit', onBeforeExit);
+interface Watched {
+  ref: WeakRef<() => void>;
+  slot: number;
+}
+
+// A run dropped without stop(): its callback was collected, so its slot held nothing strongly (else it would not
+// have been), and the slot is free for another run.
+const forgotten = new FinalizationRegistry<Watched>((entry) => forget(entry));
+
+function forget(entry: Watched): void {
+  if (!watched.delete(entry)) return;
+  held[entry.slot] = undefined;
+  freeSlots.push(entry.slot);
+  if (watched.size === 0) process.off('beforeExit', onBeforeExit);
 }
 
 function onBeforeExit(): void {
   // A run woken here schedules work, so Node runs the loop again and asks once more when it is done.
-  for (const ref of [...watched]) {
-    const drained = ref.deref();
-    if (drained === undefined) forget(ref);
+  for (const entry of [...watched]) {
+    const drained = entry.ref.deref();
+    if (drained === undefined) forget(entry);
     else drained();
   }
 }
@@ -49,18 +64,20 @@ function onBeforeExit(): void {
  */
 export function watchDrain(drained: () => void): DrainWatch {
   if (watched.size === 0) process.on('beforeExit', onBeforeExit);
-  const ref = new WeakRef(drained);
-  watched.add(ref);
-  forgotten.register(drained, ref, ref);
+  const entry: Watched = { ref: new WeakRef(drained), slot: freeSlots.pop() ?? held.length };
+  held[entry.slot] = undefined;
+  watched.add(entry);
+  forgotten.register(drained, entry, entry);
+  let stopped = false;
   return {
     hold(waiting) {
-      if (waiting) held.add(drained);
-      else held.delete(drained);
+      // After stop() the slot may be another run's.
+      if (!stopped) held[entry.slot] = waiting ? drained : undefined;
     },
     stop() {
-      held.delete(drained); // also what keeps the run holding this watch keeping its callback
-      forgotten.unregister(ref);
-      forget(ref);
+      stopped = true;
+      forgotten.unregister(entry);
+      forget(entry);
     },
   };
 }

@@ -23,9 +23,9 @@ const LIBRARY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
  * process of its own, with the stall hook preloaded: there, unlike in vitest's worker, the event loop can really run
  * dry. Resolves to what the script printed as JSON, and the exit code.
  */
-async function inProcess(body: string, urls: string[]): Promise<{ out: any; code: number | null; stderr: string }> {
+async function inProcess(body: string, urls: string[], nodeArgs: string[] = []): Promise<{ out: any; code: number | null; stderr: string }> {
   const script = `import { fetchAll, fetchEach, VolleyBugError } from ${JSON.stringify(LIBRARY)};\nconst urls = ${JSON.stringify(urls)};\n${body}`;
-  const child = spawn(process.execPath, ['--import', HOOK, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', HOOK, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -105,6 +105,30 @@ describe('the drain guard', () => {
     const before = process.listenerCount('beforeExit');
     await Promise.all([fetchAll([`${server.url}/page`]), fetchAll([`${server.url}/page?b`])]);
     expect(process.listenerCount('beforeExit')).toBe(before);
+  });
+
+  it('still finds a stall in a run that reuses the watch of runs before it (ended, or dropped and collected)', async () => {
+    // Each watch holds its run's callback in a slot that a later run reuses once the watch is stopped or collected:
+    // a reused slot must hold the new run's callback, not the old one's, nor nothing.
+    const stall = `${server.url}/stall?late`;
+    const { out, code } = await inProcess(
+      `const ok = urls.slice(0, 2);
+       await fetchAll(ok);
+       await Promise.all([fetchAll(ok), fetchAll(ok, { extract: false })]);
+       await fetchEach(ok, { extract: false })[Symbol.asyncIterator]().next();
+       for (let i = 0; i < 20; i++) { await new Promise((r) => setTimeout(r, 5)); globalThis.gc(); }
+       const concurrent = fetchAll(ok, { extract: false });
+       // A collection while the run is stalled: held only weakly, its callback would go, and the process exit 13.
+       setTimeout(() => globalThis.gc(), 100);
+       try { await fetchAll([urls[2]]); console.log('null'); } catch (err) {
+         await concurrent;
+         console.log(JSON.stringify({ bug: err instanceof VolleyBugError, rows: err.results.map((r) => r.ok ? 'ok' : r.error.code) }));
+       }`,
+      [`${server.url}/page?a`, `${server.url}/page?b`, stall],
+      ['--expose-gc'],
+    );
+    expect(code).toBe(0);
+    expect(out).toEqual({ bug: true, rows: ['INTERNAL'] });
   });
 
   it('lets go of a fetchEach iterator its caller dropped without return(): no listener or run state kept for good', async () => {
