@@ -14,9 +14,14 @@ import { unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, 
  * so sending small pages one by one under load would make the pool slower than parsing inline.
  */
 export const SMALL_PAGE_BYTES = 32 * 1024;
-/** Most pages, and bytes, in one batch. */
-export const MAX_BATCH_PAGES = 32;
+/**
+ * Most bytes, and pages, in one batch. Batches are cut by bytes: a count of 32 held W1's 2 KB pages to 64 KB a
+ * round trip, and a lone thread that parses a batch in under a millisecond then waited on the event loop's turn
+ * for the next one while ~1,000 pages queued behind it (their URLs' state alive meanwhile, which the main heap's
+ * scavenges copied). The count only bounds a flood of empty or near-empty pages.
+ */
 const MAX_BATCH_BYTES = 256 * 1024;
+const MAX_BATCH_PAGES = 512;
 /**
  * Small pages queued together are shared out across the free task slots (so one thread does not parse them all
  * while the other idles), but no batch is made smaller than this: below it the round trip, mostly main-thread
