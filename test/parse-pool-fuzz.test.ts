@@ -1,6 +1,6 @@
 // The parse pool starts one thread and widens to all of them when one is not enough (pool.ts). A seeded fuzz of
 // what reaches it: bursts of pages of every kind (small, small but slow to parse, big, views of someone else's
-// buffer, empty, windows-1252), from 1 to 3 threads, some bursts cancelled part-way. Whatever the order of widening,
+// buffer, empty, windows-1252), some bursts longer than a batch may be, from 1 to 3 threads, some bursts cancelled part-way. Whatever the order of widening,
 // replacing a killed thread and cancelling, every page settles exactly once, with its own answer or CANCELLED, and
 // the pool never runs more threads than it was given.
 import { describe, expect, it } from 'vitest';
@@ -61,7 +61,9 @@ describe('the parse pool, fuzzed: bursts of every kind of page, widening, cancel
         for (let burst = 0; burst < 10; burst++) {
           const controller = new AbortController();
           const cancelAfter = random() < 0.3 ? Math.floor(random() * 4) : null;
-          const size = 1 + Math.floor(random() * 60);
+          // Now and then a burst past a batch's limits (512 pages, 256 KiB: pool.ts), so that batches are cut by count
+          // (empty and small pages) and by bytes (slow pages, ~10 KB each) in the middle of a burst.
+          const size = random() < 0.2 ? 500 + Math.floor(random() * 800) : 1 + Math.floor(random() * 60);
           // No big page in the first half, so that the narrow pool (one thread, one task) meets the rest alone, and
           // widens, if at all, because its thread is busy.
           const kinds = burst < 5 ? KINDS.filter((k) => k !== 'big') : KINDS;
