@@ -5,6 +5,7 @@ import type { NormalizedOptions, Progress } from './options.js';
 import { failedResult, type FetchResult } from './result.js';
 import { FetchError, cancelledAt } from './errors.js';
 import { VolleyBugError, testStallHook, watchDrain } from './drain-guard.js';
+import { nextTurn } from './sleep.js';
 import { toRequestItem, type RequestItem } from './source/requests.js';
 import { createDispatcher } from './fetch/dispatcher.js';
 import { ACCEPT_ENCODING } from './fetch/headers.js';
@@ -303,7 +304,7 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
         // URL of the demand window (twice the concurrency) ran its cold path before any connection could complete
         // and send. A turn of the loop after each `concurrency` URLs lets the first ones go out meanwhile (W2: the
         // first request left ~15 ms sooner, two rounds of 100 ended ~35 ms sooner; docs/performance.md).
-        if (progress.started % options.concurrency === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (progress.started % options.concurrency === 0) await nextTurn();
       }
     } catch (err) {
       sourceError = err;

@@ -1,3 +1,8 @@
+/** Resolves after a turn of the event loop (its check phase), so that pending I/O runs first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Sleeps `ms`, or less when the signal aborts; never rejects, and leaves no timer behind. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();

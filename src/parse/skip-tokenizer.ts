@@ -47,7 +47,7 @@ const PROBE = ['<p class="a>b">x < y &amp; z</p><script>if (a<b) c("</p>")</scr'
 /** One callback a tokenizer made: its name, then its arguments. */
 export type TokenEvent = [string, ...unknown[]];
 
-/** Every callback a tokenizer of this kind makes on `pieces`, written in order, in order. */
+/** Every callback a tokenizer of this kind makes on `pieces` written one after another, in order. */
 export function tokenEvents(Kind: typeof Tokenizer, pieces: readonly string[], options: { decodeEntities: boolean; xmlMode: boolean }): TokenEvent[] {
   const events: TokenEvent[] = [];
   const cbs = new Proxy({}, { get: (_target, name) => (...args: unknown[]) => void events.push([String(name), ...args]) }) as Callbacks;

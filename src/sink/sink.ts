@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { FetchResult } from '../result.js';
+import { nextTurn } from '../sleep.js';
 
 /** A results writer. Each `write` hands the stream one whole record, so a killed run never leaves half a line. */
 export interface Sink {
@@ -91,7 +92,7 @@ export function streamSink(stream: Writable, encoder: Encoder, { append = false,
         }));
       }
       // A stream's 'error' is emitted on a later tick than the failing write's callback: let it arrive.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     },
   };
 }
