@@ -9,12 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Piscina from 'piscina';
 import { bigPage } from './lib/corpus.mjs';
+import { normalizeExtract } from '../dist/parse/spec.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 200 : 1000;
 const IN_FLIGHT = 4;
 const REPS = Number(process.argv[process.argv.indexOf('--reps') + 1]) || 3;
-const spec = { title: true, description: true, canonical: false, lang: false, links: true, select: [] };
+const spec = normalizeExtract({ title: true, description: true, links: true });
 const pages = Array.from({ length: 16 }, (_, i) => Buffer.from(bigPage(i).html));
 const pool = new Piscina({ filename: fileURLToPath(new URL('./lib/handoff-worker.mjs', import.meta.url)), minThreads: 1, maxThreads: 1 });
 
@@ -37,7 +38,7 @@ async function one(mode, i) {
   const body = fresh(i);
   const sent = mode === 'copy' ? copyOf(body) : body;
   const reply = await pool.run(
-    { pages: [{ body: sent.buffer, contentType: 'text/html; charset=utf-8', url: `https://example.com/${i}` }], spec, handBack: mode === 'hand-back' },
+    { pages: [{ body: sent, contentType: 'text/html; charset=utf-8', url: `https://example.com/${i}` }], spec, handBack: mode === 'hand-back' },
     { transferList: [sent.buffer] },
   );
   const kept = mode === 'copy' ? body : mode === 'hand-back' ? new Uint8Array(reply.bodies[0]) : null;

@@ -6,7 +6,7 @@ import parsePages from '../../dist/parse/worker.js';
 export default function task({ pages, spec, handBack }) {
   const reply = parsePages({ pages, spec });
   if (!handBack) return reply;
-  const bodies = pages.map((p) => p.body);
+  const bodies = pages.map((p) => p.body.buffer);
   return Piscina.move({
     get [Piscina.transferableSymbol]() {
       return bodies;
