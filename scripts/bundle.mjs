@@ -111,8 +111,8 @@ const parserPlugin = {
     });
   },
 };
-// The parser is CommonJS (dist/parse/parser.cjs), loaded by dist/parse/worker.js (written here) with V8's code
-// cache for it (src/parse/code-cache.ts): an ES module cannot be given one on Node 20. The cache is made here,
+// The parser is CommonJS (dist/parse/parser.cjs), loaded by dist/parse/parser-loader.cjs (written here) with V8's
+// code cache for it (src/parse/code-cache.cts): an ES module cannot be given one on Node 20. The cache is made here,
 // after a parse of a small page under the CLI's V8 flags (V8 refuses a cache made under other flags), and named
 // by the bundle's hash and the V8 that made it. Another V8 (a dist/ built on 20 run on 22 or 24) does not use it.
 const parseDir = join(root, 'dist/parse');
@@ -131,18 +131,18 @@ for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, '
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
 for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+(-v8-.+)?\.v8cache$/.test(old)) rmSync(join(parseDir, old));
 // The name also says which V8 made the cache: only that V8 takes it (a dist/ built on Node 20 and run on 22 or 24
-// require()s the parser instead, worker.js below), and test/code-cache.test.ts expects it taken only there.
+// require()s the parser instead, parser-loader.cjs below), and test/code-cache.test.ts expects it taken only there.
 const cacheName = `parser-${createHash('sha256').update(readFileSync(parserFile)).digest('hex').slice(0, 16)}-v8-${process.versions.v8}.v8cache`;
 const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
   import v8 from 'node:v8';
   import { writeFileSync } from 'node:fs';
   import { setRunFlags } from ${JSON.stringify(pathToFileURL(join(root, 'dist/cli/v8-flags.js')).href)};
-  import { makeCodeCache } from ${JSON.stringify(pathToFileURL(join(parseDir, 'code-cache.js')).href)};
+  import codeCache from ${JSON.stringify(pathToFileURL(join(parseDir, 'code-cache.cjs')).href)};
   import { normalizeExtract } from ${JSON.stringify(pathToFileURL(join(parseDir, 'spec.js')).href)};
   setRunFlags(v8);
   const page = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A page</title><meta name="description" content="d">'
     + '<link rel="canonical" href="/c"></head><body>' + '<p>Text <a href="/x">a link</a></p>'.repeat(20) + '</body></html>';
-  const cache = makeCodeCache(${JSON.stringify(parserFile)}, (parser) => {
+  const cache = codeCache.makeCodeCache(${JSON.stringify(parserFile)}, (parser) => {
     for (const spec of [normalizeExtract(undefined), normalizeExtract({ links: true })]) {
       parser.parseInline({ url: 'http://example.test/', body: Buffer.from(page), contentType: 'text/html; charset=utf-8' }, spec);
     }
@@ -150,25 +150,33 @@ const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
   writeFileSync(${JSON.stringify(join(parseDir, cacheName))}, cache);
 `], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`bundle.mjs: could not make the parser's code cache:\n${made.stderr}`);
-// The build's cache is V8's format for one V8 version: on a Node whose V8 made it, worker.js compiles the parser
-// with it (node:vm); on any other, vm.Script would read it only to have it refused and then compile the whole
+// The build's cache is V8's format for one V8 version: on a Node whose V8 made it, parser-loader.cjs compiles the
+// parser with it (node:vm); on any other, vm.Script would read it only to have it refused and then compile the whole
 // bundle on every load, so the parser is a plain require() instead, which Node's own compile cache covers where
 // it is on (22.1+: the CLI turns it on, src/cli/main.ts, and the parse pool in its threads, src/parse/pool.ts).
-writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
+// The loader is CommonJS so that a parse thread requires it (src/parse/worker-entry.cts) and never loads Node's ES
+// module loader, ~30 modules it would otherwise compile at every thread start; worker.js is the same for the ES
+// module side (the main thread's parse of a lone small page, src/parse/stage.ts).
+writeFileSync(join(parseDir, 'parser-loader.cjs'), `// Written by scripts/bundle.mjs: the parser (parser.cjs, a bundle of src/parse/worker.ts), compiled with the
 // V8 code cache the build made of it when this Node's V8 is the one that made it, else required (Node's own
 // compile cache, where it is on, then covers it).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { requireWithCodeCache } from './code-cache.js';
+'use strict';
+const { join } = require('node:path');
 
 const madeBy = ${JSON.stringify(process.versions.v8)};
-const parserFile = fileURLToPath(new URL('./parser.cjs', import.meta.url));
-const parser = process.versions.v8 === madeBy
-  ? requireWithCodeCache(parserFile, fileURLToPath(new URL(${JSON.stringify(`./${cacheName}`)}, import.meta.url))).exports
-  : createRequire(import.meta.url)(parserFile);
+const parserFile = join(__dirname, 'parser.cjs');
 /** How this process loaded the parser: with the build's V8 code cache, or by require() (for tests). */
-export const loadedWith = process.versions.v8 === madeBy ? 'code-cache' : 'require';
-export default parser.default;
-export const parseInline = parser.parseInline;
+exports.loadedWith = process.versions.v8 === madeBy ? 'code-cache' : 'require';
+// code-cache.cjs (and node:module, which it needs and which brings part of the ES module loader) only when used.
+exports.parser = process.versions.v8 === madeBy
+  ? require('./code-cache.cjs').requireWithCodeCache(parserFile, join(__dirname, ${JSON.stringify(cacheName)})).exports
+  : require(parserFile);
+`);
+writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser as an ES module, loaded by parser-loader.cjs (see there).
+import loader from './parser-loader.cjs';
+
+export const loadedWith = loader.loadedWith;
+export default loader.parser.default;
+export const parseInline = loader.parser.parseInline;
 `);
 rmSync(join(parseDir, 'worker.js.map'), { force: true });

@@ -5,9 +5,12 @@ import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { makeCodeCache, requireWithCodeCache } from '../src/parse/code-cache.js';
+// The build's copy (CommonJS): vitest reads a .cts source as plain JavaScript.
+import codeCache from '../dist/parse/code-cache.cjs';
 
-// The parser bundle is loaded with the V8 code cache the build made of it (src/parse/code-cache.ts). A cache that
+const { makeCodeCache, requireWithCodeCache } = codeCache;
+
+// The parser bundle is loaded with the V8 code cache the build made of it (src/parse/code-cache.cts). A cache that
 // does not fit must never break a load: it is refused and the file compiled as without one.
 describe('requireWithCodeCache', () => {
   let dir: string;
@@ -35,7 +38,7 @@ describe('requireWithCodeCache', () => {
 
   it('uses a cache made of the same file (in another process, as the build makes it)', () => {
     const file = fresh('good');
-    const script = `import { writeFileSync } from 'node:fs'; import { makeCodeCache } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/parse/code-cache.js', import.meta.url))).href)};
+    const script = `import { writeFileSync } from 'node:fs'; import codeCache from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/parse/code-cache.cjs', import.meta.url))).href)}; const { makeCodeCache } = codeCache;
       writeFileSync(${JSON.stringify(join(dir, 'good.v8cache'))}, makeCodeCache(${JSON.stringify(file)}, (m) => m.twice(1)));`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
@@ -76,7 +79,7 @@ describe("the build's parser cache (dist/parse/)", () => {
       import v8 from 'node:v8';
       import { fileURLToPath } from 'node:url';
       import { setRunFlags } from ${JSON.stringify(pathToFileURL(fileURLToPath(new URL('../dist/cli/v8-flags.js', import.meta.url))).href)};
-      import { requireWithCodeCache } from ${url('code-cache.js')};
+      import codeCache from ${url('code-cache.cjs')}; const { requireWithCodeCache } = codeCache;
       import { normalizeExtract } from ${url('spec.js')};
       setRunFlags(v8);
       const { exports, cache } = requireWithCodeCache(fileURLToPath(${url('parser.cjs')}), fileURLToPath(${url(caches[0]!)}));
@@ -96,6 +99,34 @@ describe("the build's parser cache (dist/parse/)", () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe(`function function ${madeBy === process.versions.v8 ? 'code-cache' : 'require'}`);
+  });
+
+  // A thread's start is on the run's clock (the first page waits for it) and on its CPU: the parser's loader is
+  // CommonJS so that a thread never loads Node's ES module loader, whose import() path brought ~30 modules
+  // (fs/promises, readline, the file watchers) into every thread.
+  it('is loaded in a parse thread without the ES module loader, and the thread parses', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const entry = fileURLToPath(new URL('../dist/parse/worker-entry.cjs', import.meta.url));
+    const run = (code: string) =>
+      new Promise<{ modules: string[]; title?: string }>((resolve, reject) => {
+        const worker = new Worker(code, { eval: true, workerData: {} });
+        worker.once('message', (m) => {
+          resolve(m);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
+    const bare = await run(`require('node:worker_threads').parentPort.postMessage({ modules: process.moduleLoadList })`);
+    const thread = await run(`
+      const { parentPort } = require('node:worker_threads');
+      const handler = require(${JSON.stringify(entry)});
+      const body = Buffer.from('<title>In a thread</title>');
+      const task = { pages: [{ body, contentType: 'text/html', url: 'http://a.test/' }], spec: { title: true, description: false, canonical: false, lang: false, links: false, metaRobots: false, select: [], followSelect: null },
+        clocks: new SharedArrayBuffer(4), slot: 0, epoch: Date.now() };
+      handler(task).then((reply) => parentPort.postMessage({ modules: process.moduleLoadList, title: reply.outcomes[0].fields.title }));`);
+    expect(thread.title).toBe('In a thread');
+    const added = thread.modules.filter((m) => !bare.modules.includes(m));
+    expect(added.filter((m) => /fs\/promises|readline|esm\/get_format|esm\/initialize_import_meta/.test(m))).toEqual([]);
   });
 });
 

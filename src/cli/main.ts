@@ -11,7 +11,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Node 22.1+ keeps a compile cache of the modules a process loads (in the OS temp dir by default; off with
   // NODE_DISABLE_COMPILE_CACHE, failures are Node's to swallow): the command and undici, which Node 20 compiles
-  // on every run. Absent on Node 20, where only the parser has a code cache (src/parse/code-cache.ts).
+  // on every run. Absent on Node 20, where only the parser has a code cache (src/parse/code-cache.cts).
   const nodeModule = (await import('node:module')) as unknown as { enableCompileCache?: () => unknown };
   nodeModule.enableCompileCache?.();
   // A bundle after `npm run build` (scripts/bundle.mjs; chunks for what a run may not need): loading the ~150

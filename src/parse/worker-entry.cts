@@ -2,8 +2,8 @@
  * The file piscina loads in each thread: CommonJS on purpose. piscina loads a task file with `require()` first,
  * and on Node 20.19+ that means require(esm) of an ES module, which crashed a thread now and then with
  * "FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module" when two loads of the module
- * raced (piscina's preload and the first task). A CommonJS entry is required the old way; the ES module behind
- * it is reached with import(), which handles concurrent loads.
+ * raced (piscina's preload and the first task). A CommonJS entry is required the old way, and so is everything it
+ * loads (the parser's loader and the parser are CommonJS too).
  */
 import type { ParseThreadData, WorkerReply, WorkerTask } from './protocol.js';
 
@@ -37,24 +37,28 @@ function markStarted(task: WorkerTask): void {
   Atomics.store(new Int32Array(task.clocks), task.slot, Math.max(1, Date.now() - task.epoch));
 }
 
-// Started as the thread starts (piscina requires this file before the first task arrives), so the parser is
-// loaded while the first pages are still on the wire.
-const loaded: Promise<(task: WorkerTask) => WorkerReply> = import('./worker.js').then((m) => m.default);
-
 type Handler = (task: WorkerTask) => Promise<WorkerReply>;
 
 /**
- * The handler, exported as a promise that settles once the parser is loaded. piscina awaits it before it reports
- * the thread ready, and a ready thread waits for tasks in a blocking Atomics.wait: had the function itself been
- * exported, the thread would block at once and the import above would only go on when the first task came.
- * A failure to load surfaces in each task.
+ * The parser, loaded as the thread starts: piscina requires this file before the first task arrives, so the parser
+ * is ready while the first pages are still on the wire. Through parser-loader.cjs (written by the build beside this
+ * file), CommonJS all the way: an import() here made every thread load Node's ES module loader first (~30 modules:
+ * the loader, fs/promises, readline, the file watchers), ~35 ms of a thread's start on Node 20. A failure to load
+ * surfaces in each task.
  */
-const handler: Promise<Handler> = loaded.then(
-  (run): Handler => (task) => {
-    markStarted(task);
-    return Promise.resolve(run(task));
-  },
-  (err: unknown): Handler => () => Promise.reject(err),
-);
+function load(): Handler {
+  try {
+    const { parser } = require('./parser-loader.cjs') as { parser: { default: (task: WorkerTask) => WorkerReply } };
+    const run = parser.default;
+    return (task) => {
+      markStarted(task);
+      return Promise.resolve(run(task));
+    };
+  } catch (err) {
+    return () => Promise.reject(err);
+  }
+}
+
+const handler: Handler = load();
 
 export = handler;

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+// CommonJS, as the parse threads' loader of the parser is (dist/parse/parser-loader.cjs, written by
+// scripts/bundle.mjs): a thread that needs no ES module never loads Node's ES module loader (~30 modules).
+const { readFileSync } = require('node:fs') as typeof import('node:fs');
+const { createRequire } = require('node:module') as typeof import('node:module');
+const { dirname } = require('node:path') as typeof import('node:path');
+const { Script } = require('node:vm') as typeof import('node:vm');
 
 /** What became of the code cache: used, refused by V8 (another V8, other flags), or absent. */
-export type CodeCacheUse = 'accepted' | 'rejected' | 'none';
+type CodeCacheUse = 'accepted' | 'rejected' | 'none';
+type Script = import('node:vm').Script;
 
 /**
  * Loads a CommonJS file as `require()` would (the same wrapper and arguments), compiled with V8's code cache for
@@ -18,7 +21,7 @@ export type CodeCacheUse = 'accepted' | 'rejected' | 'none';
  * is made for the source it sits beside, whose hash the build puts in its name (a file edited in place keeps
  * its length and would pass V8's check: the name no longer matches, and no cache is read).
  */
-export function requireWithCodeCache(file: string, cacheFile: string): { exports: unknown; cache: CodeCacheUse } {
+function requireWithCodeCache(file: string, cacheFile: string): { exports: unknown; cache: CodeCacheUse } {
   const source = readFileSync(file, 'utf8');
   let cachedData: Buffer | undefined;
   try {
@@ -40,7 +43,7 @@ function run(file: string, source: string, cachedData?: Buffer): { script: Scrip
 }
 
 /** CommonJS's wrapper, with the source on its first line so that positions (stack traces, source maps) hold. */
-export function wrap(source: string): string {
+function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
@@ -48,8 +51,10 @@ export function wrap(source: string): string {
  * Compiles and runs a CommonJS file as `requireWithCodeCache` does, then calls `warm` with its exports (so that
  * the functions a parse runs are compiled too), and returns V8's code cache of it all. For the build only.
  */
-export function makeCodeCache(file: string, warm: (exports: unknown) => void): Buffer {
+function makeCodeCache(file: string, warm: (exports: unknown) => void): Buffer {
   const { script, exports } = run(file, readFileSync(file, 'utf8'));
   warm(exports);
   return script.createCachedData();
 }
+
+export = { requireWithCodeCache, wrap, makeCodeCache };
