@@ -172,8 +172,12 @@ exports.parser = process.versions.v8 === madeBy
   ? require('./code-cache.cjs').requireWithCodeCache(parserFile, join(__dirname, ${JSON.stringify(cacheName)})).exports
   : require(parserFile);
 `);
+// Required, not imported: an import of a CommonJS file has Node scan its source for the names it exports (a
+// one-URL run's parse on the main thread: ~2-3% of its CPU).
 writeFileSync(join(parseDir, 'worker.js'), `// Written by scripts/bundle.mjs: the parser as an ES module, loaded by parser-loader.cjs (see there).
-import loader from './parser-loader.cjs';
+import { createRequire } from 'node:module';
+
+const loader = createRequire(import.meta.url)('./parser-loader.cjs');
 
 export const loadedWith = loader.loadedWith;
 export default loader.parser.default;
