@@ -15,7 +15,7 @@
 //   A  cheerio.load(html)                                   parse5 tree builder (cheerio's default)
 //   B  cheerio.load(html, { xml: { xmlMode: false, ... } }) htmlparser2 through cheerio's own loader
 //   C  extract() from dist/parse/extract.js                  htmlparser2 parse events, no DOM (volley, no -s)
-//   C2 extractFromDom() from dist/parse/extract.js           cheerio/slim over htmlparser2.parseDocument (volley with -s)
+//   C2 extractFromDom() from dist/parse/extract-dom.js          cheerio/slim over htmlparser2.parseDocument (volley with -s)
 //      (A and B run extract()'s own steps over their CheerioAPI, so A/B/C2 differ only in how the DOM is built)
 //   Cw decodeHtml() + extract() from the page's bytes            decoding included: the page as one string
 //   Cb extractBody() from the page's bytes                       decoding included: 32 KiB pieces (the threads' path)
@@ -69,7 +69,8 @@ if (snapshotDir === undefined) {
   process.on('exit', () => rmSync(snapshotDir, { recursive: true, force: true }));
 }
 const dist = pathToFileURL(path.join(snapshotDir, 'dist/parse/'));
-const { extract, extractBody, extractFromDom } = await import(new URL('extract.js', dist).href);
+const { extract, extractBody } = await import(new URL('extract.js', dist).href);
+const { extractFromDom } = await import(new URL('extract-dom.js', dist).href);
 const { normalizeExtract } = await import(new URL('spec.js', dist).href);
 const { ParsePool } = await import(new URL('pool.js', dist).href);
 const { decodeHtml } = await import(new URL('decode.js', dist).href);

@@ -8,12 +8,15 @@
 //                         WARC, --body, CSV, --lock, the progress bar) is read and compiled only when used.
 //                         undici is in the chunk every run loads, bundled from its public entry: loaded from
 //                         node_modules, its ~110 files cost a one-URL run more than the rest of undici's set-up.
-//   dist/parse/parser.cjs the parser (cheerio, htmlparser2, encoding-sniffer, …), which every parse thread loads,
-//                         and the main thread too for a small page parsed before a thread is ready; CommonJS, so
-//                         that dist/parse/worker.js (written below) can load it with a V8 code cache made here.
+//   dist/parse/parser.cjs the parser (htmlparser2, encoding-sniffer, the WHATWG decoders, …), which every parse
+//                         thread loads, and the main thread too for a small page parsed before a thread is ready;
+//                         CommonJS, so that dist/parse/parser-loader.cjs (written below) can load it with a V8
+//                         code cache made here.
+//   dist/parse/parser-dom.cjs  the DOM path (cheerio, css-select: user selectors, followSelect), which parser.cjs
+//                         requires on the first page that needs it.
 //
 // Everything else in dist/ is tsc's output, unbundled: the library entry (dist/index.js) loads dependencies from
-// node_modules like any package (and the parser through dist/parse/worker.js, as the CLI does).
+// node_modules like any package (and the parser through dist/parse/parser-loader.cjs, as the CLI does).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,15 +121,48 @@ const parserPlugin = {
 const parseDir = join(root, 'dist/parse');
 const parserFile = join(parseDir, 'parser.cjs');
 // `import.meta` means nothing in CommonJS (esbuild would leave it empty): parser code that uses it fails the build.
-await esbuild.build({
-  ...common,
-  format: 'cjs',
-  banner: undefined,
-  entryPoints: [join(root, 'src/parse/worker.ts')],
-  outfile: parserFile,
-  plugins: [parserPlugin],
-  logOverride: { 'empty-import-meta': 'error' },
-});
+// The DOM path (user selectors, followSelect: cheerio, css-select and their kin, about half the parser's code) is a
+// bundle of its own, parser-dom.cjs, which parser.cjs requires on the first page that needs it (src/parse/dom-path.ts
+// is replaced here by that require): a run of built-in fields, the scan, never reads, compiles or sets it up. The
+// two hold a copy each of what both use (htmlparser2, the fields' clean-up).
+const domPathPlugin = {
+  name: 'volley-dom-path',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]parse[\\/]dom-path\.ts$/ }, () => ({
+      contents: `let dom;\nexport function domPath() {\n  return (dom ??= require('./parser-dom.cjs'));\n}\n`,
+      loader: 'ts',
+    }));
+    build.onResolve({ filter: /^\.\/parser-dom\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+const parserBuilds = await Promise.all([
+  esbuild.build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    entryPoints: [join(root, 'src/parse/worker.ts')],
+    outfile: parserFile,
+    plugins: [parserPlugin, domPathPlugin],
+    metafile: true,
+    logOverride: { 'empty-import-meta': 'error' },
+  }),
+  esbuild.build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    entryPoints: [join(root, 'src/parse/extract-dom.ts')],
+    outfile: join(parseDir, 'parser-dom.cjs'),
+    plugins: [parserPlugin],
+    metafile: true,
+    logOverride: { 'empty-import-meta': 'error' },
+  }),
+]);
+// The split holds only while the scan's bundle reaches no DOM code: checked, not trusted.
+for (const input of Object.keys(parserBuilds[0].metafile.inputs)) {
+  if (/node_modules[\\/](cheerio|cheerio-select|css-select|css-what)[\\/]|src[\\/]parse[\\/]extract-dom\.ts$/.test(input)) {
+    throw new Error(`bundle.mjs: the scan's parser bundle (parser.cjs) includes ${input}, which belongs in parser-dom.cjs`);
+  }
+}
 for (const file of new Set(multiByteTables)) copyFileSync(file, join(parseDir, 'multi-byte.encodings.json'));
 if (new Set(multiByteTables).size > 1) throw new Error(`bundle.mjs: two copies of @exodus/bytes in the parser (${[...new Set(multiByteTables)].join(', ')})`);
 for (const old of readdirSync(parseDir)) if (/^parser-[0-9a-f]+(-v8-.+)?\.v8cache$/.test(old)) rmSync(join(parseDir, old));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 // The build's copy (CommonJS): vitest reads a .cts source as plain JavaScript.
 import codeCache from '../dist/parse/code-cache.cjs';
+import { normalizeExtract } from '../src/parse/spec.js';
 
 const { makeCodeCache, requireWithCodeCache } = codeCache;
 
@@ -99,6 +100,25 @@ describe("the build's parser cache (dist/parse/)", () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe(`function function ${madeBy === process.versions.v8 ? 'code-cache' : 'require'}`);
+  });
+
+  // The DOM path is a bundle of its own (scripts/bundle.mjs): a run of built-in fields never loads it; the first
+  // page with user selectors does, and gets its fields.
+  it('loads the DOM bundle only for a page that needs it', () => {
+    const specs = { scan: normalizeExtract({ links: true }), dom: normalizeExtract({ select: { h: 'h1' } }) };
+    const script = `
+      const { parser } = require(${JSON.stringify(join(parseDir, 'parser-loader.cjs'))});
+      const specs = ${JSON.stringify(specs)};
+      const loaded = () => Object.keys(require.cache).some((f) => f.endsWith('parser-dom.cjs'));
+      const page = { url: 'http://a.test/', body: Buffer.from('<title>T</title><h1>Head</h1><a href="/x">x</a>'), contentType: 'text/html' };
+      const scan = parser.parseInline(page, specs.scan);
+      const before = loaded();
+      const dom = parser.parseInline(page, specs.dom);
+      console.log(JSON.stringify({ before, after: loaded(), scan: [scan.title, scan.links], dom: [dom.title, dom.data] }));
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ before: false, after: true, scan: ['T', ['http://a.test/x']], dom: ['T', { h: 'Head' }] });
   });
 
   // A thread's start is on the run's clock (the first page waits for it) and on its CPU: the parser's loader is

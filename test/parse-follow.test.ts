@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAll } from '../src/index.js';
 import { normalizeOptions } from '../src/options.js';
-import { extract, extractBody, extractFromDom } from '../src/parse/extract.js';
+import { extract, extractBody } from '../src/parse/extract.js';
+import { extractFromDom } from '../src/parse/extract-dom.js';
 import { robotsNofollow } from '../src/parse/meta-robots.js';
 import { ParsePool } from '../src/parse/pool.js';
 import { unpackFields } from '../src/parse/protocol.js';
