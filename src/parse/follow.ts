@@ -2,7 +2,7 @@ import { select } from 'cheerio-select';
 import { compile } from 'css-select';
 import { isTag, type AnyNode, type Document, type Element } from 'domhandler';
 
-/** The elements `links` reads, as the DOM path finds them (extract.ts `QUERY.baseAndLinks`): the same test. */
+/** The elements `links` reads, as the DOM path finds them (extract-dom.ts `QUERY.baseAndLinks`): the same test. */
 const isLink = compile<AnyNode, Element>('a[href], area[href]', { xmlMode: false });
 const isBase = compile<AnyNode, Element>('base[href]', { xmlMode: false });
 
@@ -14,7 +14,7 @@ export interface FollowHrefs {
 
 /**
  * The `href`s a crawler follows from a page: those of the links (`a[href]`, `area[href]`) that `css` matches or
- * that sit inside an element it matches, each once, in document order, as written (extract.ts resolves them
+ * that sit inside an element it matches, each once, in document order, as written (extract-dom.ts resolves them
  * against `base`, which the walk picks up on its way rather than with a second, recursive, search).
  *
  * `css` runs as a user selector does (cheerio-select, jQuery extensions included, from the page's root). Its

@@ -1,6 +1,6 @@
 /**
  * `<meta name="robots">`: which elements count, how their contents combine, and what they say about following
- * links. One definition for the streaming scan (stream.ts) and the DOM path (extract.ts), so the two cannot drift.
+ * links. One definition for the streaming scan (stream.ts) and the DOM path (extract-dom.ts), so the two cannot drift.
  */
 
 /**

@@ -6,7 +6,7 @@ import { SkipTokenizer } from './skip-tokenizer.js';
 
 /**
  * What the built-in fields are made of, as found in the page, before any clean-up (whitespace, URL resolution):
- * the same raw values whether they come from this scan or from a DOM (extract.ts turns either into fields).
+ * the same raw values whether they come from this scan or from a DOM (fields.ts turns either into fields).
  * `undefined` means "no such element" (or "not looked for").
  */
 export interface RawFields {
