@@ -35,7 +35,6 @@ const QUERY = {
 const $ = cheerio.load([]);
 const text = (el: Element): string => collapse($(el).text());
 
-
 /**
  * The raw built-in fields from a DOM: cheerio's selector engine (css-select) with precompiled queries;
  * `selectOne` stops at the first match. Only what `spec` asks for is looked up.
