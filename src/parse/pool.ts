@@ -120,8 +120,13 @@ function workerFilename(): string {
  */
 export class ParsePool implements PageParser {
   private readonly piscina: Piscina<WorkerTask, WorkerReply>;
-  /** Pages waiting for a thread, in arrival order. */
-  private queue: Entry[] = [];
+  /**
+   * Pages waiting for a thread, in arrival order, from `head` on: taken by moving the head (each slot cleared, so a
+   * taken page's body is not held), not by shift(), which copies the rest of the array each time once it is long
+   * (~16k entries and up: V8 no longer trims its front in place; 50,000 queued pages spent ~2 s in shift()).
+   */
+  private queue: (Entry | undefined)[] = [];
+  private head = 0;
   /** Bytes of the pages in `queue`. */
   private queuedBytes = 0;
   private pumpScheduled = false;
@@ -210,8 +215,8 @@ export class ParsePool implements PageParser {
   private pump(): void {
     // Pages waiting behind a lone task that has parsed for a whole window: one thread is not enough.
     const solo = this.soloSlot;
-    if (solo !== null && this.queue.length > 0 && (this.clocks.runningFor(solo) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
-    while (this.running < this.slots && this.queue.length > 0) {
+    if (solo !== null && this.waiting > 0 && (this.clocks.runningFor(solo) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
+    while (this.running < this.slots && this.waiting > 0) {
       const batch = this.takeBatch();
       this.running++;
       void this.runTask(batch).finally(() => {
@@ -254,21 +259,43 @@ export class ParsePool implements PageParser {
    * the free task slots, at least MIN_SHARE_BYTES, within the batch limits.
    */
   private takeBatch(): Entry[] {
-    const first = this.queue.shift() as Entry;
+    const first = this.take();
     let bytes = first.page.body.byteLength;
     const batch = [first];
     if (bytes < SMALL_PAGE_BYTES) {
       const freeSlots = Math.max(1, this.slots - this.running);
       const share = Math.min(MAX_BATCH_BYTES, Math.max(MIN_SHARE_BYTES, Math.ceil(this.queuedBytes / freeSlots)));
-      while (batch.length < MAX_BATCH_PAGES && this.queue.length > 0) {
-        const size = (this.queue[0] as Entry).page.body.byteLength;
+      while (batch.length < MAX_BATCH_PAGES && this.waiting > 0) {
+        const size = (this.queue[this.head] as Entry).page.body.byteLength;
         if (size >= SMALL_PAGE_BYTES || bytes + size > share) break;
-        batch.push(this.queue.shift() as Entry);
+        batch.push(this.take());
         bytes += size;
       }
     }
     this.queuedBytes -= bytes;
     return batch;
+  }
+
+  /** Pages in the queue. */
+  private get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * The page at the head of the queue, its slot cleared. The array starts afresh once it is all taken, and drops its
+   * cleared front once that is most of it (a backlog that never empties would otherwise grow it without end).
+   */
+  private take(): Entry {
+    const entry = this.queue[this.head] as Entry;
+    this.queue[this.head++] = undefined;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
   }
 
   private async runTask(entries: Entry[]): Promise<void> {
@@ -323,8 +350,9 @@ export class ParsePool implements PageParser {
   }
 
   async destroy(): Promise<void> {
-    for (const entry of this.queue) entry.reject(cancelledAt('parse'));
+    for (const entry of this.queue) entry?.reject(cancelledAt('parse'));
     this.queue = [];
+    this.head = 0;
     this.queuedBytes = 0;
     await this.piscina.destroy();
   }
