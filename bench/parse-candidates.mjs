@@ -71,6 +71,8 @@ if (snapshotDir === undefined) {
 const dist = pathToFileURL(path.join(snapshotDir, 'dist/parse/'));
 const { extract, extractBody } = await import(new URL('extract.js', dist).href);
 const { extractFromDom } = await import(new URL('extract-dom.js', dist).href);
+// The built-in fields' clean-up, volley's own (src/parse/fields.ts), so every candidate cleans up alike.
+const { collapse, documentBase, resolveHttp } = await import(new URL('fields.js', dist).href);
 const { normalizeExtract } = await import(new URL('spec.js', dist).href);
 const { ParsePool } = await import(new URL('pool.js', dist).href);
 const { decodeHtml } = await import(new URL('decode.js', dist).href);
@@ -285,28 +287,6 @@ function smallPage(i) {
 // ---------------------------------------------------------------------------------------------------------
 
 const LINK_SELECTOR = 'a[href], area[href]';
-const collapse = (text) => text.replace(/[\t\n\f\r ]+/g, ' ').trim();
-
-function resolveHttp(href, base) {
-  if (href === undefined) return null;
-  try {
-    const u = new URL(href.trim(), base);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-    return u.href;
-  } catch {
-    return null;
-  }
-}
-
-function documentBase(baseHref, pageUrl) {
-  const page = new URL(pageUrl);
-  if (baseHref === undefined) return page;
-  try {
-    return new URL(baseHref.trim(), page);
-  } catch {
-    return page;
-  }
-}
 
 function linksOf(hrefs, base) {
   const seen = new Set();

@@ -135,27 +135,21 @@ const domPathPlugin = {
     build.onResolve({ filter: /^\.\/parser-dom\.cjs$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
+/** One CommonJS bundle of the parser; its metafile says what it holds. */
+const parserBundle = (entry, outfile, plugins) =>
+  esbuild.build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    entryPoints: [join(root, entry)],
+    outfile,
+    plugins,
+    metafile: true,
+    logOverride: { 'empty-import-meta': 'error' },
+  });
 const parserBuilds = await Promise.all([
-  esbuild.build({
-    ...common,
-    format: 'cjs',
-    banner: undefined,
-    entryPoints: [join(root, 'src/parse/worker.ts')],
-    outfile: parserFile,
-    plugins: [parserPlugin, domPathPlugin],
-    metafile: true,
-    logOverride: { 'empty-import-meta': 'error' },
-  }),
-  esbuild.build({
-    ...common,
-    format: 'cjs',
-    banner: undefined,
-    entryPoints: [join(root, 'src/parse/extract-dom.ts')],
-    outfile: join(parseDir, 'parser-dom.cjs'),
-    plugins: [parserPlugin],
-    metafile: true,
-    logOverride: { 'empty-import-meta': 'error' },
-  }),
+  parserBundle('src/parse/worker.ts', parserFile, [parserPlugin, domPathPlugin]),
+  parserBundle('src/parse/extract-dom.ts', join(parseDir, 'parser-dom.cjs'), [parserPlugin]),
 ]);
 // The split holds only while the scan's bundle reaches no DOM code: checked, not trusted.
 for (const input of Object.keys(parserBuilds[0].metafile.inputs)) {

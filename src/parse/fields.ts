@@ -12,7 +12,8 @@ export function collapse(text: string): string {
   return text.replace(/[\t\n\f\r ]+/g, ' ').trim();
 }
 
-function resolveHttp(href: string | undefined, base: URL): string | null {
+/** `href` resolved against `base` when it makes an http(s) URL; null otherwise (absent, invalid, another scheme). */
+export function resolveHttp(href: string | undefined, base: URL): string | null {
   if (href === undefined) return null;
   try {
     const u = new URL(href.trim(), base);

@@ -43,8 +43,8 @@ type Handler = (task: WorkerTask) => Promise<WorkerReply>;
  * The parser, loaded as the thread starts: piscina requires this file before the first task arrives, so the parser
  * is ready while the first pages are still on the wire. Through parser-loader.cjs (written by the build beside this
  * file), CommonJS all the way: an import() here made every thread load Node's ES module loader first (~30 modules:
- * the loader, fs/promises, readline, the file watchers), ~35 ms of a thread's start on Node 20. A failure to load
- * surfaces in each task.
+ * the loader, fs/promises, readline, the file watchers): a thread's first parse came 9-12 ms later (Node 20 and 22,
+ * docs/performance.md). A failure to load surfaces in each task.
  */
 function load(): Handler {
   try {
