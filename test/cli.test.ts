@@ -206,6 +206,23 @@ describe('usage errors exit 2 and name the flag', () => {
     const version = await run(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
+
+  // Start-up (issue 22): undici reads globalThis.Headers as it loads, and that read makes Node load its own copy of
+  // undici (15-18 ms on Node 22); the command's bundle reads it as undefined (scripts/bundle.mjs). A run still works
+  // with the global as Node defines it, and still has it.
+  it("does not load Node's own copy of undici for a run, and leaves the global Headers to Node", async () => {
+    const preload = join(dir, 'modules-at-exit.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.VOLLEY_TEST_MODULES, JSON.stringify({ modules: process.moduleLoadList.slice(), headers: typeof globalThis.Headers })));\n`);
+    const report = join(dir, 'modules.json');
+    const r = await run([u('/ok?t=node-undici'), '-q'], { env: { NODE_OPTIONS: `--require ${preload}`, VOLLEY_TEST_MODULES: report } });
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toMatchObject([{ ok: true, status: 200 }]);
+    const { modules, headers } = JSON.parse(readFileSync(report, 'utf8')) as { modules: string[]; headers: string };
+    expect(modules.length).toBeGreaterThan(50);
+    expect(modules.filter((m) => m.includes('deps/undici'))).toEqual([]);
+    // Read only now, at exit (which loads Node's undici): the global is Node's lazy one, untouched.
+    expect(headers).toBe('function');
+  });
 });
 
 describe('signals', () => {
