@@ -85,11 +85,24 @@ const cli = await esbuild.build({
   // undici reads `globalThis.Headers` as it loads (its cookie helpers accept Node's Headers as well as its own), and
   // on Node 22+ that global is a lazy one whose first read loads Node's own copy of undici: 15-18 ms of a one-URL
   // run, for helpers the command never calls. The command has no use for the global (it has undici's), so in its
-  // bundle the read is undefined; writes (undici's install()) are left as they are. test/cli-startup.test.ts
-  // checks that a run does not load Node's undici.
+  // bundle the read is undefined; writes (undici's install()) are left as they are. test/cli.test.ts checks that a
+  // run does not load Node's undici.
   define: { 'globalThis.Headers': 'undefined' },
   logOverride: { 'assign-to-define': 'silent' },
 });
+// esbuild writes the banner (a `require` for bundled CommonJS) into every file it outputs, and each of the ~20 a
+// run loads then made one with createRequire() as it was evaluated, and imported node:module: a one-URL run 0.97x
+// wall without them (farm-bench, Node 22, 20 pairs). It stays only in a file that names `require` (esbuild's
+// __require helper, the lazy string-width above; a match in a string or a method name keeps it, harmlessly), and
+// becomes blank lines in the rest so that the source maps' line numbers hold.
+for (const file of Object.keys(cli.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const path = join(root, file);
+  const text = readFileSync(path, 'utf8');
+  const at = text.indexOf(banner.js);
+  if (at < 0) throw new Error(`bundle.mjs: ${file} does not hold the banner`);
+  const rest = text.slice(0, at) + text.slice(at + banner.js.length);
+  if (!/(?<![.\w$])require\b/.test(rest)) writeFileSync(path, text.slice(0, at) + '\n'.repeat(banner.js.split('\n').length - 1) + text.slice(at + banner.js.length));
+}
 // undici comes into the command by its public entry (src/fetch/undici.ts), never a file of it by path: those are
 // its internals, which a minor release may move.
 const undiciFiles = Object.values(cli.metafile.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => /node_modules\/undici\//.test(i));
