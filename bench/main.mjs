@@ -215,11 +215,18 @@ async function robotsRun() {
  * hits them all alike; the order is reversed every other round), medians of 11 runs each (5 with --quick). The
  * one-URL runs are also given as a multiple of `node -e 0`, the part of start-up that is Node's own: the median
  * of each round's own ratio (a run against the `node -e 0` of the same round, a second or so apart), which a
- * machine whose load comes and goes shifts less than a ratio of two medians.
+ * machine whose load comes and goes shifts less than a ratio of two medians. And against a floor of the same
+ * kind as the workloads' (raw undici): one GET with undici alone (bench/contestants/undici-one.mjs, bundled as the
+ * command is), below which no one-URL run that fetches with undici can go.
  */
 function startupTimes(base) {
+  // The floor, bundled as the command is (undici from its public entry, one file).
+  const floor = join(work, 'undici-one.mjs');
+  const built = spawnSync(process.execPath, ['-e', `require('esbuild').buildSync(${JSON.stringify({ entryPoints: [join(root, 'bench/contestants/undici-one.mjs')], outfile: floor, bundle: true, platform: 'node', format: 'esm', target: 'node20', minifyWhitespace: true, define: { 'globalThis.Headers': 'undefined' }, logLevel: 'error', banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } })})`], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`start-up: could not bundle bench/contestants/undici-one.mjs:\n${built.stderr}`);
   const commands = {
     bareNodeMs: ['-e', '0'],
+    undiciOneMs: [floor, `${base}/s/0`],
     versionMs: [CLI, '--version'],
     helpMs: [CLI, '--help'],
     oneUrlMs: [CLI, `${base}/s/0`, '-q'],
@@ -246,6 +253,9 @@ function startupTimes(base) {
     failed: [...failed],
     oneUrlRatio: ratio('oneUrlMs'),
     oneUrlNoExtractRatio: ratio('oneUrlNoExtractMs'),
+    undiciOneRatio: ratio('undiciOneMs'),
+    // The command against the floor, round by round.
+    oneUrlNoExtractFloorRatio: median(rounds.filter((r) => r.oneUrlNoExtractMs !== undefined && r.undiciOneMs !== undefined).map((r) => r.oneUrlNoExtractMs / r.undiciOneMs)),
   };
 }
 
@@ -460,6 +470,8 @@ try {
     md.push(`| start-up: node -e 0 / --version / --help / one URL / one URL --no-extract | ${[startup.bareNodeMs, startup.versionMs, startup.helpMs, startup.oneUrlMs, startup.oneUrlNoExtractMs].map((x) => f(x, 0)).join(' / ')} ms | |`);
     md.push(`| one-URL run / node -e 0 | ${f(startup.oneUrlRatio)}x | ≤ 2.5x |`);
     md.push(`| one-URL run --no-extract / node -e 0 | ${f(startup.oneUrlNoExtractRatio)}x | ≤ 2.0x |`);
+    md.push(`| floor: one GET with undici alone (bundled) / node -e 0 | ${f(startup.undiciOneRatio)}x (${f(startup.undiciOneMs, 0)} ms) | |`);
+    md.push(`| one-URL run --no-extract / that floor | ${f(startup.oneUrlNoExtractFloorRatio)}x | |`);
   }
   md.push('', `Library contestants time their own run (start-up excluded); volley-cli is timed as a whole process (start-up included). CPU and RSS come from /usr/bin/time. Start-up: wall time, medians of ${quick ? 5 : 11} runs of each command taking turns; the ratios are medians of each round's own ratio to \`node -e 0\`.`);
   const text = md.join('\n');
