@@ -1,4 +1,5 @@
 import { FetchError } from '../errors.js';
+import type { BodyBuffers } from './body-buffers.js';
 import { contentCodings } from './content-encoding.js';
 import type { HeaderFields } from './headers.js';
 
@@ -32,11 +33,14 @@ export interface Exchange {
   truncated: Truncation | null;
 }
 
-/** The chunks read so far as one fresh buffer (see readCapped on why not Buffer.concat). */
-export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+/**
+ * The chunks read so far as one buffer of their own (see readCapped on why not Buffer.concat): a new one, or one of
+ * the run's `buffers` for a body only the parser will read.
+ */
+export function joinChunks(chunks: readonly Uint8Array[], buffers: BodyBuffers | null = null): Uint8Array {
   let total = 0;
   for (const c of chunks) total += c.byteLength;
-  const out = new Uint8Array(total);
+  const out = buffers === null ? new Uint8Array(total) : buffers.take(total);
   let offset = 0;
   for (const c of chunks) {
     out.set(c, offset);
