@@ -17,7 +17,6 @@ import { HostBreaker, type Breaker } from './schedule/breaker.js';
 import { ByteBudget, type Hold } from './schedule/byte-budget.js';
 import { RobotsRules, type RobotsStore } from './robots/robots-rules.js';
 import { createParseStage, type ParseStage } from './parse/stage.js';
-import { BodyBuffers } from './fetch/body-buffers.js';
 import type { PageParser } from './parse/types.js';
 import type { KeepStage } from './keep/keep-stage.js';
 
@@ -148,20 +147,17 @@ export async function* runPipeline(source: Source, options: NormalizedOptions, p
   const ownedDispatcher: Dispatcher | null = options.dispatcher ? null : createDispatcher(options);
   // Plain, no interceptors: redirects are followed hop by hop in processUrl (see fetch/redirects.ts).
   const dispatcher = options.dispatcher ?? (ownedDispatcher as Dispatcher);
-  // Threads take a few hundred ms to start (each loads cheerio): they start as the run takes its second URL,
-  // while the first requests are on the wire, unless this run will never parse. A run of one URL starts none
-  // for a small page: the main thread parses it sooner than a thread could boot (parse/stage.ts).
-  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted && !parts.parser;
-  // Large bodies are joined into buffers the parse threads give back, when the parser is all that reads them.
-  const bodyBuffers = willParse && keep === null ? new BodyBuffers() : null;
   const client = {
     timeoutMs: options.timeoutMs,
     maxBytes: options.maxBytes,
     headers: { 'user-agent': options.userAgent, 'accept-encoding': ACCEPT_ENCODING, ...options.headers },
-    bodyBuffers,
   };
+  // Threads take a few hundred ms to start (each loads cheerio): they start as the run takes its second URL,
+  // while the first requests are on the wire, unless this run will never parse. A run of one URL starts none
+  // for a small page: the main thread parses it sooner than a thread could boot (parse/stage.ts).
+  const willParse = options.extract !== null && options.method === 'GET' && !options.signal?.aborted && !parts.parser;
   let stage: ParseStage | null = null;
-  const parseStage = (): ParseStage => (stage ??= createParseStage(options, bodyBuffers));
+  const parseStage = (): ParseStage => (stage ??= createParseStage(options));
   const roomFreed = new Wakeup();
   const ctx: RunContext = {
     options,

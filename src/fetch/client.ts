@@ -5,7 +5,6 @@ import { classifyError } from './classify.js';
 import { startDeadline, type Deadline } from './deadline.js';
 import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
-import type { BodyBuffers } from './body-buffers.js';
 import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
 
 export type { Exchange, Truncation } from './exchange.js';
@@ -42,11 +41,6 @@ export interface ClientSettings {
    * short (TOO_LARGE, a reset, the deadline) is handed over as far as it was read, marked `truncated`.
    */
   onExchange?: (exchange: Exchange) => void;
-  /**
-   * Where a body read in pieces is joined, when only the parser will read it (see body-buffers.ts); null or absent:
-   * a new buffer each time.
-   */
-  bodyBuffers?: BodyBuffers | null;
 }
 
 /** Bodies of error responses are drained up to this much so the connection can be reused; past it, it is closed. */
@@ -256,7 +250,7 @@ class Attempt {
     else if (this.mode === Mode.Keep) {
       const { chunks } = this;
       if (chunks.length === 1) this.bodyRead(chunks[0] as Uint8Array, false);
-      else this.bodyRead(joinChunks(chunks, this.settings.bodyBuffers), true);
+      else this.bodyRead(joinChunks(chunks), true);
     }
     // A response that ends before its head: undici reports it as an error, never so.
     else this.fail(new FetchError('RESET', 'the response ended before its head'));
@@ -270,7 +264,7 @@ class Attempt {
     if (this.settled) return;
     if (!this.complete) this.abortRequest?.(new FetchError('CANCELLED', 'bytes after the end of the compressed body'));
     // Decoded pieces are slices of node:zlib's output buffers, which a small page would keep alive: always joined.
-    this.bodyRead(joinChunks(this.chunks, this.settings.bodyBuffers), true);
+    this.bodyRead(joinChunks(this.chunks), true);
   }
 
   onError(err: Error): void {

@@ -1,5 +1,4 @@
 import { FetchError } from '../errors.js';
-import type { BodyBuffers } from './body-buffers.js';
 import { contentCodings } from './content-encoding.js';
 import type { HeaderFields } from './headers.js';
 
@@ -33,14 +32,11 @@ export interface Exchange {
   truncated: Truncation | null;
 }
 
-/**
- * The chunks read so far as one buffer of their own (see readCapped on why not Buffer.concat): a new one, or one of
- * the run's `buffers` for a body only the parser will read.
- */
-export function joinChunks(chunks: readonly Uint8Array[], buffers: BodyBuffers | null = null): Uint8Array {
+/** The chunks read so far as one fresh buffer (see readCapped on why not Buffer.concat). */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
   let total = 0;
   for (const c of chunks) total += c.byteLength;
-  const out = buffers === null ? new Uint8Array(total) : buffers.take(total);
+  const out = new Uint8Array(total);
   let offset = 0;
   for (const c of chunks) {
     out.set(c, offset);

@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina as PiscinaPool } from 'piscina';
 import { FetchError, cancelledAt } from '../errors.js';
-import type { BodyBuffers } from '../fetch/body-buffers.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
@@ -172,8 +171,6 @@ export class ParsePool implements PageParser {
     private readonly spec: NormalizedExtract,
     private readonly threads: number,
     private readonly parseTimeoutMs: number,
-    /** Where the threads' buffers go back to (body-buffers.ts); null: the threads keep them, to be collected. */
-    private readonly bodyBuffers: BodyBuffers | null = null,
   ) {
     this.clocks = new TaskClocks(threads * 2);
     this.slots = threads === 1 ? 2 : 1;
@@ -334,14 +331,13 @@ export class ParsePool implements PageParser {
     const onAbort = (): void => controller.abort();
     runSignal.addEventListener('abort', onAbort, { once: true });
     try {
-      const { pages, transferList } = crossing(entries, this.bodyBuffers);
+      const { pages, transferList } = crossing(entries);
       const reply = await this.piscina.run(
-        { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch, returnBuffers: this.bodyBuffers !== null },
+        { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch },
         { transferList, signal: controller.signal },
       );
       this.threadIds.add(reply.threadId);
       this.noteBusy(reply.busyMs);
-      if (reply.returned !== undefined && this.bodyBuffers !== null) for (const buffer of reply.returned) this.bodyBuffers.give(buffer);
       reply.outcomes.forEach((outcome, i) => {
         const entry = entries[i] as Entry;
         if (outcome.ok) entry.resolve(unpackFields(outcome));
@@ -374,14 +370,14 @@ export class ParsePool implements PageParser {
 /**
  * A batch's pages as they cross to a thread, with nothing copied twice: a body the page owns goes with its own
  * buffer (a transfer); the others (views into undici's reads, kept bodies) are copied into one new buffer for the
- * whole batch (one of the run's `buffers` when it has them), which goes instead. One ArrayBuffer a batch rather
- * than one a page: allocating and collecting a small ArrayBuffer costs more main-thread time than copying its 2 KB.
+ * whole batch, which goes instead. One ArrayBuffer a batch rather than one a page: allocating and collecting a
+ * small ArrayBuffer costs more main-thread time than copying its 2 KB.
  */
-function crossing(entries: readonly Entry[], buffers: BodyBuffers | null): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
+function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
   let copied = 0;
   for (const { page } of entries) if (!page.owned) copied += page.body.byteLength;
   // A big page owns its buffer (joined from its pieces) and travels alone: nothing to pack then.
-  const pack = copied === 0 ? null : buffers === null ? new Uint8Array(copied) : buffers.take(copied);
+  const pack = copied > 0 ? new Uint8Array(copied) : null;
   const transferList: ArrayBuffer[] = pack === null ? [] : [pack.buffer];
   let offset = 0;
   const pages = entries.map(({ page }): WorkerPage => {
@@ -396,7 +392,7 @@ function crossing(entries: readonly Entry[], buffers: BodyBuffers | null): { pag
   return { pages, transferList };
 }
 
-export function createParsePool(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>, bodyBuffers: BodyBuffers | null = null): ParsePool {
+export function createParsePool(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParsePool {
   if (!options.extract) throw new Error('createParsePool needs an extraction spec');
-  return new ParsePool(options.extract, options.threads, options.parseTimeoutMs, bodyBuffers);
+  return new ParsePool(options.extract, options.threads, options.parseTimeoutMs);
 }

@@ -18,8 +18,6 @@ export interface WorkerTask {
   clocks: SharedArrayBuffer;
   slot: number;
   epoch: number;
-  /** Send the pages' buffers back with the reply (`returned`), for the run's next bodies (fetch/body-buffers.ts). */
-  returnBuffers?: boolean;
 }
 
 
@@ -55,11 +53,6 @@ export interface WorkerReply {
   outcomes: WorkerOutcome[];
   /** Ms the thread spent parsing the task's pages, by its own clock: how busy one thread is (pool.ts). */
   busyMs: number;
-  /**
-   * The task's buffers, once its pages are parsed, when it asked for them (`returnBuffers`): transferred back, so
-   * the thread keeps no view of them (worker-entry.cts).
-   */
-  returned?: ArrayBuffer[];
 }
 
 

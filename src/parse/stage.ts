@@ -1,5 +1,4 @@
 import { FetchError, cancelledAt } from '../errors.js';
-import type { BodyBuffers } from '../fetch/body-buffers.js';
 import type { NormalizedOptions } from '../options.js';
 import type { ParsePool } from './pool.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
@@ -34,7 +33,7 @@ export interface ParseStage extends PageParser {
  * loop for tens of ms while the threads boot (`npm run bench -- --quick --only W1`, one run each: loop p99 201 ms
  * with main-thread parsing until a thread was ready, 149 ms without).
  */
-export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>, bodyBuffers: BodyBuffers | null = null): ParseStage {
+export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParseStage {
   const spec = options.extract;
   if (!spec) throw new Error('createParseStage needs an extraction spec');
   let pool: Promise<ParsePool> | null = null;
@@ -44,7 +43,7 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   let parsedInline = 0;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
-      pool = import('./pool.js').then(({ createParsePool }) => (ready = createParsePool(options, bodyBuffers)));
+      pool = import('./pool.js').then(({ createParsePool }) => (ready = createParsePool(options)));
       // A failure to load is reported by each page's parse(); destroy() has nothing to release then.
       pool.catch(() => {});
     }

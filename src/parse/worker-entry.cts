@@ -52,22 +52,11 @@ function load(): Handler {
     const run = parser.default;
     return (task) => {
       markStarted(task);
-      const reply = run(task);
-      return Promise.resolve(reply.returned === undefined ? reply : (moved(reply) as WorkerReply));
+      return Promise.resolve(run(task));
     };
   } catch (err) {
     return () => Promise.reject(err);
   }
-}
-
-/**
- * The reply with its `returned` buffers transferred rather than copied: piscina's `move()` on an object of its
- * public Transferable interface. piscina's main module is required on the first such reply only (a thread of a run
- * that keeps its bodies never loads it).
- */
-function moved(reply: WorkerReply): unknown {
-  const { move, transferableSymbol, valueSymbol } = require('piscina') as typeof import('piscina');
-  return move({ [transferableSymbol]: reply.returned, [valueSymbol]: reply } as never);
 }
 
 const handler: Handler = load();

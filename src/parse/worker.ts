@@ -5,7 +5,7 @@ import type { NormalizedExtract } from './spec.js';
 import type { Page, ParsedFields } from './types.js';
 
 /** The piscina task: decode and extract each page of a batch; one bad page does not fail its neighbours. */
-export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec' | 'returnBuffers'>): WorkerReply {
+export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'>): WorkerReply {
   const started = performance.now();
   const outcomes = task.pages.map((page): WorkerOutcome => {
     try {
@@ -18,10 +18,7 @@ export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec' | 're
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
     }
   });
-  const reply: WorkerReply = { threadId, outcomes, busyMs: performance.now() - started };
-  // Pages of a batch share its buffer: each buffer once.
-  if (task.returnBuffers === true) reply.returned = [...new Set(task.pages.map((page) => page.body.buffer as ArrayBuffer))];
-  return reply;
+  return { threadId, outcomes, busyMs: performance.now() - started };
 }
 
 /**

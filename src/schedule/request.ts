@@ -133,7 +133,7 @@ function noop(): void {}
  * (RFC 9309 §2.3.1.2) and reading at most ROBOTS_MAX_BYTES. The run's RobotsFetcher.
  */
 export async function fetchRobotsTxt(ctx: RunContext, robotsUrl: URL): Promise<HttpResponse | FetchError> {
-  const own: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES, bodyBuffers: null };
+  const own: ClientSettings = { ...ctx.client, maxBytes: ROBOTS_MAX_BYTES };
   const settings = ctx.keep ? ctx.keep.robotsSettings(own) : own;
   const get = { method: 'GET', headers: ctx.client.headers, body: null } as const;
   const end = await followRedirects(robotsUrl, get, ROBOTS_MAX_REDIRECTS, (url, { headers }) =>
