@@ -23,12 +23,10 @@ import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from '
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { commandOutput, common, dropUnusedBanners } from './esbuild-options.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-
-// A bundled CommonJS module that requires a Node built-in needs `require` in an ES module.
-const banner = { js: "import { createRequire as __volleyCreateRequire } from 'node:module';\nconst require = __volleyCreateRequire(import.meta.url);" };
 
 /** @type {esbuild.Plugin} */
 const cliPlugin = {
@@ -56,7 +54,6 @@ const cliPlugin = {
   },
 };
 
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: 'linked', banner, logLevel: 'warning', legalComments: 'none' };
 
 // The command is split (ES module chunks in dist/cli/chunks/): what a module reaches only by a dynamic import is a
 // file of its own, which a run reads, compiles and links only when it imports it. In one file, a plain run paid
@@ -77,32 +74,11 @@ const cli = await esbuild.build({
   // subcommand connects: bundled, its CommonJS entry lost `createClient` in esbuild's interop.
   external: ['redis'],
   plugins: [cliPlugin],
-  // Without comments and indentation the chunks a run loads are a third smaller (undici's 1.10 -> 0.76 MB), which
-  // Node's ES module loader reads, decodes (a TextDecoder: ~9 ms a MB on Node 22) and hashes for its compile cache
-  // on every run: a one-URL run 0.92x wall on Node 22 (farm-bench, 20 pairs). Names are kept (stack traces read as
-  // before, at line 1; the linked source maps give the source's lines under --enable-source-maps).
-  minifyWhitespace: true,
-  // undici reads `globalThis.Headers` as it loads (its cookie helpers accept Node's Headers as well as its own), and
-  // on Node 22+ that global is a lazy one whose first read loads Node's own copy of undici: 15-18 ms of a one-URL
-  // run, for helpers the command never calls. The command has no use for the global (it has undici's), so in its
-  // bundle the read is undefined; writes (undici's install()) are left as they are. test/cli.test.ts checks that a
-  // run does not load Node's undici.
-  define: { 'globalThis.Headers': 'undefined' },
-  logOverride: { 'assign-to-define': 'silent' },
+  // Whitespace minified, and undici's load-time read of globalThis.Headers answered (see esbuild-options.mjs).
+  ...commandOutput,
 });
-// esbuild writes the banner (a `require` for bundled CommonJS) into every file it outputs, and each of the ~20 a
-// run loads then made one with createRequire() as it was evaluated, and imported node:module: a one-URL run 0.97x
-// wall without them (farm-bench, Node 22, 20 pairs). It stays only in a file that names `require` (esbuild's
-// __require helper, the lazy string-width above; a match in a string or a method name keeps it, harmlessly), and
-// becomes blank lines in the rest so that the source maps' line numbers hold.
-for (const file of Object.keys(cli.metafile.outputs).filter((f) => f.endsWith('.js'))) {
-  const path = join(root, file);
-  const text = readFileSync(path, 'utf8');
-  const at = text.indexOf(banner.js);
-  if (at < 0) throw new Error(`bundle.mjs: ${file} does not hold the banner`);
-  const rest = text.slice(0, at) + text.slice(at + banner.js.length);
-  if (!/(?<![.\w$])require\b/.test(rest)) writeFileSync(path, text.slice(0, at) + '\n'.repeat(banner.js.split('\n').length - 1) + text.slice(at + banner.js.length));
-}
+// The banner only in the files that name `require` (see esbuild-options.mjs).
+dropUnusedBanners(cli.metafile);
 // undici comes into the command by its public entry (src/fetch/undici.ts), never a file of it by path: those are
 // its internals, which a minor release may move.
 const undiciFiles = Object.values(cli.metafile.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => /node_modules\/undici\//.test(i));

@@ -214,7 +214,7 @@ describe('usage errors exit 2 and name the flag', () => {
     const preload = join(dir, 'modules-at-exit.cjs');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.VOLLEY_TEST_MODULES, JSON.stringify({ modules: process.moduleLoadList.slice(), headers: typeof globalThis.Headers })));\n`);
     const report = join(dir, 'modules.json');
-    const r = await run([u('/ok?t=node-undici'), '-q'], { env: { NODE_OPTIONS: `--require ${preload}`, VOLLEY_TEST_MODULES: report } });
+    const r = await run([u('/ok?t=node-undici'), '-q'], { env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(preload)}`, VOLLEY_TEST_MODULES: report } });
     expect(r.code).toBe(0);
     expect(lines(r.stdout)).toMatchObject([{ ok: true, status: 200 }]);
     const { modules, headers } = JSON.parse(readFileSync(report, 'utf8')) as { modules: string[]; headers: string };
