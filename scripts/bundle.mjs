@@ -54,7 +54,6 @@ const cliPlugin = {
   },
 };
 
-
 // The command is split (ES module chunks in dist/cli/chunks/): what a module reaches only by a dynamic import is a
 // file of its own, which a run reads, compiles and links only when it imports it. In one file, a plain run paid
 // for the code of every feature (WARC writing with warcio, hash-wasm and pako; the WHATWG decoders for --body;

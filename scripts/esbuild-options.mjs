@@ -42,7 +42,8 @@ export function dropUnusedBanners(metafile) {
     const text = readFileSync(path, 'utf8');
     const at = text.indexOf(banner.js);
     if (at < 0) throw new Error(`esbuild-options.mjs: ${file} does not hold the banner`);
-    const rest = text.slice(0, at) + text.slice(at + banner.js.length);
-    if (!/(?<![.\w$])require\b/.test(rest)) writeFileSync(path, text.slice(0, at) + '\n'.repeat(banner.js.split('\n').length - 1) + text.slice(at + banner.js.length));
+    const before = text.slice(0, at);
+    const after = text.slice(at + banner.js.length);
+    if (!/(?<![.\w$])require\b/.test(before + after)) writeFileSync(path, before + '\n'.repeat(banner.js.split('\n').length - 1) + after);
   }
 }

@@ -7,8 +7,7 @@ import * as nodeModule from 'node:module';
 
 nodeModule.enableCompileCache?.();
 const { request } = await import('../lib/undici-request.mjs');
-const flags = await import('../../dist/cli/v8-flags.js');
-if (flags.NEEDS_RUN_FLAGS) flags.setRunFlags(await import('node:v8'));
+await (await import('../../dist/cli/v8-flags.js')).applyRunFlags();
 const res = await request(process.argv[2]);
 const body = await res.body.text();
 process.stdout.write(`${JSON.stringify({ status: res.statusCode, bytes: Buffer.byteLength(body) })}\n`);

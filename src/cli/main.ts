@@ -53,8 +53,7 @@ async function main(argv: string[]): Promise<number> {
  * built-ins refused), and before the first connection compiles llhttp. node:v8 is not even loaded elsewhere.
  */
 async function setRunFlags(): Promise<void> {
-  const flags = await import('./v8-flags.js');
-  if (flags.NEEDS_RUN_FLAGS) flags.setRunFlags(await import('node:v8'));
+  await (await import('./v8-flags.js')).applyRunFlags();
 }
 
 main(process.argv.slice(2)).then(

@@ -22,10 +22,18 @@
 // cache made under other flags.
 const WASM_TIERING_BUDGET = '--wasm-tiering-budget=100000000';
 
-/** Whether a CLI run on this Node sets V8 flags at all (so that main.ts loads node:v8 only then). */
+/** Whether a CLI run on this Node sets V8 flags at all (so that node:v8 is loaded only then: applyRunFlags). */
 export const NEEDS_RUN_FLAGS = Number(process.versions.node.split('.')[0]) < 22;
 
 /** Sets the V8 flags of a CLI run (process-wide): none on Node 22 and later. */
 export function setRunFlags(v8: Pick<typeof import('node:v8'), 'setFlagsFromString'>): void {
   if (NEEDS_RUN_FLAGS) v8.setFlagsFromString(WASM_TIERING_BUDGET);
+}
+
+/**
+ * Sets them where this Node needs them, loading node:v8 only then: what a CLI run does (main.ts), and the
+ * benchmark's start-up floor with it (bench/contestants/undici-one.mjs).
+ */
+export async function applyRunFlags(): Promise<void> {
+  if (NEEDS_RUN_FLAGS) setRunFlags(await import('node:v8'));
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Piscina as PiscinaPool } from 'piscina';
+import type * as piscina from 'piscina';
 import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
@@ -16,7 +16,7 @@ import { unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, 
  * of 8: 26.2 -> 20.8 ms on Node 20, 20.6 -> 18.7 ms on 22; this module loaded and a pool made, 12 pairs: 0.98-0.99x
  * wall on Node 20, 22 and 24 (1-2.5 ms). piscina's public `require` entry: the same module object.
  */
-const { Piscina } = nodeModule.createRequire(import.meta.url)('piscina') as typeof import('piscina');
+const { Piscina } = nodeModule.createRequire(import.meta.url)('piscina') as typeof piscina;
 
 /**
  * Pages below this size may travel in batches: a piscina round trip costs about as much as parsing a 2 KB page,
@@ -128,7 +128,7 @@ function workerFilename(): string {
  * each: W1 8% less CPU and 5% less time, W2 14% less CPU; docs/performance.md).
  */
 export class ParsePool implements PageParser {
-  private readonly piscina: PiscinaPool<WorkerTask, WorkerReply>;
+  private readonly piscina: piscina.Piscina<WorkerTask, WorkerReply>;
   /**
    * Pages waiting for a thread, in arrival order, from `head` on: taken by moving the head (each slot cleared, so a
    * taken page's body is not held), not by shift(), which copies the rest of the array each time once it is long
