@@ -17,6 +17,7 @@ const items = urls.map((url, i) => [url, i]);
 const rows = [];
 const started = performance.now();
 const cpu0 = process.cpuUsage();
+const thread0 = process.threadCpuUsage?.();
 await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
   const res = await request(url, post ? { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(jsonBody(i)) } : { dispatcher: agent });
   const html = await res.body.text();
@@ -26,5 +27,6 @@ await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
 });
 const wall = (performance.now() - started) / 1000;
 const { user, system } = process.cpuUsage(cpu0);
+const thread = thread0 && process.threadCpuUsage(thread0);
 await agent.close();
-console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, mainCpu: thread ? (thread.user + thread.system) / 1e6 : null, ...check(rows, cfg) }));

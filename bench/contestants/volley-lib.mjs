@@ -2,10 +2,15 @@
 // objects POSTing each URL's JSON body (`json`), no extraction (an API batch's answers are not HTML). Over TLS
 // with the test CA (`ca`), HTTP/2 offered when `http2` is set.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fetchAll } from '../../dist/index.js';
 import { check, urlsFor } from '../lib/check.mjs';
 import { jsonBody } from '../lib/api.mjs';
+
+// Another build's dist/ when `VOLLEY_BENCH_DIST` names one (bench/ab.mjs, a change against the code before it).
+const dist = process.env.VOLLEY_BENCH_DIST;
+const { fetchAll } = await import(dist ? pathToFileURL(join(dist, 'index.js')).href : '../../dist/index.js');
 
 const cfg = JSON.parse(process.argv[2]);
 const urls = urlsFor(cfg);
@@ -14,6 +19,8 @@ const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const started = performance.now();
 const cpu0 = process.cpuUsage();
+// The main thread's own CPU (Node 22 and later): W1's bottleneck, apart from the parse threads and V8's.
+const thread0 = process.threadCpuUsage?.();
 const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST', json: jsonBody(i) })) : urls, {
   concurrency: cfg.concurrency,
   perHost: cfg.concurrency,
@@ -23,6 +30,7 @@ const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST
 });
 const wall = (performance.now() - started) / 1000;
 const { user, system } = process.cpuUsage(cpu0);
+const thread = thread0 && process.threadCpuUsage(thread0);
 loop.disable();
 const rows = results.map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
-console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, mainCpu: thread ? (thread.user + thread.system) / 1e6 : null, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
