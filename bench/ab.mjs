@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { median } from './lib/median.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const WORKLOADS = {
@@ -74,12 +75,6 @@ function run(s) {
   return out;
 }
 
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
-  if (s.length === 0) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const f = (x, digits = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(digits));
 const times = (x) => (x === null ? 'n/a' : `${f(x)}x`);
 const ratios = { wall: [], runCpu: [], mainCpu: [] };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { check, urlsFor } from './lib/check.mjs';
+import { median } from './lib/median.mjs';
 import { jsonBody } from './lib/api.mjs';
 import { createHostFarm } from '../test/fixtures/host-farm.mjs';
 
@@ -61,13 +62,6 @@ if (!existsSync(CLI)) {
   console.error('bench: dist/ is missing; run `npm ci` (or `npm run build`) first');
   process.exit(2);
 }
-
-const median = (xs) => {
-  const s = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
-  if (s.length === 0) return null;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** Runs a command under /usr/bin/time (when present) and returns its stdout, wall, CPU and peak RSS. */
 function measured(cmd, cmdArgs) {
