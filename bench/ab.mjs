@@ -15,13 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { median } from './lib/median.mjs';
+import { DELAY_MS, LIST_WORKLOADS as WORKLOADS } from './lib/workloads.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const WORKLOADS = {
-  W1: { kind: 'small', n: 20_000, concurrency: 64, links: false, port: 'fast' },
-  W2: { kind: 'small', n: 2_000, concurrency: 100, links: false, port: 'slow' },
-  W3: { kind: 'big', n: 2_000, concurrency: 32, links: true, port: 'fast' },
-};
 const USAGE = 'usage: node bench/ab.mjs --a DIR [--b DIR|floor] [--only W1|W2|W3] [--pairs N]';
 
 const { values } = parseArgs({
@@ -59,7 +55,7 @@ const B = side(values.b);
 
 // The server renders only the pages this workload asks for (W3's 2,000 big ones are ~300 MB).
 const [small, big] = workload.kind === 'big' ? [1, workload.n] : [workload.n, 1];
-const server = spawn(process.execPath, [join(root, 'bench/lib/server.mjs'), String(small), String(big), '100'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [join(root, 'bench/lib/server.mjs'), String(small), String(big), String(DELAY_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ports = JSON.parse(await new Promise((done) => createInterface({ input: server.stdout }).once('line', done)));
 const cfg = JSON.stringify({ ...workload, base: `http://127.0.0.1:${ports[workload.port]}` });
 

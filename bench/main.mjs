@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { check, urlsFor } from './lib/check.mjs';
 import { median } from './lib/median.mjs';
+import { DELAY_MS, LIST_WORKLOADS } from './lib/workloads.mjs';
 import { jsonBody } from './lib/api.mjs';
 import { createHostFarm } from '../test/fixtures/host-farm.mjs';
 
@@ -35,8 +36,7 @@ mkdirSync(work, { recursive: true });
 
 const SIZES = quick
   ? { w1: 2_000, w2: 300, w3: 200, w4: [5_000, 50_000], w5: [40, 120], w6: 300, h2: 300 }
-  : { w1: 20_000, w2: 2_000, w3: 2_000, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
-const DELAY_MS = 100;
+  : { w1: LIST_WORKLOADS.W1.n, w2: LIST_WORKLOADS.W2.n, w3: LIST_WORKLOADS.W3.n, w4: [100_000, 1_000_000], w5: [300, 1_500], w6: 2_000, h2: 2_000 };
 // The asyncio + aiohttp + lxml script (bench/contestants/asyncio_aiohttp.py) runs where its virtualenv is set up
 // (`npm run bench:python`, once); without it the table says so and the other contestants run as before.
 const PYTHON = process.env.VOLLEY_BENCH_PYTHON ?? join(root, 'bench/.venv/bin/python');
@@ -45,9 +45,9 @@ const CONTESTANTS = ['floor', 'naive', 'volley-lib', 'volley-cli', ...(hasPython
 const TEST_CA = join(root, 'test/fixtures/tls/ca.pem');
 const WORKLOADS = [
   // W1 also runs the CLI with --body and with --save (issue 13): what keeping the bodies costs, beside the plain run.
-  { id: 'W1', name: 'throughput', kind: 'small', n: SIZES.w1, concurrency: 64, links: false, port: 'fast', keep: true },
-  { id: 'W2', name: 'latency-bound (+100 ms)', kind: 'small', n: SIZES.w2, concurrency: 100, links: false, port: 'slow' },
-  { id: 'W3', name: 'parse-heavy (~150 KB, links)', kind: 'big', n: SIZES.w3, concurrency: 32, links: true, port: 'fast' },
+  { id: 'W1', name: 'throughput', ...LIST_WORKLOADS.W1, n: SIZES.w1, keep: true },
+  { id: 'W2', name: `latency-bound (+${DELAY_MS} ms)`, ...LIST_WORKLOADS.W2, n: SIZES.w2 },
+  { id: 'W3', name: 'parse-heavy (~150 KB, links)', ...LIST_WORKLOADS.W3, n: SIZES.w3 },
   // An API batch: a POST with a 1 KiB JSON body per URL, JSON answers (nothing to parse).
   { id: 'W6', name: 'API batch (POST 1 KiB JSON)', kind: 'post', n: SIZES.w6, concurrency: 64, links: false, port: 'fast', contestants: ['floor', 'volley-lib', 'volley-cli'] },
   // HTTP/1.1 against HTTP/2 (ALPN, one host), small pages over TLS with the test CA: reported, no target.

@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import { check, urlsFor } from '../lib/check.mjs';
 import { jsonBody } from '../lib/api.mjs';
 import { eachWithWorkers } from '../lib/pool-loop.mjs';
+import { startCpuClock } from '../lib/cpu-clock.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const urls = urlsFor(cfg);
@@ -16,8 +17,7 @@ const post = cfg.kind === 'post';
 const items = urls.map((url, i) => [url, i]);
 const rows = [];
 const started = performance.now();
-const cpu0 = process.cpuUsage();
-const thread0 = process.threadCpuUsage?.();
+const cpu = startCpuClock();
 await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
   const res = await request(url, post ? { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(jsonBody(i)) } : { dispatcher: agent });
   const html = await res.body.text();
@@ -26,7 +26,6 @@ await eachWithWorkers(items, cfg.concurrency, async ([url, i]) => {
   rows.push({ url, status: res.statusCode, title, links });
 });
 const wall = (performance.now() - started) / 1000;
-const { user, system } = process.cpuUsage(cpu0);
-const thread = thread0 && process.threadCpuUsage(thread0);
+const cpuUsed = cpu();
 await agent.close();
-console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, mainCpu: thread ? (thread.user + thread.system) / 1e6 : null, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, ...cpuUsed, ...check(rows, cfg) }));

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { check, urlsFor } from '../lib/check.mjs';
 import { jsonBody } from '../lib/api.mjs';
+import { startCpuClock } from '../lib/cpu-clock.mjs';
 
 // Another build's dist/ when `VOLLEY_BENCH_DIST` names one (bench/ab.mjs, a change against the code before it).
 const dist = process.env.VOLLEY_BENCH_DIST;
@@ -18,9 +19,7 @@ const post = cfg.kind === 'post';
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const started = performance.now();
-const cpu0 = process.cpuUsage();
-// The main thread's own CPU (Node 22 and later): W1's bottleneck, apart from the parse threads and V8's.
-const thread0 = process.threadCpuUsage?.();
+const cpu = startCpuClock();
 const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST', json: jsonBody(i) })) : urls, {
   concurrency: cfg.concurrency,
   perHost: cfg.concurrency,
@@ -29,8 +28,7 @@ const results = await fetchAll(post ? urls.map((url, i) => ({ url, method: 'POST
   ...(cfg.ca ? { tls: { ca: readFileSync(cfg.ca) }, http2: Boolean(cfg.http2) } : {}),
 });
 const wall = (performance.now() - started) / 1000;
-const { user, system } = process.cpuUsage(cpu0);
-const thread = thread0 && process.threadCpuUsage(thread0);
+const cpuUsed = cpu();
 loop.disable();
 const rows = results.map((r) => ({ url: r.url, status: r.status, title: r.title, links: r.links?.length ?? 0, error: r.error?.code }));
-console.log(JSON.stringify({ wall, runCpu: (user + system) / 1e6, mainCpu: thread ? (thread.user + thread.system) / 1e6 : null, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
+console.log(JSON.stringify({ wall, ...cpuUsed, loopP99Ms: loop.percentile(99) / 1e6, ...check(rows, cfg) }));
