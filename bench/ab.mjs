@@ -74,6 +74,8 @@ function run(s) {
 const f = (x, digits = 3) => (x === null || x === undefined ? 'n/a' : x.toFixed(digits));
 const times = (x) => (x === null ? 'n/a' : `${f(x)}x`);
 const ratios = { wall: [], runCpu: [], mainCpu: [] };
+// The event loop's p99 delay of each side's runs (the library contestant reports it; the floor does not).
+const loopP99 = { a: [], b: [] };
 try {
   console.log(`${values.only.toUpperCase()}, ${pairs} pair${pairs === 1 ? '' : 's'}, Node ${process.version}\nA: ${A.name}\nB: ${B.name}`);
   // One uncounted run of each: the first run after a build fills caches the others find full.
@@ -90,10 +92,14 @@ try {
       a = run(A);
     }
     for (const key of Object.keys(ratios)) ratios[key].push(a[key] !== null && b[key] ? a[key] / b[key] : NaN);
-    console.log(`pair ${i + 1}: wall ${f(a.wall)} / ${f(b.wall)} s = ${f(a.wall / b.wall)}x; CPU ${f(a.runCpu, 2)} / ${f(b.runCpu, 2)} s; main thread ${f(a.mainCpu, 2)} / ${f(b.mainCpu, 2)} s`);
+    for (const [key, side] of [['a', a], ['b', b]]) if (side.loopP99Ms !== undefined) loopP99[key].push(side.loopP99Ms);
+    const loop = a.loopP99Ms !== undefined || b.loopP99Ms !== undefined ? `; loop p99 ${f(a.loopP99Ms, 1)} / ${f(b.loopP99Ms, 1)} ms` : '';
+    console.log(`pair ${i + 1}: wall ${f(a.wall)} / ${f(b.wall)} s = ${f(a.wall / b.wall)}x; CPU ${f(a.runCpu, 2)} / ${f(b.runCpu, 2)} s; main thread ${f(a.mainCpu, 2)} / ${f(b.mainCpu, 2)} s${loop}`);
   }
   const spread = (xs) => `${f(Math.min(...xs.filter(Number.isFinite)))}–${f(Math.max(...xs.filter(Number.isFinite)))}`;
   console.log(`A ÷ B, medians of the per-pair ratios: wall ${times(median(ratios.wall))} (${spread(ratios.wall)}), CPU ${times(median(ratios.runCpu))}, main thread ${times(median(ratios.mainCpu))}`);
+  const loopMedian = (xs) => (xs.length === 0 ? 'n/a' : `${f(median(xs), 1)} ms`);
+  if (loopP99.a.length + loopP99.b.length > 0) console.log(`loop p99, medians: A ${loopMedian(loopP99.a)}, B ${loopMedian(loopP99.b)}`);
 } catch (err) {
   console.error(`bench/ab: ${err.message}`);
   process.exitCode = 1;

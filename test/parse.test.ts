@@ -382,28 +382,60 @@ describe('the parse pool', () => {
     }
   });
 
-  it.runIf(process.platform === 'linux')('runs its threads below the event loop\'s priority, and leaves the caller\'s as it was', async () => {
-    const own = os.getPriority(0);
-    const niceOfThreads = (): number[] =>
-      readdirSync('/proc/self/task').map((tid) => {
-        // Field 19 of stat is the nice value; the fields after the command name's closing parenthesis start at 3.
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      });
-    const expected = Math.min(19, own + 10);
-    const before = niceOfThreads().filter((n) => n === expected).length;
-    const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
-    try {
-      const fields = await pool.parse(
-        { body: new TextEncoder().encode(htmlPage('niced')), owned: true, contentType: 'text/html', url: 'http://a.test/' },
-        new AbortController().signal,
+  describe.runIf(process.platform === 'linux')('runs its threads below the event loop\'s priority', () => {
+    /** Nice value by thread id: field 19 of stat (the fields after the command name's closing parenthesis start at 3). */
+    const niceOfThreads = (): Map<string, number> =>
+      new Map(
+        readdirSync('/proc/self/task').flatMap((tid): [string, number][] => {
+          try {
+            const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            return [[tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])]];
+          } catch {
+            return []; // gone meanwhile
+          }
+        }),
       );
-      expect(fields.title).toBe('niced');
-      expect(niceOfThreads().filter((n) => n === expected).length).toBeGreaterThanOrEqual(before + pool.threadIds.size);
-      expect(os.getPriority(0)).toBe(own);
-    } finally {
-      await pool.destroy();
-    }
+    const startedSince = (before: Map<string, number>): number[] => [...niceOfThreads()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+    const bigPage = (title: string): Page => ({ body: new TextEncoder().encode(htmlPage(title, 'x'.repeat(40_000))), owned: true, contentType: 'text/html', url: 'http://a.test/' });
+
+    it('and leaves the caller\'s as it was', async () => {
+      const own = os.getPriority(0);
+      const expected = Math.min(19, own + 10);
+      const before = [...niceOfThreads().values()].filter((n) => n === expected).length;
+      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+      try {
+        const fields = await pool.parse(
+          { body: new TextEncoder().encode(htmlPage('niced')), owned: true, contentType: 'text/html', url: 'http://a.test/' },
+          new AbortController().signal,
+        );
+        expect(fields.title).toBe('niced');
+        expect([...niceOfThreads().values()].filter((n) => n === expected).length).toBeGreaterThanOrEqual(before + pool.threadIds.size);
+        expect(os.getPriority(0)).toBe(own);
+      } finally {
+        await pool.destroy();
+      }
+    });
+
+    it('from the moment each thread starts, before it boots Node and the parser', async () => {
+      const expected = Math.min(19, os.getPriority(0) + 10);
+      const signal = new AbortController().signal;
+      const before = niceOfThreads();
+      // Read synchronously after the calls that start threads: no thread can have run its entry file by then.
+      const pool = new ParsePool(normalizeExtract({}), 2, 10_000);
+      try {
+        const first = startedSince(before);
+        expect(first.length).toBe(1);
+        expect(first).toEqual([expected]);
+        // Big pages widen the pool; the second, with the first thread busy, makes piscina start the other thread.
+        const seen = niceOfThreads();
+        const parsed = [pool.parse(bigPage('b0'), signal), pool.parse(bigPage('b1'), signal)];
+        expect(startedSince(seen)).toEqual([expected]);
+        expect((await Promise.all(parsed)).map((f) => f.title)).toEqual(['b0', 'b1']);
+        expect(pool.threadCount).toBe(2);
+      } finally {
+        await pool.destroy();
+      }
+    });
   });
 
   describe('starts one thread and widens to all of them when one is not enough', () => {

@@ -7,6 +7,7 @@ import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
+import { lowerNewThreads, parseThreadNice, threadIds } from './thread-priority.js';
 import { unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
@@ -159,6 +160,8 @@ export class ParsePool implements PageParser {
   private soloSlot: number | null = null;
   /** One slot per task that may be in flight at once (`running` never exceeds threads × 2). */
   private readonly clocks: TaskClocks;
+  /** The nice value of the parse threads (thread-priority.ts): the pool's creator's, PARSE_NICENESS lower; null but on Linux. */
+  private readonly nice = parseThreadNice();
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
@@ -174,6 +177,7 @@ export class ParsePool implements PageParser {
   ) {
     this.clocks = new TaskClocks(threads * 2);
     this.slots = threads === 1 ? 2 : 1;
+    const before = this.nice === null ? null : threadIds();
     this.piscina = new Piscina<WorkerTask, WorkerReply>({
       filename: workerFilename(),
       // One thread at first; piscina starts the others when tasks wait for a thread, which happens only once the
@@ -187,11 +191,13 @@ export class ParsePool implements PageParser {
       // V8's default young generation (16 MiB here) only held garbage longer: with 4 MiB each thread's heap
       // peaked at ~13 MB instead of ~26 on W3, peak RSS 265 -> 232 MB, CPU and wall time unchanged (3 runs each).
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
-      workerData: { compileCacheDir: compileCacheDir() } satisfies ParseThreadData,
+      workerData: { compileCacheDir: compileCacheDir(), nice: this.nice } satisfies ParseThreadData,
     });
     // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
     // Worker") on the pool, which would crash the process. The task itself has already been settled as CANCELLED.
     this.piscina.on('error', () => {});
+    // piscina starts its first thread in its constructor.
+    lowerNewThreads(before, this.nice);
   }
 
   parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
@@ -332,10 +338,15 @@ export class ParsePool implements PageParser {
     runSignal.addEventListener('abort', onAbort, { once: true });
     try {
       const { pages, transferList } = crossing(entries);
-      const reply = await this.piscina.run(
+      // piscina starts another thread inside `run` when the pool has widened and no thread is free. Only then are
+      // the threads listed (a read of /proc), not for every task.
+      const before = this.nice !== null && !this.narrow && this.piscina.threads.length < this.threads ? threadIds() : null;
+      const replied = this.piscina.run(
         { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch },
         { transferList, signal: controller.signal },
       );
+      lowerNewThreads(before, this.nice);
+      const reply = await replied;
       this.threadIds.add(reply.threadId);
       this.noteBusy(reply.busyMs);
       reply.outcomes.forEach((outcome, i) => {

@@ -60,4 +60,6 @@ export interface WorkerReply {
 export interface ParseThreadData {
   /** Node's compile cache directory of the process that started the thread, when it has one on (pool.ts). */
   compileCacheDir: string | undefined;
+  /** The nice value the thread runs at (thread-priority.ts); null where priorities are not per thread (not Linux). */
+  nice: number | null;
 }

@@ -7,18 +7,16 @@
  */
 import type { ParseThreadData, WorkerReply, WorkerTask } from './protocol.js';
 
-// Parsing is the run's background work: the event loop's thread starts requests and reads responses, and a page
-// waiting for a thread costs less than a response nobody reads. On Linux a thread's nice value is its own (the
-// process's threads are separate tasks to the scheduler), so each parse thread steps back by PARSE_NICENESS from
-// the thread that started it: when both want a core, the event loop's thread gets ~9 times the share. Nothing
-// else changes: an idle core still runs a parse thread at full speed. Elsewhere setPriority(0) would lower the
-// whole process, so it is not called. A failure (a sandbox forbidding it) leaves the thread as it was.
+// Parsing is the run's background work: the thread runs at the nice value the pool names (parse/thread-priority.ts,
+// Linux only, where a thread's priority is its own), below the event loop's thread. The pool lowers a thread it
+// sees start before the thread boots; one it did not see (a replacement for a killed thread) lowers itself here,
+// as early as it can. Never raised: a thread lowered already, or a failure (a sandbox forbidding it), is left.
 // W3 (150 KB pages, 2 threads and the server on 2 cores): the loop's p99 44 ms instead of 56 (medians of 9 runs).
-const PARSE_NICENESS = 10;
-if (process.platform === 'linux') {
+const { compileCacheDir, nice } = (require('node:worker_threads').workerData ?? {}) as Partial<ParseThreadData>;
+if (typeof nice === 'number') {
   const os = require('node:os') as typeof import('node:os');
   try {
-    os.setPriority(0, Math.min(19, os.getPriority(0) + PARSE_NICENESS));
+    if (os.getPriority(0) < nice) os.setPriority(0, nice);
   } catch {
     // Not allowed here: parse at the priority the thread was given.
   }
@@ -27,7 +25,6 @@ if (process.platform === 'linux') {
 // Node's compile cache, on in this thread when the process that started it has it on (pool.ts): before the parser
 // is loaded, so that its bundle (a plain require() on a Node whose V8 did not make the build's code cache,
 // worker.js) is compiled from the cache. Worker threads do not inherit it.
-const { compileCacheDir } = (require('node:worker_threads').workerData ?? {}) as Partial<ParseThreadData>;
 if (typeof compileCacheDir === 'string') {
   (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCacheDir);
 }
