@@ -35,7 +35,8 @@ export function threadIds(): ReadonlySet<string> | null {
  * `run`), with `before` taken right before it, so that only they can be new: a thread booting Node and the parser
  * (~150 ms of CPU on a busy 2-core machine) then does so below the event loop, instead of at its priority until
  * its entry file lowers it (worker-entry.cts, which still does, for a thread started where this does not see it).
- * W3's worst loop stall, at the threads' boot, 6 runs each: 59 ms (44–86) against 107 (67–143). A thread that
+ * W3's worst event-loop stall, at the threads' boot (medians): 59 against 107 ms on Node 22 (6 runs each), 71
+ * against 112 ms on Node 24 (5); its p99 and the run's time did not move (docs/performance.md). A thread that
  * cannot be lowered (gone already, not allowed) is left as it is.
  */
 export function lowerNewThreads(before: ReadonlySet<string> | null, nice: number | null): void {
