@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -20,9 +20,14 @@ export function parseThreadNice(): number | null {
   }
 }
 
-/** The ids of this process's threads (Linux's /proc), or null where they cannot be listed. */
+/**
+ * The ids of this process's threads (Linux's /proc), or null where they cannot be listed. Also null when /proc
+ * is not this process's PID namespace's (`/proc/self` does not name `process.pid`): its thread ids would then
+ * name other tasks to `setPriority`.
+ */
 export function threadIds(): ReadonlySet<string> | null {
   try {
+    if (readlinkSync('/proc/self') !== String(process.pid)) return null;
     return new Set(readdirSync('/proc/self/task'));
   } catch {
     return null;
