@@ -69,16 +69,18 @@ describe('decoding follows the WHATWG order: BOM, Content-Type charset, <meta> p
       const body = Uint8Array.from([...(prefixes[n % prefixes.length] as number[]), ...Array.from({ length: Math.floor(rand() * 60) }, () => alphabet[Math.floor(rand() * alphabet.length)] as number)]);
       const type = types[Math.floor(rand() * types.length)] as string | null;
       const whole = decodeHtml(body, type);
-      for (const size of [1, 2, 3, 5, 64]) {
+      // [most bytes a piece, first piece's bytes]: fixed pieces, and pieces that double from a small first one
+      // (a scan that may stop in the head, extract.ts).
+      for (const [size, first] of [[1, 1], [2, 2], [3, 3], [5, 5], [64, 64], [64, 1], [40, 3]] as const) {
         // Decoders are reused page after page: one left early (the scan had its fields) or by a throw must not
         // hand the next page the half of a character.
-        decodeHtmlPieces(body, type, () => false, size);
-        const failing = (): void => decodeHtmlPieces(body, type, () => { throw new Error('the parser failed'); }, size);
+        decodeHtmlPieces(body, type, () => false, size, first);
+        const failing = (): void => decodeHtmlPieces(body, type, () => { throw new Error('the parser failed'); }, size, first);
         if (whole === '') failing();
         else expect(failing).toThrow('the parser failed');
         const pieces: string[] = [];
-        decodeHtmlPieces(body, type, (p) => pieces.push(p) > 0, size);
-        expect({ n, type, size, text: pieces.join('') }).toEqual({ n, type, size, text: whole });
+        decodeHtmlPieces(body, type, (p) => pieces.push(p) > 0, size, first);
+        expect({ n, type, size, first, text: pieces.join('') }).toEqual({ n, type, size, first, text: whole });
       }
     }
   });
@@ -136,6 +138,35 @@ describe('extraction', () => {
     expect(f.links).toHaveLength(300);
     expect(f.links?.[299]).toBe('http://a.test/p/299');
   });
+});
+
+describe('a scan for head fields only decodes pieces that start small and double', () => {
+  // Titles that straddle the first pieces' ends (1 KiB, then 3, 7, 15, 31 and 63 KiB into the page) by a few bytes,
+  // in UTF-8 (3-byte characters) and Shift_JIS (2-byte ones: 日本語 is 93 FA 96 7B 8C EA), with a description after
+  // them and a body of ~100 KB, found as the whole page's parse finds them.
+  const ascii = (text: string): number[] => [...Buffer.from(text, 'latin1')];
+  const titles = {
+    'utf-8': { bytes: [...new TextEncoder().encode('日本語のタイトル — ünïcödé')], text: '日本語のタイトル — ünïcödé' },
+    shift_jis: { bytes: [0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, ...ascii(' title'), 0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea], text: '日本語 title日本語' },
+  };
+  for (const [charset, { bytes, text }] of Object.entries(titles)) {
+    it(`in ${charset}`, () => {
+      const spec = normalizeExtract({ title: true, description: true });
+      for (const boundary of [1024, 3072, 7168, 15360, 31744, 64512]) {
+        for (const offset of [-7, -2, -1, 0, 1, 2]) {
+          const start = `<html><head><meta charset="${charset}"><meta name="x" content="`;
+          const filler = 'a'.repeat(boundary + offset - start.length - '"><title>'.length);
+          const body = Uint8Array.from([
+            ...ascii(`${start}${filler}"><title>`), ...bytes, ...ascii('</title><meta name="description" content="'), ...bytes,
+            ...ascii(`"></head><body>${'<p>text</p>'.repeat(9000)}</body></html>`),
+          ]);
+          const whole = extract(decodeHtml(body, 'text/html'), 'http://a.test/', spec);
+          expect(whole).toMatchObject({ title: text, description: text });
+          expect({ boundary, offset, fields: extractBody(body, 'text/html', 'http://a.test/', spec) }).toEqual({ boundary, offset, fields: whole });
+        }
+      }
+    });
+  }
 });
 
 describe('the built-in fields without a DOM give the whole DOM\'s answers', () => {

@@ -23,17 +23,30 @@ export function decodeHtml(body: Uint8Array, contentType: string | null): string
 export const PIECE_BYTES = 32 * 1024;
 
 /**
+ * The first piece's bytes when the reader may stop early (a scan for head fields only, stream.ts): the pieces
+ * then double from here up to PIECE_BYTES, so that a title in the first KiB does not cost decoding 32 of them.
+ */
+export const FIRST_PIECE_BYTES = 1024;
+
+/**
  * decodeHtml's text, handed over in pieces: the same encoding sniffed the same way, then decoded as a stream
  * (the Encoding Standard defines streaming decode to give exactly the one-shot result, split anywhere). For
- * htmlparser2, which takes its input in chunks. `onPiece` returns false to stop (the rest is not decoded).
+ * htmlparser2, which takes its input in chunks. `onPiece` returns false to stop (the rest is not decoded). Pieces
+ * start at `firstPieceBytes` and double up to `pieceBytes`.
  */
-export function decodeHtmlPieces(body: Uint8Array, contentType: string | null, onPiece: (text: string) => boolean, pieceBytes = PIECE_BYTES): void {
+export function decodeHtmlPieces(
+  body: Uint8Array,
+  contentType: string | null,
+  onPiece: (text: string) => boolean,
+  pieceBytes = PIECE_BYTES,
+  firstPieceBytes = pieceBytes,
+): void {
   const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const decoder = decoderFor(getEncoding(buffer, sniffOptions(contentType)));
   let flushed = false;
   try {
-    for (let at = 0; at < buffer.byteLength; at += pieceBytes) {
-      const piece = decoder.decode(buffer.subarray(at, Math.min(at + pieceBytes, buffer.byteLength)), { stream: true });
+    for (let at = 0, size = Math.min(firstPieceBytes, pieceBytes); at < buffer.byteLength; at += size, size = Math.min(size * 2, pieceBytes)) {
+      const piece = decoder.decode(buffer.subarray(at, Math.min(at + size, buffer.byteLength)), { stream: true });
       if (piece !== '' && !onPiece(piece)) return;
     }
     flushed = true;

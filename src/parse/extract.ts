@@ -1,7 +1,7 @@
 import type { NormalizedExtract } from './spec.js';
 import type { ParsedFields } from './types.js';
-import { scanPage, type Feed } from './stream.js';
-import { decodeHtmlPieces, PIECE_BYTES } from './decode.js';
+import { scanPage, stopsEarly, type Feed } from './stream.js';
+import { decodeHtmlPieces, FIRST_PIECE_BYTES, PIECE_BYTES } from './decode.js';
 import { fieldsFrom } from './fields.js';
 import { domPath } from './dom-path.js';
 
@@ -18,10 +18,13 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
 
 /**
  * extract() from the page's bytes: decoded as decodeHtml() does, but in pieces of `pieceBytes` that the parser
- * takes one by one, so that no page-sized string is ever made (see PIECE_BYTES). What the parse threads call.
+ * takes one by one, so that no page-sized string is ever made (see PIECE_BYTES). When the scan may stop in the
+ * head (stopsEarly), the pieces start small (FIRST_PIECE_BYTES) and grow, and the rest is never decoded. What
+ * the parse threads call.
  */
 export function extractBody(body: Uint8Array, contentType: string | null, pageUrl: string, spec: NormalizedExtract, pieceBytes = PIECE_BYTES): ParsedFields {
-  return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes), pageUrl, spec);
+  const first = spec.select.length === 0 && spec.followSelect === null && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
+  return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes, first), pageUrl, spec);
 }
 
 function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {

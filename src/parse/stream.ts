@@ -162,8 +162,7 @@ class FieldScan implements Partial<Handler> {
     // stray <img> or text in the head ends it, and every later meta lands in <body>. A crawler that missed a
     // `nofollow` over that would follow links the author forbade; reading on costs little (a crawl asks for links,
     // which read the whole page anyway).
-    const headOnly = !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
-    this.pending = headOnly ? { title: spec.title, description: spec.description, lang: spec.lang } : null;
+    this.pending = stopsEarly(spec) ? { title: spec.title, description: spec.description, lang: spec.lang } : null;
   }
 
   onparserinit(parser: Parser): void {
@@ -332,6 +331,14 @@ class LeanParser extends Parser {
     this.endIndex = endIndex;
     this.startIndex = endIndex + 1;
   }
+}
+
+/**
+ * Whether `scanPage` may stop before the end of a page: every field asked for is a head field that the first
+ * occurrence settles (title, description, lang).
+ */
+export function stopsEarly(spec: NormalizedExtract): boolean {
+  return !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
 }
 
 /** A page's text, handed to `write` in one or more pieces, in order, until `write` returns false. */
