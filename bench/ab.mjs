@@ -1,8 +1,9 @@
 // `node bench/ab.mjs --a DIR [--b DIR|floor] [--only W1] [--pairs 12]`: one workload of W1–W3, run by two sides
 // in pairs that take turns (A then B, then B then A, …) against one server, every answer checked. A side is a
-// checkout with its dependencies installed and its dist/ built, `npm ci` there (`fetchAll` through this checkout's contestant, its `VOLLEY_BENCH_DIST` pointing
-// there) or `floor` (raw undici). Prints each pair and the medians of the per-pair ratios A ÷ B: wall, the
-// process's CPU and, where Node has `process.threadCpuUsage` (22 and later), the main thread's CPU.
+// checkout with `npm ci` done there (its dist/ driven by this checkout's library contestant, `VOLLEY_BENCH_DIST`
+// pointing there) or `floor` (raw undici). Prints each pair and the medians of the per-pair ratios A ÷ B: wall, the
+// process's CPU and, where Node has `process.threadCpuUsage` (22 and later), the main thread's CPU; and each side's
+// median event-loop p99 where it reports one (the library contestant does, the floor does not).
 //
 // What it is for: showing a change against the code before it. A lever left on W1 is worth 1–3%, and on a shared
 // 2-core machine one W1 run's ratio to the next moves by far more (0.74–1.60x within one 12-pair round), so a
@@ -92,7 +93,7 @@ try {
       a = run(A);
     }
     for (const key of Object.keys(ratios)) ratios[key].push(a[key] !== null && b[key] ? a[key] / b[key] : NaN);
-    for (const [key, side] of [['a', a], ['b', b]]) if (side.loopP99Ms !== undefined) loopP99[key].push(side.loopP99Ms);
+    for (const [key, out] of [['a', a], ['b', b]]) if (out.loopP99Ms !== undefined) loopP99[key].push(out.loopP99Ms);
     const loop = a.loopP99Ms !== undefined || b.loopP99Ms !== undefined ? `; loop p99 ${f(a.loopP99Ms, 1)} / ${f(b.loopP99Ms, 1)} ms` : '';
     console.log(`pair ${i + 1}: wall ${f(a.wall)} / ${f(b.wall)} s = ${f(a.wall / b.wall)}x; CPU ${f(a.runCpu, 2)} / ${f(b.runCpu, 2)} s; main thread ${f(a.mainCpu, 2)} / ${f(b.mainCpu, 2)} s${loop}`);
   }

@@ -23,12 +23,17 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
  * the parse threads call.
  */
 export function extractBody(body: Uint8Array, contentType: string | null, pageUrl: string, spec: NormalizedExtract, pieceBytes = PIECE_BYTES): ParsedFields {
-  const first = spec.select.length === 0 && spec.followSelect === null && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
+  const first = !needsDom(spec) && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
   return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes, first), pageUrl, spec);
 }
 
+/** User selectors and `followSelect` are answered from a DOM of the whole page; the built-in fields, by the scan. */
+function needsDom(spec: NormalizedExtract): boolean {
+  return spec.select.length > 0 || spec.followSelect !== null;
+}
+
 function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {
-  if (spec.select.length > 0 || spec.followSelect !== null) return domPath().extractFromDom(input, pageUrl, spec);
+  if (needsDom(spec)) return domPath().extractFromDom(input, pageUrl, spec);
   if (!spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links && !spec.metaRobots) return { title: null, description: null };
   return fieldsFrom(scanPage(input, spec), pageUrl, spec);
 }

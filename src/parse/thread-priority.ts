@@ -8,7 +8,7 @@ import { getPriority, setPriority } from 'node:os';
  * that started the pool: when both want a core, the event loop's thread gets ~9 times the share. An idle core
  * still runs a parse thread at full speed. Elsewhere a priority is the whole process's: nothing is changed there.
  */
-export const PARSE_NICENESS = 10;
+const PARSE_NICENESS = 10;
 
 /** The nice value the parse threads run at: PARSE_NICENESS below the calling thread's; null where not Linux. */
 export function parseThreadNice(): number | null {
