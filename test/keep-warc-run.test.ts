@@ -47,12 +47,19 @@ async function readWarc(path: string): Promise<ReadRecord[]> {
 }
 
 
+const CUT_SHORT_SENT = Buffer.from(`<title>cut</title>${'z'.repeat(100_000 - 18)}`);
+
 let server: TestServer;
 beforeAll(async () => {
   server = await createTestServer({
     '/err-big': (_req, res) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('e'.repeat(5000));
+    },
+    // Declares 200,000 bytes (a body copied into its buffer as it arrives), sends 100,000, then hangs up.
+    '/cut-short': (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html', 'content-length': '200000' });
+      res.write(CUT_SHORT_SENT, () => setTimeout(() => req.socket.destroy(), 20));
     },
   });
 });
@@ -152,6 +159,15 @@ describe('warc', () => {
       expect(r.truncated).toBe('length');
       expect(r.payload.length).toBe(1000);
     }
+  });
+
+  it('records a body the server cut short as far as it was read, marked as a disconnect', async () => {
+    const path = join(dir, 'short.warc');
+    const [r] = await fetchAll([`${server.url}/cut-short`], { retries: 0, warc: path });
+    expect(r).toMatchObject({ ok: false, status: 200 });
+    const [response] = (await readWarc(path)).filter((rec) => rec.type === 'response');
+    expect(response).toMatchObject({ status: 200, truncated: 'disconnect' });
+    expect(response!.payload.equals(CUT_SHORT_SENT)).toBe(true);
   });
 
   it('archives robots.txt too', async () => {

@@ -5,7 +5,8 @@ import { classifyError } from './classify.js';
 import { startDeadline, type Deadline } from './deadline.js';
 import { header, parseRetryAfter, type HeaderFields } from './headers.js';
 import { REDIRECT_STATUSES } from './redirects.js';
-import { decodedFrom, joinChunks, truncationOf, type Exchange, type Truncation } from './exchange.js';
+import { decodedFrom, truncationOf, type Exchange, type Truncation } from './exchange.js';
+import { BodyBuffer } from './body-buffer.js';
 
 export type { Exchange, Truncation } from './exchange.js';
 import type { Method } from '../source/requests.js';
@@ -62,9 +63,9 @@ const enum Mode {
 }
 
 /**
- * One attempt, as the handler undici's `dispatch` drives: the response is read as it arrives, chunks collected
- * into one fresh buffer, with no Readable, no promise per stage and no AbortSignal (the deadline aborts through
- * the handler). Only an encoded body goes through streams: node:zlib's decoders (content-encoding.ts).
+ * One attempt, as the handler undici's `dispatch` drives: the response is read as it arrives, its body collected
+ * into one buffer (body-buffer.ts), with no Readable, no promise per stage and no AbortSignal (the deadline aborts
+ * through the handler). Only an encoded body goes through streams: node:zlib's decoders (content-encoding.ts).
  *
  * Both handler styles are given: undici 7's (`onRequestStart`, `onResponseStart`, …, with a controller) and the
  * older one (`onConnect`, `onHeaders`, …) that undici 6 dispatchers speak; undici 7 uses the first when present.
@@ -78,7 +79,7 @@ class Attempt {
   /** Set once the head arrived, so that a failure while reading the body still reports the status it came with. */
   private response: HttpResponse | null = null;
   /** The body as read so far (decoded, when it was encoded), for the result or the record. */
-  private chunks: Uint8Array[] = [];
+  private readonly body = new BodyBuffer();
   private total = 0;
   /** The decoders of an encoded body kept or recorded; a drained body is not decoded. */
   private decoder: BodyDecoder | null = null;
@@ -182,6 +183,8 @@ class Attempt {
         this.fail(new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status }));
         return true;
       }
+      // Content-Length is the kept body's length only when there is nothing to decode.
+      if (contentEncoding === null) this.body.expect(declared);
     }
     // `Content-Encoding: identity` (or an empty one) is read like no encoding at all.
     if (contentEncoding !== null && this.mode !== Mode.Drain && contentCodings(contentEncoding).length > 0) {
@@ -225,7 +228,7 @@ class Attempt {
     const total = (this.total += chunk.length);
     const { maxBytes } = this.settings;
     if (total > maxBytes) {
-      this.chunks.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
+      this.body.push(chunk.subarray(0, chunk.length - (total - maxBytes)));
       const err = new FetchError('TOO_LARGE', `body is larger than maxBytes (${maxBytes}) after decompression`);
       // A gzip bomb costs the cap, not a gigabyte: the decoders stop here.
       this.decoder?.destroy();
@@ -234,7 +237,7 @@ class Attempt {
       else this.fail(err);
       return;
     }
-    this.chunks.push(chunk);
+    this.body.push(chunk);
   }
 
   onComplete(): void {
@@ -248,9 +251,8 @@ class Attempt {
     else if (this.mode === Mode.Record) this.recorded(null);
     // A body in one piece is kept as undici gave it (see HttpResponse.body); an encoded one went to the decoders.
     else if (this.mode === Mode.Keep) {
-      const { chunks } = this;
-      if (chunks.length === 1) this.bodyRead(chunks[0] as Uint8Array, false);
-      else this.bodyRead(joinChunks(chunks), true);
+      const { body, owned } = this.body.whole();
+      this.bodyRead(body, owned);
     }
     // A response that ends before its head: undici reports it as an error, never so.
     else this.fail(new FetchError('RESET', 'the response ended before its head'));
@@ -264,7 +266,7 @@ class Attempt {
     if (this.settled) return;
     if (!this.complete) this.abortRequest?.(new FetchError('CANCELLED', 'bytes after the end of the compressed body'));
     // Decoded pieces are slices of node:zlib's output buffers, which a small page would keep alive: always joined.
-    this.bodyRead(joinChunks(this.chunks), true);
+    this.bodyRead(this.body.sofar(), true);
   }
 
   onError(err: Error): void {
@@ -311,7 +313,7 @@ class Attempt {
     if (err !== null && !this.complete) this.abortRequest?.(err instanceof Error ? err : new Error(String(err)));
     this.decoder?.destroy();
     const truncated = err === null ? null : truncationOf(err, this.deadline?.timedOut ?? false);
-    this.settings.onExchange?.(this.recordOf(payload ?? joinChunks(this.chunks), truncated));
+    this.settings.onExchange?.(this.recordOf(payload ?? this.body.sofar(), truncated));
     this.done();
   }
 
@@ -334,7 +336,7 @@ class Attempt {
     const error = classifyError(err, { timedOut, cancelled: this.deadline?.cancelled ?? false, timeoutMs: settings.timeoutMs });
     const res = this.response;
     // A kept body that failed after its response arrived: recorded as far as it was read.
-    if (settings.onExchange && res !== null) settings.onExchange(this.recordOf(joinChunks(this.chunks), truncationOf(error, timedOut)));
+    if (settings.onExchange && res !== null) settings.onExchange(this.recordOf(this.body.sofar(), truncationOf(error, timedOut)));
     this.reject(error.status === null && res !== null ? new FetchError(error.code, error.message, { status: res.status, cause: error.cause }) : error);
   }
 

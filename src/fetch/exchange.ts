@@ -32,19 +32,6 @@ export interface Exchange {
   truncated: Truncation | null;
 }
 
-/** The chunks read so far as one fresh buffer (see readCapped on why not Buffer.concat). */
-export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.byteLength;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
 /** Why reading a body stopped, as WARC-Truncated says it. */
 export function truncationOf(err: unknown, timedOut: boolean): Truncation {
   if (err instanceof FetchError && err.code === 'TOO_LARGE') return 'length';
