@@ -505,6 +505,16 @@ describe('the parse pool', () => {
       });
     });
 
+    it('sends big pages that wait behind busy threads together, each with its own answer', async () => {
+      await withPool(normalizeExtract({ links: true }), 1, 10_000, async (pool, signal) => {
+        // A lone thread takes two tasks at a time: the first two pages leave alone, the six behind them together.
+        const parsed = Array.from({ length: 8 }, (_, i) => pool.parse(page(`big${i}`, `<a href="/${i}">${i}</a>${'x'.repeat(40_000)}`), signal));
+        const fields = await Promise.all(parsed);
+        expect(fields.map((f) => [f.title, f.links])).toEqual(Array.from({ length: 8 }, (_, i) => [`big${i}`, [`http://a.test/${i}`]]));
+        expect(pool.tasksDone).toBe(3);
+      });
+    });
+
     it('widens when small pages keep the one thread busy', async () => {
       // Under 32 KiB, but slow to parse: hundreds of links each.
       const links = Array.from({ length: 600 }, (_, i) => `<a href="/p/${i}?q=${i}">${i}</a>`).join('');
