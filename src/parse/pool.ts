@@ -175,7 +175,7 @@ export class ParsePool implements PageParser {
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
-  /** Tasks the threads have answered (a batch of pages is one), for tests and the benchmark. */
+  /** Tasks the threads have answered (a batch of pages is one), so tests can see pages travel together. */
   get tasksDone(): number {
     return this.piscina.completed;
   }
