@@ -179,12 +179,14 @@ class Attempt {
       } else this.mode = Mode.Drain;
     } else {
       this.mode = Mode.Keep;
-      if (contentEncoding === null && declared > settings.maxBytes) {
-        this.fail(new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status }));
-        return true;
-      }
       // Content-Length is the kept body's length only when there is nothing to decode.
-      if (contentEncoding === null) this.body.expect(declared);
+      if (contentEncoding === null) {
+        if (declared > settings.maxBytes) {
+          this.fail(new FetchError('TOO_LARGE', `Content-Length ${declared} is larger than maxBytes (${settings.maxBytes})`, { status }));
+          return true;
+        }
+        this.body.expect(declared);
+      }
     }
     // `Content-Encoding: identity` (or an empty one) is read like no encoding at all.
     if (contentEncoding !== null && this.mode !== Mode.Drain && contentCodings(contentEncoding).length > 0) {

@@ -40,7 +40,7 @@ function markStarted(task: WorkerTask): void {
  * collector, they lingered until its next collection, which comes rarely when a scan for head fields allocates
  * little, and the main thread, which allocates a body per response, faulted in fresh memory meanwhile: W3's pages,
  * title only, on Node 22: 10% more page faults, 12% more peak RSS and 5-11% more wall. W3 as benchmarked (links,
-8 pairs): the event loop's p99 51 against 60 ms on Node 22, 44 against 53 on Node 24. `transfer(0)` detaches a
+ * 8 pairs): the event loop's p99 51 against 60 ms on Node 22, 44 against 53 on Node 24. `transfer(0)` detaches a
  * buffer and frees its memory at once (Node 22 and later; Node 20 lacks it and keeps the collector's timing). A
  * batch's pages share one buffer: the first page's call frees it, and the rest see it detached (0 bytes). A buffer
  * that cannot be detached (a slice of Node's Buffer pool, which a task made here rather than by the pool may hold)
