@@ -142,7 +142,7 @@ describe("the build's parser cache (dist/parse/)", () => {
       const handler = require(${JSON.stringify(entry)});
       const body = Buffer.from('<title>In a thread</title>');
       const task = { pages: [{ body, contentType: 'text/html', url: 'http://a.test/' }], spec: { title: true, description: false, canonical: false, lang: false, links: false, metaRobots: false, select: [], followSelect: null },
-        clocks: new SharedArrayBuffer(4), slot: 0, epoch: Date.now() };
+        clocks: new SharedArrayBuffer(8), slot: 0, epoch: Date.now(), deadlineMs: 10000 };
       handler(task).then((reply) => parentPort.postMessage({ modules: process.moduleLoadList, title: reply.outcomes[0].fields.title }));`);
     expect(thread.title).toBe('In a thread');
     const added = thread.modules.filter((m) => !bare.modules.includes(m));

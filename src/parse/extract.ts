@@ -1,4 +1,5 @@
 import type { NormalizedExtract } from './spec.js';
+import { needsDom } from './needs-dom.js';
 import type { ParsedFields } from './types.js';
 import { scanPage, stopsEarly, type Feed } from './stream.js';
 import { decodeHtmlPieces, FIRST_PIECE_BYTES, PIECE_BYTES } from './decode.js';
@@ -16,20 +17,41 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
   return extractFrom(html, pageUrl, spec);
 }
 
+/** Thrown by extractBody when the page's parse runs past its deadline; what fails that page alone (worker.ts). */
+export class ParseDeadlineExceeded extends Error {
+  constructor(readonly deadlineMs: number) {
+    super(`parsing took longer than parseTimeoutMs (${deadlineMs})`);
+    this.name = 'ParseDeadlineExceeded';
+  }
+}
+
 /**
  * extract() from the page's bytes: decoded as decodeHtml() does, but in pieces of `pieceBytes` that the parser
  * takes one by one, so that no page-sized string is ever made (see PIECE_BYTES). When the scan may stop in the
  * head (stopsEarly), the pieces start small (FIRST_PIECE_BYTES) and grow, and the rest is never decoded. What
  * the parse threads call.
+ *
+ * With `deadlineMs`, the clock is read before each piece: a page whose parse has run longer than that throws
+ * ParseDeadlineExceeded there, and the thread goes on with the next page of its batch. A piece is 32 KiB (well
+ * under a millisecond of ordinary HTML), so this is the deadline's usual path; what one piece or a selector
+ * keeps busy past it is stopped by the pool (pool.ts), which kills the thread.
  */
-export function extractBody(body: Uint8Array, contentType: string | null, pageUrl: string, spec: NormalizedExtract, pieceBytes = PIECE_BYTES): ParsedFields {
+export function extractBody(
+  body: Uint8Array,
+  contentType: string | null,
+  pageUrl: string,
+  spec: NormalizedExtract,
+  pieceBytes = PIECE_BYTES,
+  deadlineMs?: number,
+): ParsedFields {
   const first = !needsDom(spec) && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
-  return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes, first), pageUrl, spec);
-}
-
-/** User selectors and `followSelect` are answered from a DOM of the whole page; the built-in fields, by the scan. */
-function needsDom(spec: NormalizedExtract): boolean {
-  return spec.select.length > 0 || spec.followSelect !== null;
+  if (deadlineMs === undefined) return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes, first), pageUrl, spec);
+  const endsAt = performance.now() + deadlineMs;
+  const checked = (write: (piece: string) => boolean) => (piece: string): boolean => {
+    if (performance.now() > endsAt) throw new ParseDeadlineExceeded(deadlineMs);
+    return write(piece);
+  };
+  return extractFrom((write) => decodeHtmlPieces(body, contentType, checked(write), pieceBytes, first), pageUrl, spec);
 }
 
 function extractFrom(input: string | Feed, pageUrl: string, spec: NormalizedExtract): ParsedFields {

@@ -8,6 +8,7 @@ import type { NormalizedOptions } from '../options.js';
 import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 import { lowerNewThreads, parseThreadNice, threadIds } from './thread-priority.js';
+import { needsDom } from './needs-dom.js';
 import { unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
@@ -37,9 +38,9 @@ const MAX_BATCH_PAGES = 512;
  * ~100 µs of piscina's hand-off (`postTask`, which posts the message and wakes the thread with `Atomics.notify`,
  * and its balancer), about what joining a 150 KB body cost. W3 (2,000 pages of 150 KB): 337 tasks instead of
  * 2,000, the main thread's CPU 0.85x on Node 22 and 0.92x on 24. A big page that finds a free task slot still
- * leaves at once, alone. As for a batch of small pages, the parse deadline is the task's: a page that runs past
- * it fails the pages of its batch with it (its bodies were transferred, so they cannot go again); 1 MiB of
- * ordinary HTML parses in tens of milliseconds, against a deadline of seconds.
+ * leaves at once, alone. Only for the scan (no user selectors): there the parse deadline is met between pieces
+ * of the page and fails that page alone, whereas a selector's run cannot be broken into, so the pool must kill
+ * the thread, and a big page's batch-mates, whose bodies were transferred to it, would go down with it.
  */
 const MAX_BIG_BATCH_BYTES = 1024 * 1024;
 /**
@@ -57,11 +58,13 @@ const WIDEN_BUSY_SHARE = 0.5;
 const WIDEN_WINDOW_MS = 250;
 
 /**
- * When each task in flight actually started parsing, written by its thread into shared memory. A task handed to
- * piscina may wait behind another one on a busy thread, or for a thread that replaces a killed one to load the
- * parser; the parse deadline must not count that wait, or a slow page would take its innocent neighbour down
- * with it. The main thread's timer fires at the deadline from the hand-over and, only then, reads the slot: not
- * started, or started less than `parseTimeoutMs` ago, re-arms it for the rest. No cost while pages parse in time.
+ * Which page of each task in flight its thread is parsing, and since when, written by the thread into shared
+ * memory as each page starts (worker.ts). A task handed to piscina may wait behind another one on a busy thread,
+ * or for a thread that replaces a killed one to load the parser; and a batch's pages parse one after the other.
+ * The parse deadline is each page's, from its own start: it must count neither the wait nor the pages before it,
+ * or a slow page would take its innocent neighbours down with it. The main thread's timer fires at the deadline
+ * from the hand-over and, only then, reads the slot: nothing started, or the current page started too recently,
+ * re-arms it for the rest. No cost while pages parse in time.
  */
 class TaskClocks {
   readonly buffer: SharedArrayBuffer;
@@ -70,14 +73,15 @@ class TaskClocks {
   readonly epoch = Date.now();
 
   constructor(slots: number) {
-    this.buffer = new SharedArrayBuffer(slots * 4);
+    // Two numbers a slot: the current page's start (ms from `epoch`, 0 before the first), then its index.
+    this.buffer = new SharedArrayBuffer(slots * 2 * 4);
     this.view = new Int32Array(this.buffer);
     this.free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
   }
 
   take(): number {
     const slot = this.free.pop() as number;
-    Atomics.store(this.view, slot, 0);
+    Atomics.store(this.view, slot * 2, 0);
     return slot;
   }
 
@@ -85,12 +89,21 @@ class TaskClocks {
     this.free.push(slot);
   }
 
-  /** Ms since the task in `slot` started on its thread, or null while it waits. */
-  runningFor(slot: number): number | null {
-    const startedAt = Atomics.load(this.view, slot);
-    return startedAt === 0 ? null : Date.now() - (this.epoch + startedAt);
+  /** The page the task in `slot` is parsing, and for how many ms; null while the task waits for its thread. */
+  current(slot: number): { index: number; ms: number } | null {
+    const startedAt = Atomics.load(this.view, slot * 2);
+    if (startedAt === 0) return null;
+    return { index: Atomics.load(this.view, slot * 2 + 1), ms: Date.now() - (this.epoch + startedAt) };
   }
 }
+
+/**
+ * How long past its deadline a page may keep its thread before the pool kills the thread. The thread fails a page
+ * that is late between two pieces of it (extract.ts): a kill is for what one piece or a selector's run keeps busy.
+ * The grace lets the thread do that first (a kill loses the thread, booted and warm, and the answers of its
+ * batch-mates, which then go again), and is at most the deadline itself, for short deadlines.
+ */
+const KILL_GRACE_MS = 100;
 
 interface Entry {
   page: Page;
@@ -172,6 +185,8 @@ export class ParsePool implements PageParser {
   private readonly clocks: TaskClocks;
   /** The nice value of the parse threads (thread-priority.ts): the pool's creator's, PARSE_NICENESS lower; null but on Linux. */
   private readonly nice = parseThreadNice();
+  /** The run has selectors: a page's parse may then be stopped only by killing its thread (see MAX_BIG_BATCH_BYTES). */
+  private readonly selectorRun: boolean;
   /** Thread ids that answered, so tests and the benchmark can prove parsing left the main thread. */
   readonly threadIds = new Set<number>();
 
@@ -191,6 +206,7 @@ export class ParsePool implements PageParser {
     private readonly parseTimeoutMs: number,
   ) {
     this.clocks = new TaskClocks(threads * 2);
+    this.selectorRun = needsDom(spec);
     this.slots = threads === 1 ? 2 : 1;
     const before = this.nice === null ? null : threadIds();
     this.piscina = new Piscina<WorkerTask, WorkerReply>({
@@ -246,7 +262,7 @@ export class ParsePool implements PageParser {
   private pump(): void {
     // Pages waiting behind a lone task that has parsed for a whole window: one thread is not enough.
     const solo = this.soloSlot;
-    if (solo !== null && this.waiting > 0 && (this.clocks.runningFor(solo) ?? 0) >= WIDEN_WINDOW_MS) this.widen();
+    if (solo !== null && this.waiting > 0 && (this.clocks.current(solo)?.ms ?? 0) >= WIDEN_WINDOW_MS) this.widen();
     while (this.running < this.slots && this.waiting > 0) {
       const batch = this.takeBatch();
       this.running++;
@@ -287,7 +303,8 @@ export class ParsePool implements PageParser {
 
   /**
    * The next page and the pages behind it of its kind (small, or big): the queue's share for one of the free task
-   * slots, at least MIN_SHARE_BYTES, within the batch limits. A big page alone when the queue is no more than it.
+   * slots, at least MIN_SHARE_BYTES, within the batch limits. A big page alone when the queue is no more than it,
+   * and always when the run has selectors (see MAX_BIG_BATCH_BYTES).
    */
   private takeBatch(): Entry[] {
     const first = this.take();
@@ -295,7 +312,8 @@ export class ParsePool implements PageParser {
     const batch = [first];
     const big = bytes >= SMALL_PAGE_BYTES;
     const freeSlots = Math.max(1, this.slots - this.running);
-    const share = Math.min(big ? MAX_BIG_BATCH_BYTES : MAX_BATCH_BYTES, Math.max(MIN_SHARE_BYTES, Math.ceil(this.queuedBytes / freeSlots)));
+    const limit = big ? (this.selectorRun ? 0 : MAX_BIG_BATCH_BYTES) : MAX_BATCH_BYTES;
+    const share = Math.min(limit, Math.max(MIN_SHARE_BYTES, Math.ceil(this.queuedBytes / freeSlots)));
     while (batch.length < MAX_BATCH_PAGES && this.waiting > 0) {
       const size = (this.queue[this.head] as Entry).page.body.byteLength;
       if ((size >= SMALL_PAGE_BYTES) !== big || bytes + size > share) break;
@@ -304,6 +322,22 @@ export class ParsePool implements PageParser {
     }
     this.queuedBytes -= bytes;
     return batch;
+  }
+
+  /**
+   * Puts pages back at the head of the queue, in their order: the batch-mates of a page whose thread was killed,
+   * which still have their bodies.
+   */
+  private requeue(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    if (this.head >= entries.length) {
+      this.head -= entries.length;
+      entries.forEach((entry, i) => (this.queue[this.head + i] = entry));
+    } else {
+      this.queue = [...entries, ...this.queue.slice(this.head)];
+      this.head = 0;
+    }
+    for (const { page } of entries) this.queuedBytes += page.body.byteLength;
   }
 
   /** Pages in the queue. */
@@ -336,19 +370,21 @@ export class ParsePool implements PageParser {
       return;
     }
     const controller = new AbortController();
-    let timedOut = false;
+    /** The index of the page whose overrun made the pool kill the thread, else null. */
+    let overran: number | null = null;
     const slot = this.clocks.take();
     if (this.narrow) this.soloSlot = slot;
+    const killAfter = this.parseTimeoutMs + Math.min(this.parseTimeoutMs, KILL_GRACE_MS);
     const onDeadline = (): void => {
-      const ran = this.clocks.runningFor(slot);
-      if (ran === null || ran < this.parseTimeoutMs) {
-        timer = setTimeout(onDeadline, ran === null ? this.parseTimeoutMs : this.parseTimeoutMs - ran);
+      const page = this.clocks.current(slot);
+      if (page === null || page.ms < killAfter) {
+        timer = setTimeout(onDeadline, page === null ? killAfter : killAfter - page.ms);
         return;
       }
-      timedOut = true;
+      overran = page.index;
       controller.abort();
     };
-    let timer = setTimeout(onDeadline, this.parseTimeoutMs);
+    let timer = setTimeout(onDeadline, killAfter);
     const onAbort = (): void => controller.abort();
     runSignal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -357,7 +393,7 @@ export class ParsePool implements PageParser {
       // the threads listed (a read of /proc), not for every task.
       const before = this.nice !== null && !this.narrow && this.piscina.threads.length < this.threads ? threadIds() : null;
       const replied = this.piscina.run(
-        { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch },
+        { pages, spec: this.spec, clocks: this.clocks.buffer, slot, epoch: this.clocks.epoch, deadlineMs: this.parseTimeoutMs },
         { transferList, signal: controller.signal },
       );
       lowerNewThreads(before, this.nice);
@@ -367,21 +403,46 @@ export class ParsePool implements PageParser {
       reply.outcomes.forEach((outcome, i) => {
         const entry = entries[i] as Entry;
         if (outcome.ok) entry.resolve(unpackFields(outcome));
+        else if (outcome.timedOut) entry.reject(this.overrunError());
         else entry.reject(new FetchError('PARSE', `could not parse the page: ${outcome.message}`));
       });
     } catch (err) {
-      const error = runSignal.aborted
-        ? cancelledAt('parse')
-        : timedOut
-          ? new FetchError('PARSE', `parsing took longer than parseTimeoutMs (${this.parseTimeoutMs})`)
-          : new FetchError('PARSE', `the parse worker failed: ${err instanceof Error ? err.message : String(err)}`);
-      for (const entry of entries) entry.reject(error);
+      if (runSignal.aborted) {
+        for (const entry of entries) entry.reject(cancelledAt('parse'));
+      } else if (overran !== null) {
+        this.killedFor(entries, overran);
+      } else {
+        const error = new FetchError('PARSE', `the parse worker failed: ${err instanceof Error ? err.message : String(err)}`);
+        for (const entry of entries) entry.reject(error);
+      }
     } finally {
       clearTimeout(timer);
       this.clocks.give(slot);
       if (this.soloSlot === slot) this.soloSlot = null;
       runSignal.removeEventListener('abort', onAbort);
     }
+  }
+
+  private overrunError(): FetchError {
+    return new FetchError('PARSE', `parsing took longer than parseTimeoutMs (${this.parseTimeoutMs})`);
+  }
+
+  /**
+   * The pool killed the thread of a task because its page `overran` kept it past the deadline: that page fails;
+   * its batch-mates, parsed or not, go again if they still have their bodies (a small page's stays here: crossing
+   * copies it), and fail naming the page that overran if not (a big page's own buffer, transferred).
+   */
+  private killedFor(entries: Entry[], overran: number): void {
+    const culprit = entries[overran] as Entry;
+    culprit.reject(this.overrunError());
+    const again: Entry[] = [];
+    for (const entry of entries) {
+      if (entry === culprit) continue;
+      if (transfers(entry.page)) {
+        entry.reject(new FetchError('PARSE', `its parse thread was stopped: another page in its batch (${culprit.page.url}) took longer than parseTimeoutMs (${this.parseTimeoutMs})`));
+      } else again.push(entry);
+    }
+    this.requeue(again);
   }
 
   async destroy(): Promise<void> {
@@ -394,21 +455,22 @@ export class ParsePool implements PageParser {
 }
 
 /**
- * A batch's pages as they cross to a thread, with nothing copied twice: a body the page owns goes with its own
- * buffer (a transfer); the others (views into undici's reads, kept bodies) are copied into one new buffer for the
- * whole batch, which goes instead. One ArrayBuffer a batch rather than one a page: allocating and collecting a
- * small ArrayBuffer costs more main-thread time than copying its 2 KB.
+ * A batch's pages as they cross to a thread, with nothing copied twice: a big body the page owns goes with its own
+ * buffer (a transfer); the others (views into undici's reads, kept bodies, small decoded ones) are copied into one
+ * new buffer for the whole batch, which goes instead. One ArrayBuffer a batch rather than one a page: allocating
+ * and collecting a small ArrayBuffer costs more main-thread time than copying its 2 KB. And a small page keeps its
+ * body here, so that it can go again if its thread is killed for a batch-mate (ParsePool.killedFor).
  */
 function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
   let copied = 0;
-  for (const { page } of entries) if (!page.owned) copied += page.body.byteLength;
+  for (const { page } of entries) if (!transfers(page)) copied += page.body.byteLength;
   // A big page owns its buffer (its pieces copied into one, fetch/body-buffer.ts): nothing to pack for it.
   const pack = copied > 0 ? new Uint8Array(copied) : null;
   const transferList: ArrayBuffer[] = pack === null ? [] : [pack.buffer];
   let offset = 0;
   const pages = entries.map(({ page }): WorkerPage => {
     let body = page.body;
-    if (page.owned) transferList.push(body.buffer as ArrayBuffer);
+    if (transfers(page)) transferList.push(body.buffer as ArrayBuffer);
     else if (pack !== null) {
       pack.set(body, offset);
       body = pack.subarray(offset, (offset += body.byteLength));
@@ -416,6 +478,11 @@ function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferLis
     return { body, contentType: page.contentType, url: page.url };
   });
   return { pages, transferList };
+}
+
+/** A page whose own buffer crosses to the thread (see crossing). */
+function transfers(page: Page): boolean {
+  return page.owned === true && page.body.byteLength >= SMALL_PAGE_BYTES;
 }
 
 export function createParsePool(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParsePool {

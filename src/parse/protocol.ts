@@ -14,10 +14,26 @@ export interface WorkerPage {
 export interface WorkerTask {
   pages: WorkerPage[];
   spec: NormalizedExtract;
-  /** Where the thread notes when it started this task (see TaskClocks): `clocks[slot] = Date.now() - epoch`. */
+  /**
+   * Where the thread notes which page it is parsing and since when (see pool.ts TaskClocks): as each page starts,
+   * `clocks[slot * 2 + 1]` = its index in `pages`, then `clocks[slot * 2]` = `Date.now() - epoch`.
+   */
   clocks: SharedArrayBuffer;
   slot: number;
   epoch: number;
+  /** Each page's parse deadline, in ms from its own start (`parseTimeoutMs`): checked between pieces (extract.ts). */
+  deadlineMs: number;
+}
+
+/** What notes, in a task's clock slot, that page `index` starts now (see WorkerTask.clocks). */
+export function pageStarts(task: Pick<WorkerTask, 'clocks' | 'slot' | 'epoch'>): (index: number) => void {
+  const view = new Int32Array(task.clocks);
+  const { slot, epoch } = task;
+  return (index) => {
+    // The index first: the main thread reads the start, then the index, so a start it sees has its index beside it.
+    Atomics.store(view, slot * 2 + 1, index);
+    Atomics.store(view, slot * 2, Math.max(1, Date.now() - epoch));
+  };
 }
 
 
@@ -28,7 +44,7 @@ export interface WorkerTask {
  */
 export type WorkerOutcome =
   | { ok: true; fields: Omit<ParsedFields, 'links' | 'followLinks'>; links?: string; followLinks?: string }
-  | { ok: false; message: string };
+  | { ok: false; message: string; /** The page ran past its deadline (ParseDeadlineExceeded). */ timedOut?: true };
 
 /** Packs a URL list for the trip; `unpackLinks` undoes it. */
 export function packLinks(links: string[] | undefined): string | undefined {

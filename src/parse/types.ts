@@ -29,8 +29,8 @@ export interface ParsedFields {
 /** A page handed to the parse stage. */
 export interface Page {
   /**
-   * Transferred to a thread when `owned` (the caller must not touch it afterwards); otherwise copied, with the
-   * other small pages of its batch, into one buffer that is.
+   * Transferred to a thread when `owned` and big (≥ 32 KiB, pool.ts SMALL_PAGE_BYTES; the caller must not touch it
+   * afterwards); otherwise copied, with the other small pages of its batch, into one buffer that is.
    */
   body: Uint8Array;
   /** The body is the whole of an ArrayBuffer that nothing else references (HttpResponse.bodyOwned). */

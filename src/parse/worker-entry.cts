@@ -29,11 +29,6 @@ if (typeof compileCacheDir === 'string') {
   (require('node:module') as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache?.(compileCacheDir);
 }
 
-// Inlined rather than imported: this CommonJS entry must not require() the ES-module protocol file (see above).
-function markStarted(task: WorkerTask): void {
-  Atomics.store(new Int32Array(task.clocks), task.slot, Math.max(1, Date.now() - task.epoch));
-}
-
 /**
  * Frees the memory of a task's bodies once its pages are parsed. They crossed to this thread (transferred: pool.ts
  * `crossing`), the reply is made of strings, and nothing refers to them any more; left to this isolate's garbage
@@ -72,7 +67,6 @@ function load(): Handler {
     const { parser } = require('./parser-loader.cjs') as { parser: { default: (task: WorkerTask) => WorkerReply } };
     const run = parser.default;
     return (task) => {
-      markStarted(task);
       const reply = run(task);
       releaseBodies(task);
       return Promise.resolve(reply);
