@@ -112,7 +112,13 @@ export interface VolleyOptions {
    * @default os.availableParallelism()
    */
   threads?: number;
-  /** Longest a single page may spend in the parser before it fails with PARSE, in ms. @default 10000 */
+  /**
+   * Longest a single page may spend in the parser before it fails with PARSE, in ms: each page's own, from when its
+   * thread starts it (pages travel to the threads in batches; neither the wait nor the pages before it count). The
+   * thread fails a late page between two pieces of it and goes on; one stuck past it in a single step (a
+   * selector's run) is stopped with its thread, which is replaced, up to 100 ms later.
+   * @default 10000
+   */
   parseTimeoutMs?: number;
   /** At most this many requests per second to one host (fractions allowed). @default unlimited */
   perHostRate?: number;
