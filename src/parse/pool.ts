@@ -144,7 +144,7 @@ function workerFilename(): string {
  *
  * `threads` is the most it runs. It starts with one thread and one task at a time, and widens to all of them (two
  * tasks each) as soon as a page is big (≥ SMALL_PAGE_BYTES: parsing is the run's work then), or the one thread is
- * busy half the time, or pages wait behind a task that has run for a window already (one slow page must not hold
+ * busy half the time, or pages wait behind a page that has parsed for a window already (one slow page must not hold
  * up the rest); piscina starts the others then. Pages piling up are no sign by themselves: they do while the first
  * thread boots, and when the event loop is slow to take answers, which more threads would not cure. Each thread is
  * an isolate of its own that loads the parser, compiles its hot code and collects its garbage: on small pages,
@@ -260,7 +260,7 @@ export class ParsePool implements PageParser {
   }
 
   private pump(): void {
-    // Pages waiting behind a lone task that has parsed for a whole window: one thread is not enough.
+    // Pages waiting behind a lone task whose page in hand has parsed for a whole window: one thread is not enough.
     const solo = this.soloSlot;
     if (solo !== null && this.waiting > 0 && (this.clocks.current(solo)?.ms ?? 0) >= WIDEN_WINDOW_MS) this.widen();
     while (this.running < this.slots && this.waiting > 0) {
