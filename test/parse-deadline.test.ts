@@ -123,4 +123,36 @@ describe('the parse pool keeps each page to its own deadline, fuzzed', () => {
       await pool.destroy();
     }
   });
+
+  it('in a scan, a page stuck in one piece past its deadline fails alone or takes only its big batch-mates with it, named', async () => {
+    // 150,000 nested elements: htmlparser2's open-element stack grows by unshift, so each 32 KiB piece takes longer
+    // than the one before, soon longer than the pool's grace; whether the thread fails the page between two pieces
+    // or the pool kills the thread depends on where the deadline falls, and each is a right answer. Its big
+    // batch-mates crossed with their own buffers: on a kill they cannot go again, and say which page took them down.
+    const pool = new ParsePool(normalizeExtract({ links: true }), 1, 200);
+    try {
+      const signal = new AbortController().signal;
+      const big = (i: number): Page => ({ body: encoder.encode(html(`big${i}`, `<a href="/${i}">${i}</a><p>${'x'.repeat(40_000)}</p>`)), owned: true, contentType: 'text/html', url: `http://a.test/${i}` });
+      const stuck: Page = { body: encoder.encode(html('stuck', '<div>'.repeat(150_000))), owned: true, contentType: 'text/html', url: 'http://a.test/stuck' };
+      // The first two leave alone (a lone thread takes two tasks); the stuck page and the rest wait, and go as one batch.
+      const pages = [big(0), big(1), big(2), stuck, big(4), big(5)];
+      const results = await Promise.all(pages.map((page) => pool.parse(page, signal).then((fields) => ({ fields, error: null }), (error: unknown) => ({ fields: null, error }))));
+      const stuckError = results[3]?.error as FetchError;
+      expect(stuckError).toBeInstanceOf(FetchError);
+      expect(stuckError.message).toBe('parsing took longer than parseTimeoutMs (200)');
+      for (const i of [0, 1, 2, 4, 5]) {
+        const { fields, error } = results[i] as { fields: ParsedFields | null; error: unknown };
+        if (error === null) {
+          expect(fields?.title).toBe(`big${i}`);
+          expect(fields?.links).toEqual([`http://a.test/${i}`]);
+        } else {
+          expect(i, 'only a batch-mate of the stuck page may fail').toBeGreaterThanOrEqual(2);
+          expect((error as FetchError).code).toBe('PARSE');
+          expect((error as FetchError).message).toBe('its parse thread was stopped: another page in its batch (http://a.test/stuck) took longer than parseTimeoutMs (200)');
+        }
+      }
+    } finally {
+      await pool.destroy();
+    }
+  });
 });

@@ -387,6 +387,8 @@ export class ParsePool implements PageParser {
     let timer = setTimeout(onDeadline, killAfter);
     const onAbort = (): void => controller.abort();
     runSignal.addEventListener('abort', onAbort, { once: true });
+    // Which pages' own buffers cross (and are gone from here after): decided now, as a detached buffer reads as empty.
+    const transferred = entries.map(({ page }) => transfers(page));
     try {
       const { pages, transferList } = crossing(entries);
       // piscina starts another thread inside `run` when the pool has widened and no thread is free. Only then are
@@ -410,7 +412,7 @@ export class ParsePool implements PageParser {
       if (runSignal.aborted) {
         for (const entry of entries) entry.reject(cancelledAt('parse'));
       } else if (overran !== null) {
-        this.killedFor(entries, overran);
+        this.killedFor(entries, transferred, overran);
       } else {
         const error = new FetchError('PARSE', `the parse worker failed: ${err instanceof Error ? err.message : String(err)}`);
         for (const entry of entries) entry.reject(error);
@@ -432,13 +434,13 @@ export class ParsePool implements PageParser {
    * its batch-mates, parsed or not, go again if they still have their bodies (a small page's stays here: crossing
    * copies it), and fail naming the page that overran if not (a big page's own buffer, transferred).
    */
-  private killedFor(entries: Entry[], overran: number): void {
+  private killedFor(entries: Entry[], transferred: boolean[], overran: number): void {
     const culprit = entries[overran] as Entry;
     culprit.reject(this.overrunError());
     const again: Entry[] = [];
-    for (const entry of entries) {
+    for (const [i, entry] of entries.entries()) {
       if (entry === culprit) continue;
-      if (transfers(entry.page)) {
+      if (transferred[i]) {
         entry.reject(new FetchError('PARSE', `its parse thread was stopped: another page in its batch (${culprit.page.url}) took longer than parseTimeoutMs (${this.parseTimeoutMs})`));
       } else again.push(entry);
     }
