@@ -390,7 +390,7 @@ export class ParsePool implements PageParser {
     // Which pages' own buffers cross (and are gone from here after): decided now, as a detached buffer reads as empty.
     const transferred = entries.map(({ page }) => transfers(page));
     try {
-      const { pages, transferList } = crossing(entries);
+      const { pages, transferList } = crossing(entries, transferred);
       // piscina starts another thread inside `run` when the pool has widened and no thread is free. Only then are
       // the threads listed (a read of /proc), not for every task.
       const before = this.nice !== null && !this.narrow && this.piscina.threads.length < this.threads ? threadIds() : null;
@@ -463,16 +463,18 @@ export class ParsePool implements PageParser {
  * and collecting a small ArrayBuffer costs more main-thread time than copying its 2 KB. And a small page keeps its
  * body here, so that it can go again if its thread is killed for a batch-mate (ParsePool.killedFor).
  */
-function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
+function crossing(entries: readonly Entry[], transferred: readonly boolean[]): { pages: WorkerPage[]; transferList: ArrayBuffer[] } {
   let copied = 0;
-  for (const { page } of entries) if (!transfers(page)) copied += page.body.byteLength;
+  entries.forEach(({ page }, i) => {
+    if (!transferred[i]) copied += page.body.byteLength;
+  });
   // A big page owns its buffer (its pieces copied into one, fetch/body-buffer.ts): nothing to pack for it.
   const pack = copied > 0 ? new Uint8Array(copied) : null;
   const transferList: ArrayBuffer[] = pack === null ? [] : [pack.buffer];
   let offset = 0;
-  const pages = entries.map(({ page }): WorkerPage => {
+  const pages = entries.map(({ page }, i): WorkerPage => {
     let body = page.body;
-    if (transfers(page)) transferList.push(body.buffer as ArrayBuffer);
+    if (transferred[i]) transferList.push(body.buffer as ArrayBuffer);
     else if (pack !== null) {
       pack.set(body, offset);
       body = pack.subarray(offset, (offset += body.byteLength));
@@ -482,7 +484,7 @@ function crossing(entries: readonly Entry[]): { pages: WorkerPage[]; transferLis
   return { pages, transferList };
 }
 
-/** A page whose own buffer crosses to the thread (see crossing). */
+/** A page whose own buffer crosses to the thread, rather than a copy in its batch's buffer (see crossing). */
 function transfers(page: Page): boolean {
   return page.owned === true && page.body.byteLength >= SMALL_PAGE_BYTES;
 }
