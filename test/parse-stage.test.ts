@@ -9,7 +9,7 @@ const options = { extract: normalizeExtract({ links: true }), threads: 1, parseT
 const signal = new AbortController().signal;
 const page = (title: string, padding = 0): Page => ({
   body: new TextEncoder().encode(htmlPage(title, `<a href="/next">next</a><p>${'x'.repeat(padding)}</p>`)),
-  // A buffer of its own: a thread takes it away, which tells the tests where the page went.
+  // A buffer of its own: a thread takes a big one away (a small one is copied), which tells the tests where a big page went.
   owned: true,
   contentType: 'text/html; charset=utf-8',
   url: 'http://a.test/dir/',
@@ -25,6 +25,30 @@ async function withStage(test: (stage: ParseStage) => Promise<void>): Promise<vo
 }
 
 describe('the parse stage: a run that started no thread parses a small page on the main thread', () => {
+  it('keeps a page parsed on the main thread to its deadline', async () => {
+    // ~12,000 nested elements in 60 KB: its first 32 KiB piece alone takes tens of ms (htmlparser2's open-element
+    // stack grows by unshift), and the deadline is 1 ms, read between pieces.
+    const stage = createParseStage({ ...options, parseTimeoutMs: 1 });
+    try {
+      const deep: Page = { ...page('deep'), body: new TextEncoder().encode(`<title>deep</title>${'<div>'.repeat(12_000)}`) };
+      expect(deep.body.byteLength).toBeLessThanOrEqual(INLINE_MAX_BYTES);
+      await expect(stage.parse(deep, signal)).rejects.toMatchObject({ code: 'PARSE', message: 'parsing took longer than parseTimeoutMs (1)' });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1 });
+    } finally {
+      await stage.destroy();
+    }
+  });
+
+  it('sends even a small page to a thread in a run with selectors (a selector cannot be stopped on the main thread)', async () => {
+    const stage = createParseStage({ ...options, extract: normalizeExtract({ select: { h: 'a' } }) });
+    try {
+      expect(await stage.parse(page('selected'), signal)).toMatchObject({ title: 'selected', data: { h: 'next' } });
+      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0 });
+    } finally {
+      await stage.destroy();
+    }
+  });
+
   it('parses a small page without starting a thread', () =>
     withStage(async (stage) => {
       const fields = await stage.parse(page('small'), signal);

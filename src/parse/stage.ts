@@ -1,6 +1,7 @@
 import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { ParsePool } from './pool.js';
+import { needsDom } from './needs-dom.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 
 /**
@@ -27,8 +28,10 @@ export interface ParseStage extends PageParser {
  * a page), so a run that never parses (`extract: false`, HEAD) never loads piscina or the parser.
  *
  * Threads take a few hundred ms to boot and load the parser, a one-page run's whole budget. So while no thread
- * has been started, a small page (≤ INLINE_MAX_BYTES) is parsed on the main thread; a bigger one starts the
- * threads. The pipeline starts them as it takes a second URL, so a run of one small page starts none, and in a
+ * has been started, a small page (≤ INLINE_MAX_BYTES) is parsed on the main thread, under its parse deadline
+ * (checked between pieces); a bigger one starts the threads, and so does any page of a run with selectors: a
+ * selector's run cannot be broken into, so on the main thread it could hold the event loop (and Ctrl-C) past the
+ * deadline, where on a thread the pool stops it. The pipeline starts them as it takes a second URL, so a run of one small page starts none, and in a
  * run of many every page goes to a thread: loading the parser on the main thread as well would hold the event
  * loop for tens of ms while the threads boot (`npm run bench -- --quick --only W1`, one run each: loop p99 201 ms
  * with main-thread parsing until a thread was ready, 149 ms without).
@@ -40,6 +43,7 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   // The pool once started: pages then go straight to it, with no await on a promise long settled.
   let ready: ParsePool | null = null;
   let inline: Promise<ParseInline> | null = null;
+  const domRun = needsDom(spec);
   let parsedInline = 0;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
@@ -58,13 +62,15 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   };
   /** A page before the pool is ready: the threads' (starting them), or the main thread's while none is started. */
   const parseSoon = async (page: Page, signal: AbortSignal): Promise<ParsedFields> => {
-    if (page.body.byteLength > INLINE_MAX_BYTES || pool !== null) return (await startThreads()).parse(page, signal);
+    if (page.body.byteLength > INLINE_MAX_BYTES || pool !== null || domRun) return (await startThreads()).parse(page, signal);
     const parseInline = await loadInline();
     if (signal.aborted) throw cancelledAt('parse');
     parsedInline++;
     try {
-      return parseInline(page, spec);
+      return parseInline(page, spec, options.parseTimeoutMs);
     } catch (err) {
+      // The deadline's message is the pool's (pool.ts): the same PARSE row whichever thread parsed the page.
+      if (err instanceof Error && err.name === 'ParseDeadlineExceeded') throw new FetchError('PARSE', err.message);
       throw new FetchError('PARSE', `could not parse the page: ${err instanceof Error ? err.message : String(err)}`);
     }
   };

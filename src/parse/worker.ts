@@ -31,8 +31,9 @@ export default function parsePages(task: Pick<WorkerTask, 'pages' | 'spec'> & Pa
 
 /**
  * One page parsed where it is called: the main thread's path for a small page while no thread is ready
- * (stage.ts). The same decoding and extraction as a thread's; throws what they throw.
+ * (stage.ts). The same decoding and extraction as a thread's, under the same deadline when given one (checked
+ * between pieces); throws what they throw, ParseDeadlineExceeded included.
  */
-export function parseInline(page: Page, spec: NormalizedExtract): ParsedFields {
-  return extractBody(page.body, page.contentType, page.url, spec);
+export function parseInline(page: Page, spec: NormalizedExtract, deadlineMs?: number): ParsedFields {
+  return extractBody(page.body, page.contentType, page.url, spec, PIECE_BYTES, deadlineMs);
 }
