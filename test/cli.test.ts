@@ -12,6 +12,7 @@ const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 let server: TestServer;
 let dir: string;
 const hangOnce = new Set<string>();
+let cubicServed = false;
 
 beforeAll(async () => {
   server = await createTestServer({
@@ -21,6 +22,12 @@ beforeAll(async () => {
       if (!hangOnce.has(key)) return void hangOnce.add(key);
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(htmlPage(`second ${key}`));
+    },
+    // A small page on which the selector `p:has(~ p:has(~ q))` runs for many seconds (cubic in its 1,200 <p>).
+    '/cubic': (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<title>cubic</title>${'<p>x</p>'.repeat(1200)}`);
+      cubicServed = true;
     },
     // Shift_JIS declared only by <meta charset>: the bundled parser's multi-byte tables, a file beside it.
     '/sjis': (_req, res) => {
@@ -261,6 +268,17 @@ describe('signals', () => {
     r.child.kill('SIGINT');
     expect(await r.done).toBe(130);
     expect(lines(r.stdout())).toMatchObject([{ ok: true, title: 'from-stdin' }]);
+  });
+
+  it('stops at once on SIGINT while a one-URL run\'s selector is still running: it runs on a thread, not the event loop', async () => {
+    const r = start([u('/cubic'), '-s', 'x=p:has(~ p:has(~ q))']);
+    await until(() => cubicServed);
+    // Long enough for the page to reach the parser; the selector then runs for seconds. On the main thread it held
+    // the signal until it was done (18 s here), and the row came out ok, signal or not.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    r.child.kill('SIGINT');
+    expect(await r.done).toBe(130);
+    expect(lines(r.stdout())).toMatchObject([{ ok: false, status: 200, error: { code: 'CANCELLED' } }]);
   });
 
   it('closes the JSON array when interrupted', async () => {
