@@ -218,10 +218,14 @@ export class ParsePool implements PageParser {
       idleTimeout: 10_000,
       // piscina's run and wait time histograms: nothing reads them, and each task would pay for them.
       recordTiming: false,
-      // A parse thread's live data is one page's: the pieces of text being parsed and the links found so far.
-      // V8's default young generation (16 MiB here) only held garbage longer: with 4 MiB each thread's heap
-      // peaked at ~13 MB instead of ~26 on W3, peak RSS 265 -> 232 MB, CPU and wall time unchanged (3 runs each).
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      // A parse thread allocates fast (a string per tag name, attribute and piece of text) and keeps little (one
+      // page's pieces and links), so its young generation is mostly garbage at each scavenge; but each scavenge
+      // also copies what is live, and a small young generation scavenges often: at 4 MiB a W3 parse thread spent
+      // ~13% of its time in GC. 32 MiB, against 4, in pairs both ways round (bench/ab.mjs W3, 8-10 pairs each):
+      // wall 0.94x and 0.92x on Node 20, 0.95x and 0.97x on 22, 0.98x and 0.95x on 24; W1 level; W3's peak RSS
+      // level (257-272 against 255-287 MB: bodies are freed as soon as they are parsed, worker-entry.cts). 64 MiB
+      // was no better. It is a ceiling per thread, reached only by threads that parse a lot: `threads` × 32 MiB.
+      resourceLimits: { maxYoungGenerationSizeMb: 32 },
       workerData: { compileCacheDir: compileCacheDir(), nice: this.nice } satisfies ParseThreadData,
     });
     // A worker's answer can cross an abort of its task; piscina then emits 'error' ("Unexpected message from
