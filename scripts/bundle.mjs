@@ -19,7 +19,7 @@
 // node_modules like any package (and the parser through dist/parse/parser-loader.cjs, as the CLI does).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -214,3 +214,7 @@ export default loader.parser.default;
 export const parseInline = loader.parser.parseInline;
 `);
 rmSync(join(parseDir, 'worker.js.map'), { force: true });
+// The command's entry (package.json `bin`) is executable in the build itself, not only where npm links it: npx
+// caches the link it makes for a directory by path, so after a fresh clone into the same path it ran the new,
+// unlinked 644 file ("sh: 1: volley: Permission denied"); and `./dist/cli/main.js …` works as it reads.
+chmodSync(join(cliDir, 'main.js'), 0o755);
