@@ -31,9 +31,9 @@ export interface ParseStage extends PageParser {
  * has been started, a small page (≤ INLINE_MAX_BYTES) is parsed on the main thread, under its parse deadline
  * (checked between pieces); a bigger one starts the threads, and so does any page of a run with selectors: a
  * selector's run cannot be broken into, so on the main thread it could hold the event loop (and Ctrl-C) past the
- * deadline, where on a thread the pool stops it. The pipeline starts them as it takes a second URL, so a run of one small page starts none, and in a
- * run of many every page goes to a thread: loading the parser on the main thread as well would hold the event
- * loop for tens of ms while the threads boot (`npm run bench -- --quick --only W1`, one run each: loop p99 201 ms
+ * deadline, where on a thread the pool stops it. The pipeline starts the threads as it takes a second URL, so a
+ * run of one small page starts none, and in a run of many every page goes to a thread: loading the parser on the
+ * main thread as well would hold the event loop for tens of ms while the threads boot (`npm run bench -- --quick --only W1`, one run each: loop p99 201 ms
  * with main-thread parsing until a thread was ready, 149 ms without).
  */
 export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParseStage {
@@ -69,7 +69,8 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
     try {
       return parseInline(page, spec, options.parseTimeoutMs);
     } catch (err) {
-      // The deadline's message is the pool's (pool.ts): the same PARSE row whichever thread parsed the page.
+      // The deadline's message is the pool's (pool.ts): the same PARSE row whichever thread parsed the page. Known
+      // by name: its class lives in the parser's bundle, which this module loads only when a page needs it.
       if (err instanceof Error && err.name === 'ParseDeadlineExceeded') throw new FetchError('PARSE', err.message);
       throw new FetchError('PARSE', `could not parse the page: ${err instanceof Error ? err.message : String(err)}`);
     }
