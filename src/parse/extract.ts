@@ -3,6 +3,7 @@ import { needsDom } from './needs-dom.js';
 import type { ParsedFields } from './types.js';
 import { scanPage, stopsEarly, type Feed } from './stream.js';
 import { decodeHtmlPieces, FIRST_PIECE_BYTES, PIECE_BYTES } from './decode.js';
+import { overrunMessage } from './protocol.js';
 import { fieldsFrom } from './fields.js';
 import { domPath } from './dom-path.js';
 
@@ -20,7 +21,7 @@ export function extract(html: string, pageUrl: string, spec: NormalizedExtract):
 /** Thrown by extractBody when the page's parse runs past its deadline; what fails that page alone (worker.ts). */
 export class ParseDeadlineExceeded extends Error {
   constructor(readonly deadlineMs: number) {
-    super(`parsing took longer than parseTimeoutMs (${deadlineMs})`);
+    super(overrunMessage(deadlineMs));
     this.name = 'ParseDeadlineExceeded';
   }
 }
@@ -45,10 +46,9 @@ export function extractBody(
   deadlineMs?: number,
 ): ParsedFields {
   const first = !needsDom(spec) && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
-  if (deadlineMs === undefined) return extractFrom((write) => decodeHtmlPieces(body, contentType, write, pieceBytes, first), pageUrl, spec);
-  const endsAt = performance.now() + deadlineMs;
+  const endsAt = deadlineMs === undefined ? Infinity : performance.now() + deadlineMs;
   const checked = (write: (piece: string) => boolean) => (piece: string): boolean => {
-    if (performance.now() > endsAt) throw new ParseDeadlineExceeded(deadlineMs);
+    if (performance.now() > endsAt) throw new ParseDeadlineExceeded(deadlineMs as number);
     return write(piece);
   };
   return extractFrom((write) => decodeHtmlPieces(body, contentType, checked(write), pieceBytes, first), pageUrl, spec);

@@ -9,7 +9,7 @@ import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 import { lowerNewThreads, parseThreadNice, threadIds } from './thread-priority.js';
 import { needsDom } from './needs-dom.js';
-import { unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, type WorkerTask } from './protocol.js';
+import { overrunMessage, unpackFields, type ParseThreadData, type WorkerPage, type WorkerReply, type WorkerTask } from './protocol.js';
 
 /**
  * piscina is CommonJS (its ES entry only re-exports `dist/main.js`), and an ES import of a CommonJS file has Node scan
@@ -430,7 +430,7 @@ export class ParsePool implements PageParser {
   }
 
   private overrunError(): FetchError {
-    return new FetchError('PARSE', `parsing took longer than parseTimeoutMs (${this.parseTimeoutMs})`);
+    return new FetchError('PARSE', overrunMessage(this.parseTimeoutMs));
   }
 
   /**

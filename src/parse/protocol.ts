@@ -25,6 +25,11 @@ export interface WorkerTask {
   deadlineMs: number;
 }
 
+/** What a page past its parse deadline fails with, wherever it was parsed (extract.ts, pool.ts, stage.ts). */
+export function overrunMessage(deadlineMs: number): string {
+  return `parsing took longer than parseTimeoutMs (${deadlineMs})`;
+}
+
 /** What notes, in a task's clock slot, that page `index` starts now (see WorkerTask.clocks). */
 export function pageStarts(task: Pick<WorkerTask, 'clocks' | 'slot' | 'epoch'>): (index: number) => void {
   const view = new Int32Array(task.clocks);

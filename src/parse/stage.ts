@@ -33,8 +33,8 @@ export interface ParseStage extends PageParser {
  * selector's run cannot be broken into, so on the main thread it could hold the event loop (and Ctrl-C) past the
  * deadline, where on a thread the pool stops it. The pipeline starts the threads as it takes a second URL, so a
  * run of one small page starts none, and in a run of many every page goes to a thread: loading the parser on the
- * main thread as well would hold the event loop for tens of ms while the threads boot (`npm run bench -- --quick --only W1`, one run each: loop p99 201 ms
- * with main-thread parsing until a thread was ready, 149 ms without).
+ * main thread as well would hold the event loop for tens of ms while the threads boot (`npm run bench -- --quick
+ * --only W1`, one run each: loop p99 201 ms with main-thread parsing until a thread was ready, 149 ms without).
  */
 export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParseStage {
   const spec = options.extract;
