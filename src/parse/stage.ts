@@ -2,6 +2,8 @@ import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { ParsePool } from './pool.js';
 import { needsDom } from './needs-dom.js';
+import { headTitle } from './head-title.js';
+import type { NormalizedExtract } from './spec.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 
 /**
@@ -20,7 +22,12 @@ export interface ParseStage extends PageParser {
   /** Loads the main thread's parser now, for a run that will parse a page before any thread is ready. Idempotent. */
   loadInline(): void;
   /** What the stage has done so far, for tests. */
-  readonly stats: { threadsStarted: boolean; parsedInline: number };
+  readonly stats: { threadsStarted: boolean; parsedInline: number; headTitles: number };
+}
+
+/** A spec that asks for the title and nothing else: what `headTitle` can answer on the main thread. */
+export function titleOnly(spec: NormalizedExtract): boolean {
+  return spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links && !spec.metaRobots && spec.followSelect === null && spec.select.length === 0;
 }
 
 /**
@@ -44,7 +51,9 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   let ready: ParsePool | null = null;
   let inline: Promise<ParseInline> | null = null;
   const domRun = needsDom(spec);
+  const quickTitles = titleOnly(spec);
   let parsedInline = 0;
+  let headTitles = 0;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
       pool = import('./pool.js').then(({ createParsePool }) => (ready = createParsePool(options)));
@@ -79,9 +88,16 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
     startThreads: () => void startThreads(),
     loadInline: () => void loadInline(),
     get stats() {
-      return { threadsStarted: pool !== null, parsedInline };
+      return { threadsStarted: pool !== null, parsedInline, headTitles };
     },
     parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
+      if (quickTitles && !signal.aborted) {
+        const title = headTitle(page.body, page.contentType);
+        if (title !== undefined) {
+          headTitles++;
+          return Promise.resolve({ title, description: null });
+        }
+      }
       return ready !== null ? ready.parse(page, signal) : parseSoon(page, signal);
     },
     async destroy(): Promise<void> {
