@@ -54,6 +54,8 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   const quickTitles = titleOnly(spec);
   let parsedInline = 0;
   let headTitles = 0;
+  // A title-only run starts its threads at the first page the main thread cannot answer (headTitle), not before.
+  let threadsWanted = false;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
       pool = import('./pool.js').then(({ createParsePool }) => (ready = createParsePool(options)));
@@ -85,7 +87,10 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
     }
   };
   return {
-    startThreads: () => void startThreads(),
+    startThreads: () => {
+      if (quickTitles) threadsWanted = true;
+      else void startThreads();
+    },
     loadInline: () => void loadInline(),
     get stats() {
       return { threadsStarted: pool !== null, parsedInline, headTitles };
@@ -97,6 +102,7 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
           headTitles++;
           return Promise.resolve({ title, description: null });
         }
+        if (threadsWanted && pool === null) void startThreads();
       }
       return ready !== null ? ready.parse(page, signal) : parseSoon(page, signal);
     },
