@@ -301,7 +301,7 @@ describe('metaRobots and followLinks off the main thread and end to end', () => 
     const stage = createParseStage({ extract: spec, threads: 1, parseTimeoutMs: 10_000 });
     try {
       expect(await stage.parse(page(), new AbortController().signal)).toMatchObject(expected);
-      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headTitles: 0 });
+      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headPages: 0 });
     } finally {
       await stage.destroy();
     }

@@ -33,7 +33,7 @@ describe('the parse stage: a run that started no thread parses a small page on t
       const deep: Page = { ...page('deep'), body: new TextEncoder().encode(`<title>deep</title>${'<div>'.repeat(12_000)}`) };
       expect(deep.body.byteLength).toBeLessThanOrEqual(INLINE_MAX_BYTES);
       await expect(stage.parse(deep, signal)).rejects.toMatchObject({ code: 'PARSE', message: 'parsing took longer than parseTimeoutMs (1)' });
-      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1, headTitles: 0 });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1, headPages: 0 });
     } finally {
       await stage.destroy();
     }
@@ -43,7 +43,7 @@ describe('the parse stage: a run that started no thread parses a small page on t
     const stage = createParseStage({ ...options, extract: normalizeExtract({ select: { h: 'a' } }) });
     try {
       expect(await stage.parse(page('selected'), signal)).toMatchObject({ title: 'selected', data: { h: 'next' } });
-      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headTitles: 0 });
+      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headPages: 0 });
     } finally {
       await stage.destroy();
     }
@@ -53,7 +53,7 @@ describe('the parse stage: a run that started no thread parses a small page on t
     withStage(async (stage) => {
       const fields = await stage.parse(page('small'), signal);
       expect(fields).toMatchObject({ title: 'small', description: 'About small', links: ['http://a.test/next'] });
-      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1, headTitles: 0 });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 1, headPages: 0 });
     }));
 
   it('sends a page over INLINE_MAX_BYTES to a thread, starting the threads for it', () =>
@@ -92,7 +92,7 @@ describe('the parse stage: a run that started no thread parses a small page on t
   it('loads nothing it is not asked for: destroy() of an unused stage is a no-op', async () => {
     const stage = createParseStage(options);
     await stage.destroy();
-    expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headTitles: 0 });
+    expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headPages: 0 });
   });
 });
 
@@ -105,12 +105,12 @@ describe('the parse stage of a title-only run: titles read on the main thread wh
       stage.startThreads();
       const small = page('  plain\n title ');
       expect(await stage.parse(small, signal)).toEqual({ title: 'plain title', description: null });
-      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headTitles: 1 });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headPages: 1 });
       // A big page is read in place as well: nothing crossed, so its body is still here.
       const big = page('big', INLINE_MAX_BYTES);
       expect(await stage.parse(big, signal)).toEqual({ title: 'big', description: null });
       expect(big.body.byteLength).toBeGreaterThan(INLINE_MAX_BYTES);
-      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headTitles: 2 });
+      expect(stage.stats).toEqual({ threadsStarted: false, parsedInline: 0, headPages: 2 });
     } finally {
       await stage.destroy();
     }
@@ -123,10 +123,10 @@ describe('the parse stage of a title-only run: titles read on the main thread wh
       // A character reference is left to the scan.
       const fields = await stage.parse(page('Tom &amp; Jerry'), signal);
       expect(fields).toEqual({ title: 'Tom & Jerry', description: null });
-      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headTitles: 0 });
+      expect(stage.stats).toEqual({ threadsStarted: true, parsedInline: 0, headPages: 0 });
       // And the next page it can answer is answered here again.
       expect(await stage.parse(page('next'), signal)).toEqual({ title: 'next', description: null });
-      expect(stage.stats.headTitles).toBe(1);
+      expect(stage.stats.headPages).toBe(1);
     } finally {
       await stage.destroy();
     }
@@ -138,7 +138,7 @@ describe('the parse stage of a title-only run: titles read on the main thread wh
       const cancelled = new AbortController();
       cancelled.abort();
       await expect(stage.parse(page('late'), cancelled.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
-      expect(stage.stats.headTitles).toBe(0);
+      expect(stage.stats.headPages).toBe(0);
     } finally {
       await stage.destroy();
     }

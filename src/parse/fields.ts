@@ -7,6 +7,11 @@ import { joinRobotsContents } from './meta-robots.js';
 // The clean-up of the built-in fields that the scan (extract.ts) and the DOM path (extract-dom.ts) share. Both
 // parser bundles hold a copy (scripts/bundle.mjs).
 
+/** css-select's `[name="description" i]` (attributes.js `equals`, case-insensitive): which meta is the description. */
+export function isDescription(name: string | undefined): boolean {
+  return name != null && name.length === 11 && name.toLowerCase() === 'description';
+}
+
 /** Whitespace as HTML's "strip and collapse ASCII whitespace" does it, for titles and text. */
 export function collapse(text: string): string {
   return text.replace(/[\t\n\f\r ]+/g, ' ').trim();

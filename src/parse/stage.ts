@@ -2,8 +2,7 @@ import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { ParsePool } from './pool.js';
 import { needsDom } from './needs-dom.js';
-import { headTitle } from './head-title.js';
-import type { NormalizedExtract } from './spec.js';
+import { headFields, headOnly } from './head-fields.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 
 /**
@@ -22,13 +21,9 @@ export interface ParseStage extends PageParser {
   /** Loads the main thread's parser now, for a run that will parse a page before any thread is ready. Idempotent. */
   loadInline(): void;
   /** What the stage has done so far, for tests. */
-  readonly stats: { threadsStarted: boolean; parsedInline: number; headTitles: number };
+  readonly stats: { threadsStarted: boolean; parsedInline: number; headPages: number };
 }
 
-/** A spec that asks for the title and nothing else: what `headTitle` can answer on the main thread. */
-export function titleOnly(spec: NormalizedExtract): boolean {
-  return spec.title && !spec.description && !spec.canonical && !spec.lang && !spec.links && !spec.metaRobots && spec.followSelect === null && spec.select.length === 0;
-}
 
 /**
  * The parse stage of a run that extracts. Nothing is loaded until the run asks (`startThreads`, `loadInline`, or
@@ -51,10 +46,10 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   let ready: ParsePool | null = null;
   let inline: Promise<ParseInline> | null = null;
   const domRun = needsDom(spec);
-  const quickTitles = titleOnly(spec);
+  const headRun = headOnly(spec);
   let parsedInline = 0;
-  let headTitles = 0;
-  // A title-only run starts its threads at the first page the main thread cannot answer (headTitle), not before.
+  let headPages = 0;
+  // A run for head fields only starts its threads at the first page the main thread cannot answer (headFields).
   let threadsWanted = false;
   const startThreads = (): Promise<ParsePool> => {
     if (pool === null) {
@@ -88,19 +83,19 @@ export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 't
   };
   return {
     startThreads: () => {
-      if (quickTitles) threadsWanted = true;
+      if (headRun) threadsWanted = true;
       else void startThreads();
     },
     loadInline: () => void loadInline(),
     get stats() {
-      return { threadsStarted: pool !== null, parsedInline, headTitles };
+      return { threadsStarted: pool !== null, parsedInline, headPages };
     },
     parse(page: Page, signal: AbortSignal): Promise<ParsedFields> {
-      if (quickTitles && !signal.aborted) {
-        const title = headTitle(page.body, page.contentType);
-        if (title !== undefined) {
-          headTitles++;
-          return Promise.resolve({ title, description: null });
+      if (headRun && !signal.aborted) {
+        const fields = headFields(page.body, page.contentType, spec);
+        if (fields !== undefined) {
+          headPages++;
+          return Promise.resolve(fields);
         }
         if (threadsWanted && pool === null) void startThreads();
       }

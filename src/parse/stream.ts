@@ -3,6 +3,7 @@ import { Parser, type Handler, type ParserOptions } from 'htmlparser2';
 import type { NormalizedExtract } from './spec.js';
 import { isRobotsName } from './meta-robots.js';
 import { SkipTokenizer } from './skip-tokenizer.js';
+import { isDescription } from './fields.js';
 
 /**
  * What the built-in fields are made of, as found in the page, before any clean-up (whitespace, URL resolution):
@@ -90,11 +91,6 @@ function attr(value: string | undefined): string | undefined {
 
 /** css-select's `[rel~="canonical" i]`, the very test it compiles (attributes.js `element`). */
 const CANONICAL_REL = /(?:^|\s)canonical(?:$|\s)/i;
-
-/** css-select's `[name="description" i]` (attributes.js `equals`, case-insensitive). */
-function isDescription(name: string | undefined): boolean {
-  return name != null && name.length === 11 && name.toLowerCase() === 'description';
-}
 
 /** domutils' `hasAttrib`, which css-select's `[href]` uses. */
 function has(attribs: Record<string, string>, name: string): boolean {

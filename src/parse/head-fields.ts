@@ -1,17 +1,26 @@
-import { collapse } from './fields.js';
+import { fieldsFrom, isDescription } from './fields.js';
+import { needsDom } from './needs-dom.js';
+import type { NormalizedExtract } from './spec.js';
+import type { RawFields } from './stream.js';
+import type { ParsedFields } from './types.js';
 
 /**
- * A run that asks for the title alone, on the main thread, without a parse thread: the `<title>` of a UTF-8 page
- * whose head, up to its title, is made only of markup that cannot change how the title is read. The answer is
- * the scan's (stream.ts, htmlparser2's tokenizer) or none: `headTitle` follows the tokenizer's own states
- * (htmlparser2 10.1, Tokenizer.ts) over the bytes, for the few constructs it accepts, and gives up (undefined) at
- * anything else, which then goes to a parse thread as before. test/head-title.test.ts holds it to the scan on
- * pages generated at random.
+ * The head fields (title, description, lang) of a page on the main thread, without a parse thread, for a run that
+ * asks for nothing else: when the page is UTF-8 and its head, up to the last of those fields, is made only of
+ * markup that cannot change how they are read. The answer is the scan's (stream.ts, htmlparser2's tokenizer and
+ * parser) or none: `headFields` follows the tokenizer's own states (htmlparser2 10.1, Tokenizer.ts) over the
+ * bytes, for the few constructs it accepts, and gives up (undefined) at anything else, which then goes to a
+ * parse thread as before. test/head-fields.test.ts holds it to the scan on pages generated at random.
  *
- * Why: on small pages the hand-off to a parse thread is most of what a title costs the event loop (~10 µs a page
- * against ~1 µs here; docs/performance.md), and the parse thread's CPU is taken from the server and the loop on a
- * small machine.
+ * Why: on small pages the hand-off to a parse thread is most of what the fields cost the event loop (~10 µs a
+ * page against ~1 µs here; docs/performance.md), and on a small machine the parse thread's CPU is taken from the
+ * server and the event loop.
  */
+
+/** A spec `headFields` may answer: head fields only (the scan's `stopsEarly`), no DOM. */
+export function headOnly(spec: NormalizedExtract): boolean {
+  return !needsDom(spec) && !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
+}
 
 /** Encoding labels that name UTF-8 (Encoding Standard §4.2, "UTF-8"). */
 const UTF8_LABELS = new Set(['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8']);
@@ -68,10 +77,11 @@ function isAsciiAlpha(c: number): boolean {
   return lower >= 0x61 && lower <= 0x7a;
 }
 
-/** Start tags that may come before the title: their content is markup, and none of them changes the title. */
-const HEAD_TAGS = ['html', 'head', 'meta', 'link', 'base'];
-/** Start tags whose content is text up to their end tag (htmlparser2's special tags) that may come before the title. */
-const RAW_TAGS = ['script', 'style'];
+/**
+ * The start tags this reads. Of them, script, style and title are special (their content is text up to their end
+ * tag); the others' content is markup, and none implies the end of another (htmlparser2's openImpliesClose).
+ */
+const TAGS = ['html', 'head', 'meta', 'link', 'base', 'title', 'script', 'style'];
 
 /** Whether bytes [from, to) are `name`, ASCII case-insensitively (`name` lower case). */
 function nameIs(body: Uint8Array, from: number, to: number, name: string): boolean {
@@ -88,12 +98,20 @@ function oneOf(body: Uint8Array, from: number, to: number, names: readonly strin
   return null;
 }
 
+/** An attribute as the tokenizer splits it: its name's bytes and its value's (an attribute with no value: empty). */
+interface Attribute {
+  nameStart: number;
+  nameEnd: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
  * From just after a start tag's name, through its attributes to its `>`, as the tokenizer's attribute states go
  * (BeforeAttributeName … InAttributeValueNq, entities not decoded). The index of the `>` and whether the tag was
- * written self-closing, or null at the end of the bytes.
+ * written self-closing, or null at the end of the bytes. With `attributes`, each attribute is pushed there.
  */
-function tagEnd(body: Uint8Array, from: number): { gt: number; selfClosing: boolean } | null {
+function tagEnd(body: Uint8Array, from: number, attributes: Attribute[] | null): { gt: number; selfClosing: boolean } | null {
   const enum S {
     BeforeName,
     SelfClosing,
@@ -103,33 +121,47 @@ function tagEnd(body: Uint8Array, from: number): { gt: number; selfClosing: bool
     Unquoted,
   }
   let state = S.BeforeName;
+  let nameStart = 0;
+  let nameEnd = 0;
+  let valueStart = 0;
+  const push = (valueEnd: number): void => void attributes?.push({ nameStart, nameEnd, valueStart, valueEnd });
   for (let i = from; i < body.length; i++) {
     const c = body[i] as number;
     switch (state) {
       case S.Name:
         if (c !== EQ && !endsTagSection(c)) break;
+        nameEnd = i;
         state = S.AfterName;
       // falls through: the character is read again after the name
       case S.AfterName:
         if (c === EQ) state = S.BeforeValue;
         else if (c === SLASH || c === GT) {
+          push((valueStart = i));
           state = S.BeforeName;
           i--;
-        } else if (!isWs(c)) state = S.Name;
+        } else if (!isWs(c)) {
+          push((valueStart = i));
+          state = S.Name;
+          nameStart = i;
+        }
         break;
       case S.BeforeValue:
         if (c === DQ || c === SQ) {
           const close = body.indexOf(c, i + 1);
           if (close === -1) return null;
+          valueStart = i + 1;
+          push(close);
           i = close;
           state = S.BeforeName;
         } else if (!isWs(c)) {
+          valueStart = i;
           state = S.Unquoted;
           i--;
         }
         break;
       case S.Unquoted:
         if (isWs(c) || c === GT) {
+          push(i);
           state = S.BeforeName;
           i--;
         }
@@ -144,7 +176,10 @@ function tagEnd(body: Uint8Array, from: number): { gt: number; selfClosing: bool
       case S.BeforeName:
         if (c === GT) return { gt: i, selfClosing: false };
         if (c === SLASH) state = S.SelfClosing;
-        else if (!isWs(c)) state = S.Name;
+        else if (!isWs(c)) {
+          state = S.Name;
+          nameStart = i;
+        }
         break;
     }
   }
@@ -191,26 +226,56 @@ function commentEnd(body: Uint8Array, from: number): number {
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/** The value of the first attribute named `name` (ASCII lower case), as the parser keeps it (the first of a name wins). */
+function attribute(body: Uint8Array, attributes: readonly Attribute[], name: string): { start: number; end: number } | undefined {
+  for (const a of attributes) {
+    // The parser lower-cases names with toLowerCase(); a name with other than ASCII bytes lower-cases to no ASCII name
+    // we look for (none of them has a `k`, the one ASCII letter a non-ASCII character lower-cases to: K, U+212A).
+    if (nameIs(body, a.nameStart, a.nameEnd, name)) return { start: a.valueStart, end: a.valueEnd };
+  }
+  return undefined;
+}
+
+/** Text as the scan has it: the bytes decoded; undefined when a character reference would need decoding. */
+function text(body: Uint8Array, start: number, end: number): string | undefined {
+  const bytes = body.subarray(start, end);
+  return bytes.indexOf(AMP) === -1 ? decoder.decode(bytes) : undefined;
+}
+
+/** An attribute's value as the scan has it; `null` when the attribute is absent, undefined when unsure (a reference). */
+function value(body: Uint8Array, attributes: readonly Attribute[], name: string): string | null | undefined {
+  const at = attribute(body, attributes, name);
+  return at === undefined ? null : text(body, at.start, at.end);
+}
+
 /**
- * The title of a page, whitespace collapsed as the field gives it, when the run can be sure of it from here:
- * UTF-8 by its Content-Type (a UTF-8 BOM allowed), and before the first `<title>` only text, `<!doctype>` and
- * other declarations, processing instructions, comments, the start tags of html, head, meta, link and base, and
- * whole script and style elements; a title with no `&` in it (a character reference is left to the scan), not
- * written self-closing, and closed. Undefined when not sure: the page then goes to a parse thread.
+ * The head fields the spec asks for (headOnly), as the scan would give them, when the run can be sure of them from
+ * here: UTF-8 by its Content-Type (a UTF-8 BOM allowed), and before the last of them only text, `<!doctype>` and
+ * other declarations, processing instructions, comments, the start tags of html, head, meta, link and base, whole
+ * script, style and title elements (not written self-closing); a field read with no character reference in it.
+ * Undefined when not sure (a field the head does not settle included): the page then goes to a parse thread.
  */
-export function headTitle(body: Uint8Array, contentType: string | null): string | undefined {
+export function headFields(body: Uint8Array, contentType: string | null, spec: NormalizedExtract): ParsedFields | undefined {
   if (!isUtf8(contentType)) return undefined;
   // A UTF-16 BOM outranks the Content-Type; a UTF-8 one is dropped by the decoder.
   if (body.length >= 2 && ((body[0] === 0xfe && body[1] === 0xff) || (body[0] === 0xff && body[1] === 0xfe))) return undefined;
+  const raw: RawFields = { title: undefined, descriptionFound: false, description: undefined, canonical: undefined, lang: undefined, base: undefined, hrefs: [], robots: [] };
+  // The fields still unsettled, as the scan's `pending`: each settles at its first element.
+  let title = spec.title;
+  let description = spec.description;
+  let lang = spec.lang;
+  let titleSeen = false;
+  let htmlSeen = false;
+  const attributes: Attribute[] = [];
   let at = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  for (;;) {
+  while (title || description || lang) {
     const lt = body.indexOf(LT, at);
     if (lt === -1) return undefined;
     const c = body[lt + 1];
     if (c === undefined) return undefined;
     if (c === BANG) {
       const next = body[lt + 2];
-      if (next === BRACKET) return undefined;
+      if (next === BRACKET || next === undefined) return undefined;
       if (next === DASH) {
         if (body[lt + 3] !== DASH) return undefined;
         const gt = commentEnd(body, lt + 4);
@@ -218,7 +283,6 @@ export function headTitle(body: Uint8Array, contentType: string | null): string 
         at = gt + 1;
         continue;
       }
-      if (next === undefined) return undefined;
       // A declaration (`<!doctype html>`): the character after `!` is its first, and it ends at the next `>`.
       const gt = body.indexOf(GT, lt + 3);
       if (gt === -1) return undefined;
@@ -239,33 +303,53 @@ export function headTitle(body: Uint8Array, contentType: string | null): string 
     }
     let nameEnd = lt + 2;
     while (nameEnd < body.length && !endsTagSection(body[nameEnd] as number)) nameEnd++;
-    const tag = tagEnd(body, nameEnd);
+    const name = oneOf(body, lt + 1, nameEnd, TAGS);
+    if (name === null) return undefined;
+    attributes.length = 0;
+    const tag = tagEnd(body, nameEnd, name === 'meta' || name === 'html' ? attributes : null);
     if (tag === null) return undefined;
-    if (nameIs(body, lt + 1, nameEnd, 'title')) {
-      // `<title/>` leaves the tokenizer outside the title's text state: left to the scan.
-      if (tag.selfClosing) return undefined;
-      const end = specialEnd(body, tag.gt + 1, 'title');
+    at = tag.gt + 1;
+    if (name === 'html') {
+      if (htmlSeen) continue;
+      htmlSeen = true;
+      if (lang) {
+        const found = value(body, attributes, 'lang');
+        if (found === undefined) return undefined;
+        raw.lang = found ?? undefined;
+        lang = false;
+      }
+    } else if (name === 'meta') {
+      if (!description) continue;
+      const metaName = value(body, attributes, 'name');
+      if (metaName === undefined) return undefined;
+      if (!isDescription(metaName ?? undefined)) continue;
+      const content = value(body, attributes, 'content');
+      if (content === undefined) return undefined;
+      raw.descriptionFound = true;
+      raw.description = content ?? undefined;
+      description = false;
+    } else if (name === 'title' || name === 'script' || name === 'style') {
+      // A self-closing special tag leaves the tokenizer outside its text state: its content is markup.
+      if (tag.selfClosing) {
+        if (name === 'title') return undefined;
+        continue;
+      }
+      const end = specialEnd(body, tag.gt + 1, name);
       if (end === null) return undefined;
-      const text = body.subarray(tag.gt + 1, end.textEnd);
-      if (text.indexOf(AMP) !== -1) return undefined;
-      return collapse(decoder.decode(text));
+      if (name === 'title' && !titleSeen) {
+        titleSeen = true;
+        if (title) {
+          const found = text(body, tag.gt + 1, end.textEnd);
+          if (found === undefined) return undefined;
+          raw.title = found;
+          title = false;
+        }
+      }
+      // The end tag runs to the next `>` (AfterClosingTagName).
+      const gt = body.indexOf(GT, end.after);
+      if (gt === -1) return undefined;
+      at = gt + 1;
     }
-    if (oneOf(body, lt + 1, nameEnd, HEAD_TAGS) !== null) {
-      at = tag.gt + 1;
-      continue;
-    }
-    const raw = oneOf(body, lt + 1, nameEnd, RAW_TAGS);
-    if (raw === null) return undefined;
-    if (tag.selfClosing) {
-      // A self-closing special tag resets the tokenizer's special state: its content is markup again.
-      at = tag.gt + 1;
-      continue;
-    }
-    const end = specialEnd(body, tag.gt + 1, raw);
-    if (end === null) return undefined;
-    // The end tag runs to the next `>` (AfterClosingTagName).
-    const gt = body.indexOf(GT, end.after);
-    if (gt === -1) return undefined;
-    at = gt + 1;
   }
+  return fieldsFrom(raw, '', spec);
 }

@@ -1,16 +1,27 @@
-// The main thread's title for a title-only run (parse/head-title.ts) against the scan a parse thread runs
-// (extractBody): wherever headTitle answers, its answer must be the scan's, byte for byte. Pages are generated from a
-// seeded grammar of what a head may hold before its title, hostile cases included (quotes holding `>`, comments
-// ending oddly, end tags that are not ends, invalid UTF-8, BOMs, charsets); a failing case replays from its seed.
+// The main thread's head fields for a run that asks for nothing else (parse/head-fields.ts) against the scan a
+// parse thread runs (extractBody): wherever headFields answers, its answer must be the scan's, exactly. Pages are
+// generated from a seeded grammar of what a head may hold, hostile cases included (quotes holding `>`, comments
+// ending oddly, end tags that are not ends, repeated and odd attributes, invalid UTF-8, BOMs, charsets); a failing
+// case replays from its seed.
 import { describe, expect, it } from 'vitest';
-import { headTitle } from '../src/parse/head-title.js';
+import { headFields, headOnly } from '../src/parse/head-fields.js';
 import { extractBody } from '../src/parse/extract.js';
-import { normalizeExtract } from '../src/parse/spec.js';
+import { normalizeExtract, type NormalizedExtract } from '../src/parse/spec.js';
 import { rng } from './fixtures/rng.mjs';
 
 const TITLE_ONLY = normalizeExtract({ title: true, description: false });
+const DEFAULT = normalizeExtract(undefined);
+const SPECS: NormalizedExtract[] = [
+  TITLE_ONLY,
+  DEFAULT,
+  normalizeExtract({ title: false, description: true }),
+  normalizeExtract({ title: false, description: false, lang: true }),
+  normalizeExtract({ title: true, description: true, lang: true }),
+];
 const UTF8 = 'text/html; charset=utf-8';
 const URL_ = 'http://127.0.0.1/page';
+
+const headTitle = (body: Uint8Array, contentType: string | null): string | null | undefined => headFields(body, contentType, TITLE_ONLY)?.title;
 
 function scanTitle(body: Uint8Array, contentType: string | null): string | null {
   return extractBody(body, contentType, URL_, TITLE_ONLY).title;
@@ -18,7 +29,23 @@ function scanTitle(body: Uint8Array, contentType: string | null): string | null 
 
 const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
-describe('headTitle (the main thread title of a title-only run)', () => {
+describe('headFields (the main thread head fields of a run that asks for nothing else)', () => {
+  it('answers only for specs of head fields', () => {
+    for (const spec of SPECS) expect(headOnly(spec)).toBe(true);
+    for (const extra of [{ links: true }, { canonical: true }, { metaRobots: true }, { select: { h: 'h1' } }, { followSelect: 'a' }]) {
+      expect(headOnly(normalizeExtract(extra)), JSON.stringify(extra)).toBe(false);
+    }
+  });
+
+  it('reads the default fields (title, description) and lang of an ordinary head', () => {
+    const page = bytes('<!doctype html><html lang=" en "><head><meta charset="utf-8"><title>T</title><meta name="Description" content=" About\n  it "></head><body>');
+    expect(headFields(page, UTF8, DEFAULT)).toEqual({ title: 'T', description: 'About it' });
+    expect(headFields(page, UTF8, SPECS[4] as NormalizedExtract)).toEqual({ title: 'T', description: 'About it', lang: 'en' });
+    for (const spec of SPECS) expect(headFields(page, UTF8, spec)).toEqual(extractBody(page, UTF8, URL_, spec));
+    // No description in the head: it may be anywhere in the page, so the scan must read on.
+    expect(headFields(bytes('<html><head><title>T</title></head><body><p>x</p><meta name=description content=late>'), UTF8, DEFAULT)).toBeUndefined();
+  });
+
   it('reads the title of an ordinary head, as the scan does', () => {
     const page = bytes('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Small  page\n 7</title></head><body><p>x</p></body></html>');
     expect(headTitle(page, UTF8)).toBe('Small page 7');
@@ -58,7 +85,7 @@ describe('headTitle (the main thread title of a title-only run)', () => {
 
   it('answers as the scan does on generated heads (seeded fuzz)', () => {
     for (const seed of [20261208, 7, 4242]) {
-      const { answered, declined } = fuzz(seed, 4000);
+      const { answered, declined } = fuzz(seed, 5000);
       // Both ways must be exercised, or the comparison proves nothing.
       expect(answered, `seed ${seed}`).toBeGreaterThan(400);
       expect(declined, `seed ${seed}`).toBeGreaterThan(400);
@@ -76,6 +103,19 @@ function fuzz(seed: number, count: number): { answered: number; declined: number
   const attrValue = (): string =>
     pick(['', '=v', '=a>b', '="a > b"', "='it\"s'", '= "spaced"', '="<title>x</title>"', "='/>'", '=/', '=', '="unclosed', '=x/']);
   const attrs = (): string => some(() => pick([' ', '\n', '\t', '/', ' / ']) + attrName() + attrValue(), 3) + pick(['', ' ', '/', ' /', '\f']);
+  const htmlTag = (): string =>
+    `<${pick(['html', 'HTML'])}${pick(['', ' lang=en', ' LANG="fr-CA"', " lang=' de '", ' lang', ' lang=""', ' lang="a&amp;b"', ' lang=x lang=y', ' xml:lang=z', ' lang="日本"'])}${pick(['', ' dir=ltr', '/'])}>`;
+  const descriptionMeta = (): string =>
+    `<meta${pick([' name=description', ' NAME="DESCRIPTION"', " name='description '", ' name=descriptions', ' name="desc&amp;"', ' name=robots', ' name=description name=x', ' content=first name=description'])}${pick([
+      ' content="About it"',
+      ' content=" a\n b "',
+      ' content',
+      '',
+      ' content="x &amp; y"',
+      ' CONTENT=\'<b>"\'',
+      ' content="é 日本"',
+      ' content=one content=two',
+    ])}${pick(['', '/', ' /'])}>`;
   const rawContent = (name: string): string =>
     some(() => pick(['x', ' ', `</${name}x>`, `</${name}`, '<title>t</title>', '<', '</', `</${name.toUpperCase()}/`, '<!--', '\u001c', '"', 'é']), 5);
   const rawEnd = (name: string): string => pick([`</${name}>`, `</${name.toUpperCase()} >`, `</${name}\n x>`, `</${name}/>`, `</${name}`, '']);
@@ -85,7 +125,7 @@ function fuzz(seed: number, count: number): { answered: number; declined: number
   const before = (): string =>
     calm
       ? pick([
-          () => pick([' ', '\n', '<!doctype html>', '<!-- c -->']),
+          () => pick([' ', '\n', '<!doctype html>', '<!-- c -->', '<html lang="en">', '<meta name="description" content="About">']),
           () => `<${pick(['html', 'head', 'meta', 'link'])}${pick(['', ' charset="utf-8"', ' name=viewport content="width=device-width"', ' rel=stylesheet href="/s.css"'])}>`,
           () => `<script${pick(['', ' src="/a.js"', ' type="application/ld+json"'])}>${pick(['', 'var a = 1 < 2;', '{"x": "</scr"}'])}</script>`,
           () => `<style>${pick(['', 'p > a { color: red }'])}</style>`,
@@ -95,6 +135,8 @@ function fuzz(seed: number, count: number): { answered: number; declined: number
       () => pick(['<!doctype html>', '<!DOCTYPE html PUBLIC "-//W3C//DTD" "x>y">', '<!>', '<!x>', '<!', '<?xml version="1.0"?>', '<?>']),
       () => pick(['<!---->', '<!-->', '<!--->', '<!-- a -- b -->', '<!-- <title>fake</title> -->', '<!-x>', '<!-- --!>', '<!-- unclosed', '<![CDATA[x]]>']),
       () => `<${pick(['html', 'HEAD', 'meta', 'Link', 'base', 'head'])}${attrs()}>`,
+      () => htmlTag(),
+      () => descriptionMeta(),
       () => {
         const name = pick(['script', 'style', 'SCRIPT']);
         return `<${name}${attrs()}>${rawContent(name.toLowerCase())}${rawEnd(name.toLowerCase())}`;
@@ -133,7 +175,8 @@ function fuzz(seed: number, count: number): { answered: number; declined: number
     );
   const titleStart = (): string => pick(['<title>', '<TITLE>', '<title lang="x>y">', '<title/>', '<title / >', '<title a=b/>', '<Title\n>', '<title']);
   const titleEnd = (): string => pick(['</title>', '</TITLE >', '</title\n>', '</title\t/x>', '</title/>', '']);
-  const rest = (): string => pick(['</head><body><p>x</p></body></html>', '', '<meta name=description content=d>', '<title>second</title>']);
+  const rest = (): string =>
+    some(() => pick(['</head><body><p>x</p></body></html>', '', '<meta name=description content=d>', '<title>second</title>', descriptionMeta(), htmlTag(), '<script>x</script>', '<!-- c -->']), 3);
 
   const contentTypes = [UTF8, 'text/html;charset=UTF-8', 'text/html; charset="utf8"', 'TEXT/HTML; CHARSET=UNICODE-1-1-UTF-8', 'text/html', 'text/html; charset=iso-8859-1', null];
   const invalid = [[0xff], [0xc3], [0xe6, 0x97], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf]];
@@ -155,15 +198,18 @@ function fuzz(seed: number, count: number): { answered: number; declined: number
     parts.push(bytes(titleEnd() + rest()));
     const body = new Uint8Array(Buffer.concat(parts));
     const contentType = random() < 0.8 ? UTF8 : pick(contentTypes);
-    const fast = headTitle(body, contentType);
+    const spec = pick(SPECS);
+    const fast = headFields(body, contentType, spec);
     if (fast === undefined) {
       declined++;
       continue;
     }
     answered++;
-    const expected = scanTitle(body, contentType);
-    if (fast !== expected) {
-      throw new Error(`seed ${seed}, case ${i}: headTitle gave ${JSON.stringify(fast)}, the scan ${JSON.stringify(expected)} for ${contentType} ${JSON.stringify(Buffer.from(body).toString('latin1'))}`);
+    const expected = extractBody(body, contentType, URL_, spec);
+    if (JSON.stringify(fast) !== JSON.stringify(expected)) {
+      throw new Error(
+        `seed ${seed}, case ${i}, spec ${JSON.stringify(spec)}: headFields gave ${JSON.stringify(fast)}, the scan ${JSON.stringify(expected)} for ${contentType} ${JSON.stringify(Buffer.from(body).toString('latin1'))}`,
+      );
     }
   }
   return { answered, declined };
