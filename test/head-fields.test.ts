@@ -4,7 +4,7 @@
 // ending oddly, end tags that are not ends, repeated and odd attributes, invalid UTF-8, BOMs, charsets); a failing
 // case replays from its seed.
 import { describe, expect, it } from 'vitest';
-import { headFields, headOnly } from '../src/parse/head-fields.js';
+import { HEAD_MAX_BYTES, headFields, headOnly } from '../src/parse/head-fields.js';
 import { extractBody } from '../src/parse/extract.js';
 import { normalizeExtract, type NormalizedExtract } from '../src/parse/spec.js';
 import { rng } from './fixtures/rng.mjs';
@@ -79,6 +79,10 @@ describe('headFields (the main thread head fields of a run that asks for nothing
       ['<script>never closed <title>x</title>', UTF8],
     ];
     for (const [html, contentType] of cases) expect(headTitle(bytes(html), contentType), html).toBeUndefined();
+    // A head that runs past HEAD_MAX_BYTES (here a script) is not read on the main thread, a head within it is.
+    const script = (n: number): string => `<script>${'x'.repeat(n)}</script>`;
+    expect(headTitle(bytes(`${script(HEAD_MAX_BYTES)}<title>late</title>`), UTF8)).toBeUndefined();
+    expect(headTitle(bytes(`${script(HEAD_MAX_BYTES - 100)}<title>early</title>${'y'.repeat(HEAD_MAX_BYTES)}`), UTF8)).toBe('early');
     // A UTF-16 byte order mark outranks the Content-Type.
     expect(headTitle(new Uint8Array([0xff, 0xfe, ...bytes('<title>x</title>')]), UTF8)).toBeUndefined();
   });
