@@ -4,8 +4,9 @@ import type { RawFields } from './stream.js';
 import { canonicalHttp } from './links.js';
 import { joinRobotsContents } from './meta-robots.js';
 
-// The clean-up of the built-in fields that the scan (extract.ts) and the DOM path (extract-dom.ts) share. Both
-// parser bundles hold a copy (scripts/bundle.mjs).
+// The clean-up of the built-in fields that the scan (extract.ts), the DOM path (extract-dom.ts) and the main
+// thread's head read (head-fields.ts) share. Both parser bundles hold a copy (scripts/bundle.mjs), and so does the
+// main thread's code.
 
 /** css-select's `[name="description" i]` (attributes.js `equals`, case-insensitive): which meta is the description. */
 export function isDescription(name: string | undefined): boolean {

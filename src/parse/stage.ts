@@ -24,7 +24,6 @@ export interface ParseStage extends PageParser {
   readonly stats: { threadsStarted: boolean; parsedInline: number; headPages: number };
 }
 
-
 /**
  * The parse stage of a run that extracts. Nothing is loaded until the run asks (`startThreads`, `loadInline`, or
  * a page), so a run that never parses (`extract: false`, HEAD) never loads piscina or the parser.
@@ -37,6 +36,10 @@ export interface ParseStage extends PageParser {
  * run of one small page starts none, and in a run of many every page goes to a thread: loading the parser on the
  * main thread as well would hold the event loop for tens of ms while the threads boot (`npm run bench -- --quick
  * --only W1`, one run each: loop p99 201 ms with main-thread parsing until a thread was ready, 149 ms without).
+ *
+ * A run that asks only for head fields (title, description, lang) first reads them on the main thread where
+ * head-fields.ts can be sure of the thread's answer (~3 µs a small page: the hand-off to a thread costs the event
+ * loop more than that), and starts its threads only at the first page it cannot answer so.
  */
 export function createParseStage(options: Pick<NormalizedOptions, 'extract' | 'threads' | 'parseTimeoutMs'>): ParseStage {
   const spec = options.extract;
