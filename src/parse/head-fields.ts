@@ -107,20 +107,18 @@ interface Attribute {
 }
 
 /**
+ * The tokenizer's attribute states, as plain numbers: an enum (even a `const enum`, under isolatedModules) is an
+ * object the compiled code builds where it is declared, which inside tagEnd was once per tag.
+ */
+const S = { BeforeName: 0, SelfClosing: 1, Name: 2, AfterName: 3, BeforeValue: 4, Unquoted: 5 } as const;
+
+/**
  * From just after a start tag's name, through its attributes to its `>`, as the tokenizer's attribute states go
  * (BeforeAttributeName … InAttributeValueNq, entities not decoded). The index of the `>` and whether the tag was
  * written self-closing, or null at the end of the bytes. With `attributes`, each attribute is pushed there.
  */
 function tagEnd(body: Uint8Array, from: number, attributes: Attribute[] | null): { gt: number; selfClosing: boolean } | null {
-  const enum S {
-    BeforeName,
-    SelfClosing,
-    Name,
-    AfterName,
-    BeforeValue,
-    Unquoted,
-  }
-  let state = S.BeforeName;
+  let state: number = S.BeforeName;
   let nameStart = 0;
   let nameEnd = 0;
   let valueStart = 0;
