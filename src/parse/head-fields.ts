@@ -31,23 +31,58 @@ const UTF8_LABELS = new Set(['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf
  */
 const HTML_WITH_CHARSET = /^text\/html[\t ]*;[\t ]*charset=("?)([^"\t ;]+)\1[\t ]*$/i;
 
-const utf8Certain = new Map<string, boolean>();
+/** `text/html` and nothing else: the page's bytes decide its encoding (a BOM, then the `<meta>` prescan). */
+const HTML_ALONE = /^text\/html[\t ]*$/i;
+
+/** What a Content-Type says of a page's encoding, for this read: UTF-8 for certain, the bytes decide, or neither. */
+type Charset = 'utf-8' | 'sniff' | 'other';
+
+const charsets = new Map<string, Charset>();
 const MAX_CACHED = 64;
 
 /**
- * Whether the Content-Type makes the page UTF-8 whatever its bytes say (but for a BOM): a charset that names an
- * encoding is certain, and the `<meta>` prescan is skipped (HTML §13.2.3.2; decode.ts `sniffOptions`).
+ * A charset that names an encoding is certain, and the `<meta>` prescan is skipped (HTML §13.2.3.2; decode.ts
+ * `sniffOptions`): UTF-8 then whatever the bytes say (but for a BOM). Bare `text/html` leaves it to the bytes.
  */
-function isUtf8(contentType: string | null): boolean {
-  if (contentType === null) return false;
-  let known = utf8Certain.get(contentType);
+function charsetOf(contentType: string | null): Charset {
+  if (contentType === null) return 'other';
+  let known = charsets.get(contentType);
   if (known === undefined) {
     const label = HTML_WITH_CHARSET.exec(contentType)?.[2];
-    known = label !== undefined && UTF8_LABELS.has(label.toLowerCase());
-    if (utf8Certain.size >= MAX_CACHED) utf8Certain.clear();
-    utf8Certain.set(contentType, known);
+    known = label !== undefined && UTF8_LABELS.has(label.toLowerCase()) ? 'utf-8' : HTML_ALONE.test(contentType) ? 'sniff' : 'other';
+    if (charsets.size >= MAX_CACHED) charsets.clear();
+    charsets.set(contentType, known);
   }
   return known;
+}
+
+type GetEncoding = typeof import('encoding-sniffer/sniffer').getEncoding;
+let sniffer: GetEncoding | null = null;
+let sniffing: Promise<void> | null = null;
+
+/**
+ * Loads the encoding sniffer the parse threads use (encoding-sniffer, with the WHATWG labels), for pages whose
+ * Content-Type leaves the encoding to their bytes: only when the first such page comes (that page goes to a thread),
+ * since a run of pages that name their charset, and every run's start-up, need none of it. Tests await it.
+ */
+export function loadSniffer(): Promise<void> {
+  sniffing ??= import('encoding-sniffer/sniffer').then(
+    (m) => void (sniffer = m.getEncoding),
+    () => {}, // not loaded: such pages go to a thread, as before
+  );
+  return sniffing;
+}
+
+/** Whether the page is UTF-8 as the scan will decode it (decode.ts), when the run can tell now; false when not. */
+function isUtf8(page: Uint8Array, contentType: string | null): boolean {
+  const charset = charsetOf(contentType);
+  if (charset !== 'sniff') return charset === 'utf-8';
+  if (sniffer === null) {
+    void loadSniffer();
+    return false;
+  }
+  // The scan's own call, with the options it gives a Content-Type without a charset (none).
+  return sniffer(Buffer.from(page.buffer, page.byteOffset, page.byteLength), {}) === 'UTF-8';
 }
 
 const LT = 0x3c;
@@ -254,13 +289,14 @@ function value(body: Uint8Array, attributes: readonly Attribute[], name: string)
 
 /**
  * The head fields the spec asks for (headOnly), as the scan would give them, when the run can be sure of them from
- * here: UTF-8 by its Content-Type (a UTF-8 BOM allowed), and before the last of them only text, `<!doctype>` and
+ * here: UTF-8 by its Content-Type (a UTF-8 BOM allowed), or by its bytes when the Content-Type is bare `text/html`
+ * (the scan's sniffer, once loaded: a BOM, then the `<meta>` prescan), and before the last of them only text, `<!doctype>` and
  * other declarations, processing instructions, comments, the start tags of html, head, meta, link and base, whole
  * script, style and title elements (not written self-closing); a field read with no character reference in it.
  * Undefined when not sure (a field the head does not settle included): the page then goes to a parse thread.
  */
 export function headFields(page: Uint8Array, contentType: string | null, spec: NormalizedExtract): ParsedFields | undefined {
-  if (!isUtf8(contentType)) return undefined;
+  if (!isUtf8(page, contentType)) return undefined;
   // Never an answer from the end of the bytes (every construct must be whole), so reading a prefix is safe.
   const body = page.length > HEAD_MAX_BYTES ? page.subarray(0, HEAD_MAX_BYTES) : page;
   // A UTF-16 BOM outranks the Content-Type; a UTF-8 one is dropped by the decoder.
