@@ -265,7 +265,7 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
  */
 export const HEAD_MAX_BYTES = 64 * 1024;
 
-/** The value of the first attribute named `name` (ASCII lower case), as the parser keeps it (the first of a name wins). */
+/** The value of the first attribute named `name` (ASCII lower case): the parser keeps the first of a name. */
 function attribute(body: Uint8Array, attributes: readonly Attribute[], name: string): { start: number; end: number } | undefined {
   for (const a of attributes) {
     // The parser lower-cases names with toLowerCase(); a name with other than ASCII bytes lower-cases to no ASCII name
@@ -281,7 +281,7 @@ function text(body: Uint8Array, start: number, end: number): string | undefined 
   return bytes.indexOf(AMP) === -1 ? decoder.decode(bytes) : undefined;
 }
 
-/** An attribute's value as the scan has it; `null` when the attribute is absent, undefined when unsure (a reference). */
+/** An attribute's value as the scan has it; `null` when it is absent, undefined when unsure (a reference in it). */
 function value(body: Uint8Array, attributes: readonly Attribute[], name: string): string | null | undefined {
   const at = attribute(body, attributes, name);
   return at === undefined ? null : text(body, at.start, at.end);
@@ -290,9 +290,10 @@ function value(body: Uint8Array, attributes: readonly Attribute[], name: string)
 /**
  * The head fields the spec asks for (headOnly), as the scan would give them, when the run can be sure of them from
  * here: UTF-8 by its Content-Type (a UTF-8 BOM allowed), or by its bytes when the Content-Type is bare `text/html`
- * (the scan's sniffer, once loaded: a BOM, then the `<meta>` prescan), and before the last of them only text, `<!doctype>` and
- * other declarations, processing instructions, comments, the start tags of html, head, meta, link and base, whole
- * script, style and title elements (not written self-closing); a field read with no character reference in it.
+ * (the scan's sniffer, once loaded: a BOM, then the `<meta>` prescan); before the last of them only text,
+ * `<!doctype>` and other declarations, processing instructions, comments, the start tags of html, head, meta, link
+ * and base, whole script, style and title elements (not written self-closing); a field read with no character
+ * reference in it.
  * Undefined when not sure (a field the head does not settle included): the page then goes to a parse thread.
  */
 export function headFields(page: Uint8Array, contentType: string | null, spec: NormalizedExtract): ParsedFields | undefined {
@@ -301,7 +302,16 @@ export function headFields(page: Uint8Array, contentType: string | null, spec: N
   const body = page.length > HEAD_MAX_BYTES ? page.subarray(0, HEAD_MAX_BYTES) : page;
   // A UTF-16 BOM outranks the Content-Type; a UTF-8 one is dropped by the decoder.
   if (body.length >= 2 && ((body[0] === 0xfe && body[1] === 0xff) || (body[0] === 0xff && body[1] === 0xfe))) return undefined;
-  const raw: RawFields = { title: undefined, descriptionFound: false, description: undefined, canonical: undefined, lang: undefined, base: undefined, hrefs: [], robots: [] };
+  const raw: RawFields = {
+    title: undefined,
+    descriptionFound: false,
+    description: undefined,
+    canonical: undefined,
+    lang: undefined,
+    base: undefined,
+    hrefs: [],
+    robots: [],
+  };
   // The fields still unsettled, as the scan's `pending`: each settles at its first element.
   let title = spec.title;
   let description = spec.description;
