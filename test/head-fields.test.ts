@@ -4,7 +4,8 @@
 // ending oddly, end tags that are not ends, repeated and odd attributes, invalid UTF-8, BOMs, charsets); a failing
 // case replays from its seed.
 import { describe, expect, it } from 'vitest';
-import { HEAD_MAX_BYTES, headFields, headOnly, loadSniffer } from '../src/parse/head-fields.js';
+import { HEAD_MAX_BYTES, headFields, loadSniffer } from '../src/parse/head-fields.js';
+import { headOnly } from '../src/parse/needs-dom.js';
 import { extractBody } from '../src/parse/extract.js';
 import { normalizeExtract, type NormalizedExtract } from '../src/parse/spec.js';
 import { rng } from './fixtures/rng.mjs';

@@ -1,7 +1,7 @@
 import type { NormalizedExtract } from './spec.js';
-import { needsDom } from './needs-dom.js';
+import { headOnly, needsDom } from './needs-dom.js';
 import type { ParsedFields } from './types.js';
-import { scanPage, stopsEarly, type Feed } from './stream.js';
+import { scanPage, type Feed } from './stream.js';
 import { decodeHtmlPieces, FIRST_PIECE_BYTES, PIECE_BYTES } from './decode.js';
 import { overrunMessage } from './protocol.js';
 import { fieldsFrom } from './fields.js';
@@ -45,7 +45,7 @@ export function extractBody(
   pieceBytes = PIECE_BYTES,
   deadlineMs?: number,
 ): ParsedFields {
-  const first = !needsDom(spec) && stopsEarly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
+  const first = headOnly(spec) ? FIRST_PIECE_BYTES : pieceBytes;
   const endsAt = deadlineMs === undefined ? Infinity : performance.now() + deadlineMs;
   const checked = (write: (piece: string) => boolean) => (piece: string): boolean => {
     if (performance.now() > endsAt) throw new ParseDeadlineExceeded(deadlineMs as number);

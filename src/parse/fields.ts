@@ -8,6 +8,20 @@ import { joinRobotsContents } from './meta-robots.js';
 // thread's head read (head-fields.ts) share. Both parser bundles hold a copy (scripts/bundle.mjs), and so does the
 // main thread's code.
 
+/** Raw fields before anything is found: where the scan (stream.ts) and the main thread's head read start. */
+export function noRawFields(): RawFields {
+  return {
+    title: undefined,
+    descriptionFound: false,
+    description: undefined,
+    canonical: undefined,
+    lang: undefined,
+    base: undefined,
+    hrefs: [],
+    robots: [],
+  };
+}
+
 /** css-select's `[name="description" i]` (attributes.js `equals`, case-insensitive): which meta is the description. */
 export function isDescription(name: string | undefined): boolean {
   return name != null && name.length === 11 && name.toLowerCase() === 'description';

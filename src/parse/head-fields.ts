@@ -1,7 +1,5 @@
-import { fieldsFrom, isDescription } from './fields.js';
-import { needsDom } from './needs-dom.js';
+import { fieldsFrom, isDescription, noRawFields } from './fields.js';
 import type { NormalizedExtract } from './spec.js';
-import type { RawFields } from './stream.js';
 import type { ParsedFields } from './types.js';
 
 /**
@@ -16,11 +14,6 @@ import type { ParsedFields } from './types.js';
  * page against ~1 µs here; docs/performance.md), and on a small machine the parse thread's CPU is taken from the
  * server and the event loop.
  */
-
-/** A spec `headFields` may answer: head fields only (the scan's `stopsEarly`), no DOM. */
-export function headOnly(spec: NormalizedExtract): boolean {
-  return !needsDom(spec) && !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
-}
 
 /** Encoding labels that name UTF-8 (Encoding Standard §4.2, "UTF-8"). */
 const UTF8_LABELS = new Set(['unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'utf-8', 'utf8', 'x-unicode20utf8']);
@@ -219,14 +212,18 @@ function tagEnd(body: Uint8Array, from: number, attributes: Attribute[] | null):
   return null;
 }
 
+type SpecialTag = 'title' | 'script' | 'style';
+/** The end sequences the tokenizer matches in a special tag's text (its Sequences.TitleEnd, …), made once. */
+const SPECIAL_ENDS: Record<SpecialTag, string> = { title: '</title', script: '</script', style: '</style' };
+
 /**
  * Where the text of a special tag (title, script, style) ends: the index of the `<` of its end tag, and of the
  * character after the end tag's name, as the tokenizer's InSpecialTag state matches `</name` (each character
  * `| 0x20`, then `>` or whitespace); null at the end of the bytes, or where the bytes hold what this does not
  * follow.
  */
-function specialEnd(body: Uint8Array, from: number, name: string): { textEnd: number; after: number } | null {
-  const end = `</${name}`;
+function specialEnd(body: Uint8Array, from: number, name: SpecialTag): { textEnd: number; after: number } | null {
+  const end = SPECIAL_ENDS[name];
   let matched = 0;
   for (let i = from; i < body.length; i++) {
     const c = body[i] as number;
@@ -302,16 +299,7 @@ export function headFields(page: Uint8Array, contentType: string | null, spec: N
   const body = page.length > HEAD_MAX_BYTES ? page.subarray(0, HEAD_MAX_BYTES) : page;
   // A UTF-16 BOM outranks the Content-Type; a UTF-8 one is dropped by the decoder.
   if (body.length >= 2 && ((body[0] === 0xfe && body[1] === 0xff) || (body[0] === 0xff && body[1] === 0xfe))) return undefined;
-  const raw: RawFields = {
-    title: undefined,
-    descriptionFound: false,
-    description: undefined,
-    canonical: undefined,
-    lang: undefined,
-    base: undefined,
-    hrefs: [],
-    robots: [],
-  };
+  const raw = noRawFields();
   // The fields still unsettled, as the scan's `pending`: each settles at its first element.
   let title = spec.title;
   let description = spec.description;

@@ -1,8 +1,8 @@
 import { FetchError, cancelledAt } from '../errors.js';
 import type { NormalizedOptions } from '../options.js';
 import type { ParsePool } from './pool.js';
-import { needsDom } from './needs-dom.js';
-import { headFields, headOnly } from './head-fields.js';
+import { headOnly, needsDom } from './needs-dom.js';
+import { headFields } from './head-fields.js';
 import type { Page, PageParser, ParsedFields } from './types.js';
 
 /**

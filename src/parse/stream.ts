@@ -3,7 +3,8 @@ import { Parser, type Handler, type ParserOptions } from 'htmlparser2';
 import type { NormalizedExtract } from './spec.js';
 import { isRobotsName } from './meta-robots.js';
 import { SkipTokenizer } from './skip-tokenizer.js';
-import { isDescription } from './fields.js';
+import { isDescription, noRawFields } from './fields.js';
+import { stopsEarly } from './needs-dom.js';
 
 /**
  * What the built-in fields are made of, as found in the page, before any clean-up (whitespace, URL resolution):
@@ -118,16 +119,7 @@ const READ_ATTRIBUTES = new Set(['a', 'area', 'base', 'link', 'meta', 'html']);
  * would otherwise build for every node of the page.
  */
 class FieldScan implements Partial<Handler> {
-  readonly raw: RawFields = {
-    title: undefined,
-    descriptionFound: false,
-    description: undefined,
-    canonical: undefined,
-    lang: undefined,
-    base: undefined,
-    hrefs: [],
-    robots: [],
-  };
+  readonly raw: RawFields = noRawFields();
 
   /** Read by the parser: whether the element being opened has attributes a field reads. */
   readAttributes = false;
@@ -327,14 +319,6 @@ class LeanParser extends Parser {
     this.endIndex = endIndex;
     this.startIndex = endIndex + 1;
   }
-}
-
-/**
- * Whether `scanPage` may stop before the end of a page: every field asked for is a head field that the first
- * occurrence settles (title, description, lang).
- */
-export function stopsEarly(spec: NormalizedExtract): boolean {
-  return !spec.links && !spec.canonical && !spec.metaRobots && (spec.title || spec.description || spec.lang);
 }
 
 /** A page's text, handed to `write` in one or more pieces, in order, until `write` returns false. */
